@@ -1,0 +1,404 @@
+//! SARIF 2.1.0, as GitHub code scanning reads it (DESIGN §6).
+//!
+//! The ~15 SARIF types we emit are written out here rather than generated from the schema: the
+//! output is validated against the vendored OASIS schema in the tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{EmitContext, Emitter, evidence_line, fingerprint};
+use crate::findings::{Finding, Report, Status};
+use crate::policy::{Policy, PolicyIndex, Severity};
+
+pub struct SarifEmitter;
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+const INFORMATION_URI: &str = "https://github.com/resilix/resilix";
+const DOCS_URI: &str = "https://github.com/resilix/resilix/blob/main/docs/policies.md";
+/// GitHub accepts at most 20 tags per rule.
+const MAX_TAGS: usize = 20;
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    version: &'static str,
+    runs: Vec<Run<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    tool: Tool<'a>,
+    invocations: Vec<Invocation>,
+    results: Vec<SarifResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    automation_details: Option<AutomationDetails>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AutomationDetails {
+    id: String,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    name: &'static str,
+    version: &'a str,
+    semantic_version: &'a str,
+    information_uri: &'static str,
+    rules: Vec<Rule<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule<'a> {
+    id: &'a str,
+    name: String,
+    short_description: Text,
+    full_description: Text,
+    help: Help,
+    help_uri: String,
+    default_configuration: Configuration,
+    properties: RuleProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Help {
+    text: String,
+    markdown: String,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct RuleProperties<'a> {
+    tags: Vec<String>,
+    precision: &'static str,
+    #[serde(rename = "security-severity")]
+    security_severity: String,
+    category: &'static str,
+    controls: &'a BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Notification {
+    level: &'static str,
+    message: Text,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<Location>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult {
+    rule_id: String,
+    rule_index: usize,
+    kind: &'static str,
+    level: &'static str,
+    message: Text,
+    locations: Vec<Location>,
+    partial_fingerprints: BTreeMap<&'static str, String>,
+    rank: f64,
+    properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultProperties {
+    resource_type: String,
+    resource_identity: String,
+    source: &'static str,
+    #[serde(rename = "security-severity")]
+    security_severity: String,
+    priority: u8,
+    controls: BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    physical_location: Option<PhysicalLocation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation {
+    uri: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
+    start_column: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation {
+    fully_qualified_name: String,
+    kind: &'static str,
+}
+
+/// SARIF level of a severity (DESIGN §5).
+pub fn level(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+fn non_empty(text: &str, fallback: &str) -> String {
+    let t = text.trim();
+    if t.is_empty() { fallback.to_owned() } else { t.to_owned() }
+}
+
+/// Cuts text to GitHub's 1024-character description limit.
+fn limit(text: &str) -> String {
+    crate::model::value::truncate(text.trim(), 1000)
+}
+
+fn rule<'a>(policy: &'a Policy) -> Rule<'a> {
+    let mut tags = vec!["security".to_owned(), policy.category.as_str().to_owned()];
+    let mut frameworks: Vec<(&String, &Vec<String>)> = policy.controls.iter().collect();
+    // CIS first (most asked for), then the three required frameworks in their usual order.
+    frameworks.sort_by_key(|(f, _)| match f.as_str() {
+        f if f.starts_with("cis-") => 0,
+        "nist-800-53-r5" => 1,
+        "iso-17799-2005" => 2,
+        "cobit-4.1" => 3,
+        _ => 4,
+    });
+    let mut seen = BTreeSet::new();
+    'outer: for (framework, ids) in frameworks {
+        for id in ids {
+            if tags.len() >= MAX_TAGS {
+                break 'outer;
+            }
+            let tag = format!("{}/{id}", tag_prefix(framework));
+            if seen.insert(tag.clone()) {
+                tags.push(tag);
+            }
+        }
+    }
+    let mut help_text = policy.remediation.text.trim().to_owned();
+    let mut markdown = format!(
+        "{}\n\n**Why it matters.** {}\n\n**How to fix.** {}",
+        policy.description.trim(),
+        policy.rationale.trim(),
+        policy.remediation.text.trim()
+    );
+    if let Some(snippet) = &policy.remediation.terraform {
+        help_text.push_str("\n\n");
+        help_text.push_str(snippet.trim());
+        markdown.push_str(&format!("\n\n```hcl\n{}\n```", snippet.trim()));
+    }
+    let controls: Vec<String> = policy
+        .controls
+        .iter()
+        .map(|(f, ids)| format!("- {f}: {}", ids.join(", ")))
+        .collect();
+    markdown.push_str(&format!("\n\n**Controls.**\n{}", controls.join("\n")));
+    Rule {
+        id: &policy.id,
+        name: policy.title.clone(),
+        short_description: Text { text: limit(&non_empty(&policy.title, &policy.id)) },
+        full_description: Text { text: limit(&non_empty(&policy.description, &policy.title)) },
+        help: Help {
+            text: non_empty(&help_text, &policy.title),
+            markdown,
+        },
+        help_uri: format!("{DOCS_URI}#{}", policy.id.replace('.', "")),
+        default_configuration: Configuration { level: level(policy.severity) },
+        properties: RuleProperties {
+            tags,
+            precision: "high",
+            security_severity: format!("{:.1}", policy.severity.score()),
+            category: policy.category.as_str(),
+            controls: &policy.controls,
+        },
+    }
+}
+
+fn tag_prefix(framework: &str) -> String {
+    match framework {
+        "nist-800-53-r5" => "NIST-800-53-r5".to_owned(),
+        "iso-17799-2005" => "ISO-17799-2005".to_owned(),
+        "cobit-4.1" => "COBIT-4.1".to_owned(),
+        other => other.to_uppercase(),
+    }
+}
+
+impl Emitter for SarifEmitter {
+    fn emit(&self, out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+        // Rules: every policy that produced a result in this run, sorted by id.
+        let mut ran: BTreeSet<PolicyIndex> = report.passes.iter().map(|p| p.policy).collect();
+        ran.extend(report.findings.iter().map(|f| f.policy));
+        let ran: Vec<PolicyIndex> = ran.into_iter().collect();
+        let rules: Vec<Rule<'_>> = ran.iter().filter_map(|&i| cx.catalog.get(i)).map(rule).collect();
+        let rule_index: BTreeMap<PolicyIndex, usize> = ran.iter().enumerate().map(|(n, &i)| (i, n)).collect();
+
+        let mut results = Vec::new();
+        let mut notifications = Vec::new();
+        for finding in &report.findings {
+            let (Some(policy), Some(resource)) = (cx.policy(finding), report.resource(finding)) else {
+                continue;
+            };
+            let location = location(finding, report, cx);
+            if finding.status == Status::Error {
+                notifications.push(Notification {
+                    level: "error",
+                    message: Text { text: non_empty(&format!("{}: {}", resource.address, finding.message), "evaluation error") },
+                    locations: vec![location],
+                });
+                continue;
+            }
+            let evidence: Vec<String> = finding.evidence.iter().map(evidence_line).collect();
+            let mut text = format!("{}: {}.", finding.message.trim_end_matches('.'), resource.address);
+            if let Some(first) = evidence.first() {
+                text.push(' ');
+                text.push_str(first);
+                if evidence.len() > 1 {
+                    text.push_str(&format!(" (and {} more)", evidence.len() - 1));
+                }
+            }
+            let (kind, level) = match finding.status {
+                Status::Review => ("review", "note"),
+                _ => ("fail", level(finding.severity)),
+            };
+            let mut fingerprints = BTreeMap::new();
+            fingerprints.insert("primaryLocationLineHash", format!("{}:1", fingerprint(&policy.id, resource)));
+            results.push(SarifResult {
+                rule_id: policy.id.clone(),
+                rule_index: rule_index.get(&finding.policy).copied().unwrap_or(0),
+                kind,
+                level,
+                message: Text { text },
+                locations: vec![location],
+                partial_fingerprints: fingerprints,
+                rank: f64::from(finding.priority),
+                properties: ResultProperties {
+                    resource_type: resource.type_name.to_string(),
+                    resource_identity: resource.identity(),
+                    source: resource.source.as_str(),
+                    security_severity: format!("{:.1}", f64::from(finding.priority) / 10.0),
+                    priority: finding.priority,
+                    controls: policy.controls.clone(),
+                    account: resource.context.account.clone(),
+                    region: resource.context.region.clone(),
+                    evidence,
+                },
+            });
+        }
+        for error in &report.errors {
+            let region = error.line.map(|line| Region {
+                start_line: line.max(1),
+                start_column: error.column.unwrap_or(1).max(1),
+            });
+            notifications.push(Notification {
+                level: "error",
+                message: Text { text: non_empty(&error.message, "error") },
+                locations: vec![Location {
+                    physical_location: Some(PhysicalLocation {
+                        artifact_location: ArtifactLocation { uri: cx.artifact_uri(&error.file) },
+                        region,
+                    }),
+                    logical_locations: Vec::new(),
+                }],
+            });
+        }
+        let log = Log {
+            schema: SCHEMA,
+            version: "2.1.0",
+            runs: vec![Run {
+                tool: Tool {
+                    driver: Driver {
+                        name: "resilix",
+                        version: cx.version,
+                        semantic_version: cx.version,
+                        information_uri: INFORMATION_URI,
+                        rules,
+                    },
+                },
+                invocations: vec![Invocation {
+                    execution_successful: notifications.is_empty(),
+                    tool_execution_notifications: notifications,
+                }],
+                results,
+                automation_details: None,
+            }],
+        };
+        serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+        writeln!(out)
+    }
+}
+
+fn location(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Location {
+    let resource = report.resource(finding);
+    let physical = resource.and_then(|r| {
+        let name = r.origin.file_name()?;
+        let at = r.origin.line_col();
+        Some(PhysicalLocation {
+            artifact_location: ArtifactLocation { uri: cx.artifact_uri(name) },
+            region: Some(Region {
+                start_line: at.map_or(1, |a| a.line.max(1)),
+                start_column: at.map_or(1, |a| a.column.max(1)),
+            }),
+        })
+    });
+    Location {
+        physical_location: physical,
+        logical_locations: resource
+            .map(|r| {
+                vec![LogicalLocation {
+                    fully_qualified_name: r.address.clone(),
+                    kind: "resource",
+                }]
+            })
+            .unwrap_or_default(),
+    }
+}

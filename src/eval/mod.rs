@@ -1,0 +1,514 @@
+//! Evaluation: every resource meets the policies for its type, in parallel.
+//!
+//! Each (resource, policy) pair is first evaluated on a fast path that builds no text; only a
+//! result that does not pass is evaluated again with evidence. A panic in one evaluation becomes
+//! an error finding that says it is a bug, and the run goes on.
+
+mod operators;
+mod outcome;
+mod relations;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+pub use outcome::{Evidence, Verdict};
+pub use relations::RelationIndex;
+
+use crate::findings::{ErrorRecord, Finding, Pass, Status, base_priority};
+use crate::model::value::{display, marker};
+use crate::model::{Documents, Resource, ResourceSet};
+use crate::policy::{Catalog, Condition, Operator, Policy, PolicyIndex, Quantifier, Target};
+use operators::{OpResult, apply, kind};
+use relations::RelationKey;
+
+/// The results of evaluating a catalog over a set of resources.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    pub passes: Vec<Pass>,
+    /// Resources whose values could not be parsed.
+    pub errors: Vec<ErrorRecord>,
+    /// Resources that met at least one policy.
+    pub evaluated: usize,
+}
+
+/// Evaluates every policy on every resource of its type.
+pub fn evaluate(catalog: &Catalog, resources: &ResourceSet) -> Evaluation {
+    let relations = RelationIndex::build(catalog, &resources.resources);
+    let evaluator = Evaluator {
+        resources: &resources.resources,
+        relations: &relations,
+    };
+    let per_resource: Vec<ResourceResults> = resources
+        .resources
+        .par_iter()
+        .enumerate()
+        .map(|(index, resource)| evaluator.resource(catalog, index, resource))
+        .collect();
+    let mut evaluation = Evaluation::default();
+    for results in per_resource {
+        evaluation.evaluated += usize::from(results.evaluated);
+        evaluation.findings.extend(results.findings);
+        evaluation.passes.extend(results.passes);
+        evaluation.errors.extend(results.error);
+    }
+    evaluation
+}
+
+#[derive(Default)]
+struct ResourceResults {
+    evaluated: bool,
+    findings: Vec<Finding>,
+    passes: Vec<Pass>,
+    error: Option<ErrorRecord>,
+}
+
+/// The result of one policy on one resource.
+pub struct PolicyResult {
+    pub verdict: Verdict,
+    /// The `when` condition did not hold: the policy does not apply.
+    pub not_applicable: bool,
+    pub evidence: Vec<Evidence>,
+}
+
+pub(crate) struct Evaluator<'a> {
+    pub(crate) resources: &'a [Resource],
+    pub(crate) relations: &'a RelationIndex,
+}
+
+impl Evaluator<'_> {
+    fn resource(&self, catalog: &Catalog, index: usize, resource: &Resource) -> ResourceResults {
+        let mut out = ResourceResults::default();
+        if !resource.is_evaluable() {
+            return out;
+        }
+        let policies = catalog.for_type(resource.source, &resource.type_name);
+        if policies.is_empty() {
+            return out;
+        }
+        out.evaluated = true;
+        let docs = match resource.documents() {
+            Ok(docs) => docs,
+            Err(error) => {
+                let at = match (&resource.origin.file, error.offset.or(resource.origin.offset)) {
+                    (Some(file), Some(offset)) => Some(file.line_col(offset)),
+                    _ => None,
+                };
+                out.error = Some(ErrorRecord {
+                    file: resource.origin.file_name().unwrap_or("-").to_owned(),
+                    line: at.map(|a| a.line),
+                    column: at.map(|a| a.column),
+                    message: format!("{}: {}", resource.address, error.message),
+                });
+                return out;
+            }
+        };
+        for &policy_index in policies {
+            let Some(policy) = catalog.get(policy_index) else { continue };
+            let Some(target) = policy.target(resource.source) else { continue };
+            let result = catch_unwind(AssertUnwindSafe(|| self.policy(target, resource, &docs, false)));
+            let result = match result {
+                Ok(result) if result.not_applicable => continue,
+                Ok(result) if result.verdict == Verdict::Pass => {
+                    out.passes.push(Pass {
+                        policy: policy_index,
+                        resource: index,
+                    });
+                    continue;
+                }
+                Ok(_) => catch_unwind(AssertUnwindSafe(|| self.policy(target, resource, &docs, true)))
+                    .unwrap_or_else(|payload| panic_result(&payload)),
+                Err(payload) => panic_result(&payload),
+            };
+            out.findings.push(finding(policy_index, policy, index, result));
+        }
+        out
+    }
+
+    /// Evaluates one target on one resource.
+    pub(crate) fn policy(&self, target: &Target, resource: &Resource, docs: &Documents, evidence: bool) -> PolicyResult {
+        let mut cx = Context {
+            evaluator: self,
+            evidence: if evidence { Some(Vec::new()) } else { None },
+        };
+        let subject = Subject { resource, doc: &docs.after };
+        let mut when_undecided = false;
+        if let Some(when) = &target.when {
+            match cx.condition(when, &subject, "", false) {
+                Verdict::Fail => {
+                    return PolicyResult {
+                        verdict: Verdict::Pass,
+                        not_applicable: true,
+                        evidence: Vec::new(),
+                    };
+                }
+                Verdict::Pass => {}
+                Verdict::Undecided => when_undecided = true,
+                Verdict::Error => {
+                    return PolicyResult {
+                        verdict: Verdict::Error,
+                        not_applicable: false,
+                        evidence: cx.evidence.unwrap_or_default(),
+                    };
+                }
+            }
+            if let Some(e) = cx.evidence.as_mut() {
+                e.clear();
+            }
+        }
+        let mut verdict = cx.condition(&target.assert, &subject, "", false);
+        if when_undecided && verdict == Verdict::Fail {
+            verdict = Verdict::Undecided;
+        }
+        PolicyResult {
+            verdict,
+            not_applicable: false,
+            evidence: cx.evidence.unwrap_or_default(),
+        }
+    }
+}
+
+fn panic_result(payload: &Box<dyn std::any::Any + Send>) -> PolicyResult {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    PolicyResult {
+        verdict: Verdict::Error,
+        not_applicable: false,
+        evidence: vec![Evidence {
+            path: "$".to_owned(),
+            actual: None,
+            expected: None,
+            note: Some(format!(
+                "internal error: {text}. This is a bug in resilix; please report it at https://github.com/resilix/resilix/issues with the policy id"
+            )),
+        }],
+    }
+}
+
+fn finding(policy_index: PolicyIndex, policy: &Policy, resource: usize, result: PolicyResult) -> Finding {
+    let status = match result.verdict {
+        Verdict::Fail => Status::Fail,
+        Verdict::Undecided => Status::Review,
+        Verdict::Error | Verdict::Pass => Status::Error,
+    };
+    let message = match status {
+        Status::Fail => policy.message.clone(),
+        Status::Review => format!("{} — cannot be decided before apply", policy.message),
+        Status::Error => {
+            let notes: Vec<&str> = result.evidence.iter().filter_map(|e| e.note.as_deref()).collect();
+            format!(
+                "policy {} could not be evaluated: {}",
+                policy.id,
+                if notes.is_empty() { "type error".to_owned() } else { notes.join("; ") }
+            )
+        }
+    };
+    Finding {
+        policy: policy_index,
+        resource,
+        status,
+        severity: policy.severity,
+        priority: base_priority(policy.severity),
+        message,
+        evidence: result.evidence,
+    }
+}
+
+/// The resource a condition is about, and the document `$` stands for.
+struct Subject<'s> {
+    resource: &'s Resource,
+    doc: &'s Value,
+}
+
+struct Context<'e, 'a> {
+    evaluator: &'e Evaluator<'a>,
+    /// Evidence is collected only on the slow path.
+    evidence: Option<Vec<Evidence>>,
+}
+
+impl Context<'_, '_> {
+    fn collecting(&self) -> bool {
+        self.evidence.is_some()
+    }
+
+    fn push(&mut self, evidence: Evidence) {
+        if let Some(list) = self.evidence.as_mut() {
+            list.push(evidence);
+        }
+    }
+
+    /// Evaluates `items` and combines them; on the slow path keeps the evidence of the items
+    /// whose verdict is the combined one.
+    fn combine(
+        &mut self,
+        count: usize,
+        mut each: impl FnMut(&mut Self, usize) -> Verdict,
+        quantifier: Quantifier,
+    ) -> Verdict {
+        let collecting = self.collecting();
+        let saved = self.evidence.as_mut().map(std::mem::take);
+        let mut parts: Vec<(Verdict, Vec<Evidence>)> = Vec::new();
+        let mut result = match quantifier {
+            Quantifier::All => Verdict::Pass,
+            Quantifier::Any | Quantifier::None => Verdict::Fail,
+        };
+        for i in 0..count {
+            let verdict = each(self, i);
+            if collecting {
+                let evidence = self.evidence.as_mut().map(std::mem::take).unwrap_or_default();
+                parts.push((verdict, evidence));
+            }
+            result = match quantifier {
+                Quantifier::All => result.and(verdict),
+                Quantifier::Any | Quantifier::None => result.or(verdict),
+            };
+            let decided = match quantifier {
+                Quantifier::All => result == Verdict::Fail,
+                Quantifier::Any | Quantifier::None => result == Verdict::Pass,
+            };
+            if decided && !collecting {
+                break;
+            }
+        }
+        if let (Some(mut kept), true) = (saved, collecting) {
+            for (verdict, evidence) in parts {
+                if verdict == result {
+                    kept.extend(evidence);
+                }
+            }
+            self.evidence = Some(kept);
+        }
+        match quantifier {
+            Quantifier::None => result.not(),
+            _ => result,
+        }
+    }
+
+    fn condition(&mut self, condition: &Condition, subject: &Subject<'_>, prefix: &str, negated: bool) -> Verdict {
+        match condition {
+            Condition::All(items) => self.combine(items.len(), |cx, i| cx.item(items, i, subject, prefix, negated), Quantifier::All),
+            Condition::Any(items) => self.combine(items.len(), |cx, i| cx.item(items, i, subject, prefix, negated), Quantifier::Any),
+            Condition::None(items) => {
+                self.combine(items.len(), |cx, i| cx.item(items, i, subject, prefix, !negated), Quantifier::None)
+            }
+            Condition::Not(inner) => self.condition(inner, subject, prefix, !negated).not(),
+            Condition::Value(check) => {
+                let selection = check.path.select(subject.doc, self.collecting());
+                let path_text = check.path.text();
+                if selection.hits.is_empty() {
+                    if selection.hidden {
+                        self.push(Evidence {
+                            path: format!("{prefix}{path_text}"),
+                            actual: Some("(known after apply)".to_owned()),
+                            expected: expectation(&check.operator, negated),
+                            note: None,
+                        });
+                        return Verdict::Undecided;
+                    }
+                    let verdict = self.value(&check.operator, None, subject, &format!("{prefix}{path_text}"), negated);
+                    return verdict;
+                }
+                let hits = selection.hits;
+                let hidden = selection.hidden;
+                let count = hits.len() + usize::from(hidden);
+                self.combine(
+                    count,
+                    |cx, i| match hits.get(i) {
+                        Some(hit) => {
+                            let path = format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text));
+                            let inner_negated = negated ^ (check.quantifier == Quantifier::None);
+                            cx.value(&check.operator, Some(hit.value), subject, &path, inner_negated)
+                        }
+                        None => Verdict::Undecided,
+                    },
+                    check.quantifier,
+                )
+            }
+            Condition::Each(check) => {
+                let selection = check.path.select(subject.doc, self.collecting());
+                let hits = selection.hits;
+                let count = hits.len() + usize::from(selection.hidden);
+                let inner_negated = negated ^ (check.quantifier == Quantifier::None);
+                let verdict = self.combine(
+                    count,
+                    |cx, i| match hits.get(i) {
+                        Some(hit) => {
+                            let nested = Subject { resource: subject.resource, doc: hit.value };
+                            let path = format!("{prefix}{} → ", hit.path.as_deref().unwrap_or(check.path.text()));
+                            cx.condition(&check.condition, &nested, &path, inner_negated)
+                        }
+                        None => {
+                            cx.push(Evidence {
+                                path: format!("{prefix}{}", check.path.text()),
+                                actual: Some("(known after apply)".to_owned()),
+                                expected: None,
+                                note: None,
+                            });
+                            Verdict::Undecided
+                        }
+                    },
+                    check.quantifier,
+                );
+                if count == 0 && verdict == Verdict::Fail {
+                    self.push(Evidence {
+                        path: format!("{prefix}{}", check.path.text()),
+                        actual: None,
+                        expected: Some(format!("at least one entry ({})", check.quantifier.as_str())),
+                        note: None,
+                    });
+                }
+                verdict
+            }
+            Condition::Related(check) => {
+                let key = RelationKey::of(subject.resource.source, check);
+                let related = self.evaluator.relations.lookup(&key, subject.resource, subject.doc, self.evaluator.resources);
+                let inner_negated = negated ^ (check.quantifier == Quantifier::None);
+                let resources = self.evaluator.resources;
+                let verdict = self.combine(
+                    related.len(),
+                    |cx, i| {
+                        let Some(other) = related.get(i).and_then(|&r| resources.get(r)) else {
+                            return Verdict::Error;
+                        };
+                        match other.documents() {
+                            Ok(docs) => {
+                                let nested = Subject { resource: other, doc: &docs.after };
+                                let path = format!("{prefix}{}: ", other.address);
+                                cx.condition(&check.condition, &nested, &path, inner_negated)
+                            }
+                            Err(error) => {
+                                cx.push(Evidence {
+                                    path: other.address.clone(),
+                                    actual: None,
+                                    expected: None,
+                                    note: Some(error.message),
+                                });
+                                Verdict::Error
+                            }
+                        }
+                    },
+                    check.quantifier,
+                );
+                if related.is_empty() && verdict == Verdict::Fail {
+                    self.push(Evidence {
+                        path: format!("{prefix}{}", check.types.join(" / ")),
+                        actual: None,
+                        expected: Some(format!("a related {} that refers to this resource", check.types.join(" or "))),
+                        note: Some("no related resource found".to_owned()),
+                    });
+                }
+                verdict
+            }
+        }
+    }
+
+    fn item(&mut self, items: &[Condition], i: usize, subject: &Subject<'_>, prefix: &str, negated: bool) -> Verdict {
+        match items.get(i) {
+            Some(condition) => self.condition(condition, subject, prefix, negated),
+            None => Verdict::Error,
+        }
+    }
+
+    /// Applies an operator to one value (`None`: nothing there).
+    fn value(&mut self, operator: &Operator, value: Option<&Value>, subject: &Subject<'_>, path: &str, negated: bool) -> Verdict {
+        if let Operator::Json(inner) = operator {
+            return self.json(inner, value, subject, path, negated);
+        }
+        let (verdict, note) = match apply(operator, value) {
+            OpResult::Verdict(v) => (v, None),
+            OpResult::TypeError(message) => (Verdict::Error, Some(message)),
+        };
+        if self.collecting() {
+            self.push(Evidence {
+                path: path.to_owned(),
+                actual: value.filter(|v| !v.is_null()).map(display),
+                expected: expectation(operator, negated),
+                note,
+            });
+        }
+        verdict
+    }
+
+    fn json(&mut self, inner: &Condition, value: Option<&Value>, subject: &Subject<'_>, path: &str, negated: bool) -> Verdict {
+        let decoded;
+        let doc: &Value = match value.filter(|v| !v.is_null()) {
+            None => &Value::Null,
+            Some(v) if marker(v).is_some() => {
+                self.push(Evidence {
+                    path: path.to_owned(),
+                    actual: Some(display(v)),
+                    expected: None,
+                    note: None,
+                });
+                return Verdict::Undecided;
+            }
+            Some(Value::String(text)) => match crate::input::policy_document::decode(text) {
+                Some(d) => {
+                    decoded = d;
+                    &decoded
+                }
+                None => {
+                    self.push(Evidence {
+                        path: path.to_owned(),
+                        actual: Some(display(&Value::String(text.clone()))),
+                        expected: None,
+                        note: Some("`json`: the value is not a JSON document".to_owned()),
+                    });
+                    return Verdict::Error;
+                }
+            },
+            Some(v @ (Value::Object(_) | Value::Array(_))) => v,
+            Some(other) => {
+                self.push(Evidence {
+                    path: path.to_owned(),
+                    actual: Some(display(other)),
+                    expected: None,
+                    note: Some(format!("`json` needs a JSON string or document, found {}", kind(other))),
+                });
+                return Verdict::Error;
+            }
+        };
+        let nested = Subject { resource: subject.resource, doc };
+        self.condition(inner, &nested, &format!("{path} → "), negated)
+    }
+}
+
+fn expectation(operator: &Operator, negated: bool) -> Option<String> {
+    let text = operator.expectation();
+    Some(if negated { format!("not {text}") } else { text })
+}
+
+/// Shared pieces for callers that evaluate one policy at a time (policy tests).
+pub(crate) fn evaluate_one(
+    catalog: &Catalog,
+    policy: &Policy,
+    resources: &[Resource],
+    relations: &RelationIndex,
+    index: usize,
+) -> Option<Result<PolicyResult, String>> {
+    let resource = resources.get(index)?;
+    let target = policy.target(resource.source)?;
+    if !target.types.iter().any(|t| **t == *resource.type_name) || !resource.is_evaluable() {
+        return None;
+    }
+    let _ = catalog;
+    let docs = match resource.documents() {
+        Ok(d) => d,
+        Err(e) => return Some(Err(e.message)),
+    };
+    let evaluator = Evaluator { resources, relations };
+    let fast = evaluator.policy(target, resource, &docs, false);
+    if fast.verdict == Verdict::Pass || fast.not_applicable {
+        return Some(Ok(fast));
+    }
+    Some(Ok(evaluator.policy(target, resource, &docs, true)))
+}
+
+/// Keeps `Arc` in the public surface stable for evaluators built elsewhere.
+pub type SharedResources = Arc<ResourceSet>;

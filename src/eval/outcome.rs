@@ -1,0 +1,83 @@
+//! Three-valued verdicts (plus error) and the evidence behind them.
+
+use serde::Serialize;
+
+/// The result of a condition: pass, fail, undecided (a value known only after apply), or an
+/// error (an operator met a value of the wrong type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Undecided,
+    Error,
+}
+
+impl From<bool> for Verdict {
+    fn from(b: bool) -> Self {
+        if b { Verdict::Pass } else { Verdict::Fail }
+    }
+}
+
+impl Verdict {
+    pub fn not(self) -> Verdict {
+        match self {
+            Verdict::Pass => Verdict::Fail,
+            Verdict::Fail => Verdict::Pass,
+            other => other,
+        }
+    }
+
+    /// Kleene conjunction; errors outrank undecided, a failure decides.
+    pub fn and(self, other: Verdict) -> Verdict {
+        use Verdict::*;
+        match (self, other) {
+            (Fail, _) | (_, Fail) => Fail,
+            (Error, _) | (_, Error) => Error,
+            (Undecided, _) | (_, Undecided) => Undecided,
+            (Pass, Pass) => Pass,
+        }
+    }
+
+    /// Kleene disjunction; a pass decides.
+    pub fn or(self, other: Verdict) -> Verdict {
+        use Verdict::*;
+        match (self, other) {
+            (Pass, _) | (_, Pass) => Pass,
+            (Error, _) | (_, Error) => Error,
+            (Undecided, _) | (_, Undecided) => Undecided,
+            (Fail, Fail) => Fail,
+        }
+    }
+}
+
+/// What decided a result: the path, the value found there, and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// Where the value is (a normalized JSONPath; nested documents and related resources are
+    /// prefixed, `aws_s3_bucket_public_access_block.b: $['block_public_acls']`).
+    pub path: String,
+    /// The value found, as shown to people (`None`: absent). Sensitive values are never here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// What the policy expected there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    /// A type error or another note.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Verdict::*;
+
+    #[test]
+    fn kleene_tables() {
+        assert_eq!(Pass.and(Undecided), Undecided);
+        assert_eq!(Fail.and(Error), Fail);
+        assert_eq!(Undecided.or(Pass), Pass);
+        assert_eq!(Fail.or(Undecided), Undecided);
+        assert_eq!(Error.or(Undecided), Error);
+        assert_eq!(Undecided.not(), Undecided);
+    }
+}

@@ -1,0 +1,137 @@
+//! Control catalogs of the frameworks policies map to: IDs and short titles only.
+//!
+//! - NIST SP 800-53 Rev. 5 (public domain, from NIST's OSCAL content);
+//! - ISO/IEC 17799:2005 (IDs and titles are facts; the standard is © ISO/IEC — no control text);
+//! - COBIT 4.1 (IDs and titles; © ISACA/ITGI — no control text).
+//!
+//! Provenance and licence notes are in the comment header of each TSV file beside this module.
+
+use std::sync::OnceLock;
+
+/// One control of a framework catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Control {
+    pub id: String,
+    pub title: String,
+    /// Family (NIST), category (ISO) or process (COBIT), as "CODE Title".
+    pub group: String,
+    pub withdrawn: bool,
+}
+
+/// A framework's catalog.
+#[derive(Debug)]
+pub struct Framework {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub controls: Vec<Control>,
+}
+
+impl Framework {
+    pub fn control(&self, id: &str) -> Option<&Control> {
+        self.controls.iter().find(|c| c.id == id)
+    }
+}
+
+const NIST: &str = include_str!("nist-800-53-r5.tsv");
+const ISO: &str = include_str!("iso-17799-2005.tsv");
+const COBIT: &str = include_str!("cobit-4.1.tsv");
+
+/// The three frameworks every policy maps to, in report order.
+pub fn all() -> &'static [Framework] {
+    static FRAMEWORKS: OnceLock<Vec<Framework>> = OnceLock::new();
+    FRAMEWORKS.get_or_init(|| {
+        vec![
+            Framework {
+                id: "nist-800-53-r5",
+                name: "NIST SP 800-53 Rev. 5",
+                controls: parse(NIST, 2, Some(3)),
+            },
+            Framework {
+                id: "iso-17799-2005",
+                name: "ISO/IEC 17799:2005",
+                controls: parse(ISO, 3, None),
+            },
+            Framework {
+                id: "cobit-4.1",
+                name: "COBIT 4.1",
+                controls: parse(COBIT, 2, None),
+            },
+        ]
+    })
+}
+
+/// A framework by ID.
+pub fn get(id: &str) -> Option<&'static Framework> {
+    all().iter().find(|f| f.id == id)
+}
+
+fn parse(text: &str, group_column: usize, withdrawn_column: Option<usize>) -> Vec<Control> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .skip(1)
+        .filter_map(|line| {
+            let columns: Vec<&str> = line.split('\t').collect();
+            Some(Control {
+                id: (*columns.first()?).to_owned(),
+                title: (*columns.get(1)?).to_owned(),
+                group: columns.get(group_column).copied().unwrap_or_default().to_owned(),
+                withdrawn: withdrawn_column
+                    .and_then(|c| columns.get(c))
+                    .is_some_and(|w| *w == "yes"),
+            })
+        })
+        .collect()
+}
+
+/// Checks that `id` is a current control of `framework`. CIS benchmark IDs are checked for
+/// shape only (no CIS list ships, by licence).
+pub fn check_control(framework: &str, id: &str) -> Result<(), String> {
+    if framework.starts_with("cis-aws-") {
+        let ok = !id.is_empty()
+            && id.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        return if ok {
+            Ok(())
+        } else {
+            Err(format!("`{id}` is not a CIS recommendation number (such as 2.1.4)"))
+        };
+    }
+    let Some(catalog) = get(framework) else {
+        return Err(format!("unknown framework `{framework}`"));
+    };
+    match catalog.control(id) {
+        Some(control) if control.withdrawn => Err(format!(
+            "{} {id} ({}) is withdrawn; map to the control that replaced it",
+            catalog.name, control.title
+        )),
+        Some(_) => Ok(()),
+        None => Err(format!("`{id}` is not a control of {}", catalog.name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogs_have_the_documented_sizes() {
+        let sizes: Vec<(&str, usize)> = all().iter().map(|f| (f.id, f.controls.len())).collect();
+        assert_eq!(sizes, vec![("nist-800-53-r5", 1193), ("iso-17799-2005", 133), ("cobit-4.1", 216)]);
+    }
+
+    #[test]
+    fn control_ids_are_checked() {
+        assert!(check_control("nist-800-53-r5", "SC-28(1)").is_ok());
+        assert!(check_control("nist-800-53-r5", "SC-99").is_err());
+        assert!(check_control("iso-17799-2005", "10.10.1").is_ok());
+        assert!(check_control("cobit-4.1", "DS5.10").is_ok());
+        assert!(check_control("cis-aws-3.0", "2.1.4").is_ok());
+        assert!(check_control("cis-aws-3.0", "two").is_err());
+        let withdrawn = all()
+            .iter()
+            .flat_map(|f| f.controls.iter())
+            .find(|c| c.withdrawn)
+            .map(|c| c.id.clone())
+            .unwrap_or_default();
+        assert!(check_control("nist-800-53-r5", &withdrawn).unwrap_err().contains("withdrawn"));
+    }
+}

@@ -1,0 +1,467 @@
+//! AWS Config configuration items in every shape they come in.
+//!
+//! - delivered snapshot and history files (`configurationItems`, delivery key names, object
+//!   `configuration`), also gzipped;
+//! - API results: GetResourceConfigHistory (`configurationItems`) and BatchGetResourceConfig
+//!   (`baseConfigurationItems`), with `configuration` and supplementary values as JSON strings;
+//! - SelectResourceConfig / SelectAggregateResourceConfig output (`Results`: JSON strings);
+//! - AWS Config rule events (`invokingEvent` as a JSON string), recorded API responses wrapped
+//!   in `data`, a single item, and a list of items.
+//!
+//! Every item is normalized to the delivery form: embedded JSON decoded once, policy documents
+//! URL-decoded and normalized, tags as one map, relationships with `name`.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::envelope::{Envelope, offset_in};
+use super::{LoadError, LoadOptions, LoadWarning, Loaded, policy_document};
+use crate::model::{
+    Body, CloudContext, Documents, ItemStatus, Mode, Origin, Relationship, Resource, SourceKind,
+};
+use crate::source::SourceFile;
+
+pub(crate) fn load(
+    file: &Arc<SourceFile>,
+    env: &Envelope<'_>,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    load_envelope(file, env, options, 0)
+}
+
+fn load_envelope(
+    file: &Arc<SourceFile>,
+    env: &Envelope<'_>,
+    options: &LoadOptions,
+    depth: usize,
+) -> Result<Loaded, LoadError> {
+    if let Some(items) = env.configuration_items.or(env.base_configuration_items) {
+        let mut loaded = load_raw_list(file, items, "configuration items")?;
+        if let Some(keys) = env.unprocessed_resource_keys {
+            let count = serde_json::from_str::<Vec<&RawValue>>(keys.get()).map_or(0, |k| k.len());
+            if count > 0 {
+                loaded.warnings.push(LoadWarning {
+                    name: file.name().to_owned(),
+                    message: format!(
+                        "{count} resource(s) were left unprocessed by BatchGetResourceConfig and are missing from this result"
+                    ),
+                    help: Some("retry those keys (resilix audit does this itself)".to_owned()),
+                });
+            }
+        }
+        return Ok(loaded);
+    }
+    if let Some(results) = env.results {
+        return load_select_results(file, results);
+    }
+    if let Some(event) = env.invoking_event {
+        return load_invoking_event(file, event);
+    }
+    if let Some(item) = env.configuration_item {
+        return load_single(file, item.get(), offset_in(file, item.get()));
+    }
+    if env.resource_type.is_some() {
+        return load_single(file, file.text(), 0);
+    }
+    if let (Some(data), true) = (env.data, depth == 0) {
+        let inner: Envelope<'_> = serde_json::from_str(data.get())
+            .map_err(|error| LoadError::from_json(file, offset_in(file, data.get()), &error))?;
+        if inner.is_aws_config() {
+            return load_envelope(file, &inner, options, depth + 1);
+        }
+    }
+    Err(LoadError::Unrecognized {
+        name: file.name().to_owned(),
+        message: "no AWS Config items found (expected `configurationItems`, `baseConfigurationItems`, `Results` or a single item)".to_owned(),
+        help: Some(super::HELP_FORMATS.to_owned()),
+    })
+}
+
+/// A top-level JSON list of items.
+pub(crate) fn load_item_array(file: &Arc<SourceFile>, _options: &LoadOptions) -> Result<Loaded, LoadError> {
+    let raw: &RawValue = serde_json::from_str(file.text()).map_err(|e| LoadError::from_json(file, 0, &e))?;
+    load_raw_list(file, raw, "a list of configuration items")
+}
+
+fn load_raw_list(file: &Arc<SourceFile>, raw: &RawValue, what: &str) -> Result<Loaded, LoadError> {
+    let elements: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
+        LoadError::invalid_at(
+            file,
+            offset_in(file, raw.get()),
+            format!("expected {what} as a JSON list"),
+            "not a list",
+            None,
+        )
+    })?;
+    let results: Vec<Result<Option<Resource>, LoadError>> = elements
+        .par_iter()
+        .map(|element| {
+            let offset = offset_in(file, element.get());
+            let value: Value = serde_json::from_str(element.get())
+                .map_err(|e| LoadError::from_json(file, offset, &e))?;
+            item_resource(file, value, offset)
+        })
+        .collect();
+    collect(file, results)
+}
+
+fn collect(file: &Arc<SourceFile>, results: Vec<Result<Option<Resource>, LoadError>>) -> Result<Loaded, LoadError> {
+    let mut loaded = Loaded::default();
+    let mut untyped = 0usize;
+    for result in results {
+        match result? {
+            Some(resource) => loaded.resources.push(resource),
+            None => untyped += 1,
+        }
+    }
+    if untyped > 0 {
+        loaded.warnings.push(LoadWarning {
+            name: file.name().to_owned(),
+            message: format!(
+                "{untyped} item(s) have no resourceType and were not evaluated"
+            ),
+            help: Some(
+                "select resourceType, resourceId, accountId, awsRegion, configuration and supplementaryConfiguration in the query"
+                    .to_owned(),
+            ),
+        });
+    }
+    Ok(loaded)
+}
+
+fn load_single(file: &Arc<SourceFile>, text: &str, offset: usize) -> Result<Loaded, LoadError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| LoadError::from_json(file, offset, &e))?;
+    collect(file, vec![item_resource(file, value, offset)])
+}
+
+fn load_select_results(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded, LoadError> {
+    let rows: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
+        LoadError::invalid_at(file, offset_in(file, raw.get()), "`Results` must be a list of JSON strings", "not a list", None)
+    })?;
+    let results = rows
+        .par_iter()
+        .map(|row| {
+            let offset = offset_in(file, row.get());
+            let text: String = serde_json::from_str(row.get()).map_err(|_| {
+                LoadError::invalid_at(file, offset, "each SelectResourceConfig result must be a JSON string", "not a string", None)
+            })?;
+            let value: Value = serde_json::from_str(&text).map_err(|error| {
+                LoadError::invalid_at(
+                    file,
+                    offset,
+                    format!("this result string is not valid JSON: {error}"),
+                    "in this result",
+                    None,
+                )
+            })?;
+            item_resource(file, value, offset)
+        })
+        .collect();
+    collect(file, results)
+}
+
+fn load_invoking_event(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded, LoadError> {
+    let offset = offset_in(file, raw.get());
+    let event: Value = match serde_json::from_str::<Value>(raw.get()) {
+        Ok(Value::String(text)) => serde_json::from_str(&text).map_err(|error| {
+            LoadError::invalid_at(file, offset, format!("`invokingEvent` is not valid JSON: {error}"), "here", None)
+        })?,
+        Ok(object @ Value::Object(_)) => object,
+        _ => {
+            return Err(LoadError::invalid_at(file, offset, "`invokingEvent` must be a JSON string or object", "here", None));
+        }
+    };
+    match event.get("configurationItem") {
+        Some(item) if item.is_object() => collect(file, vec![item_resource(file, item.clone(), offset)]),
+        _ => {
+            let oversized = event.get("configurationItemSummary").is_some();
+            Ok(Loaded {
+                resources: Vec::new(),
+                warnings: vec![LoadWarning {
+                    name: file.name().to_owned(),
+                    message: if oversized {
+                        "the rule event carries only a configuration item summary (oversized item); nothing to evaluate".to_owned()
+                    } else {
+                        "the rule event carries no configuration item; nothing to evaluate".to_owned()
+                    },
+                    help: oversized.then(|| {
+                        "fetch the item with GetResourceConfigHistory (or run resilix audit) and scan that".to_owned()
+                    }),
+                }],
+            })
+        }
+    }
+}
+
+fn item_resource(file: &Arc<SourceFile>, value: Value, offset: usize) -> Result<Option<Resource>, LoadError> {
+    let origin = Origin {
+        file: Some(Arc::clone(file)),
+        offset: Some(offset),
+    };
+    resource_from_item(value, origin).map_err(|message| {
+        LoadError::invalid_at(file, offset, message, "this configuration item", None)
+    })
+}
+
+/// Normalizes one configuration item (any shape) into a resource. `Ok(None)` for an item with
+/// no `resourceType` (partial SelectResourceConfig rows).
+pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resource>, String> {
+    let Value::Object(mut item) = value else {
+        return Err("a configuration item must be a JSON object".to_owned());
+    };
+    let text = |item: &Map<String, Value>, keys: &[&str]| -> Option<String> {
+        keys.iter().find_map(|k| match item.get(*k) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    let Some(resource_type) = text(&item, &["resourceType"]) else {
+        return Ok(None);
+    };
+    let resource_id = text(&item, &["resourceId"]);
+    let resource_name = text(&item, &["resourceName"]);
+    let arn = text(&item, &["ARN", "arn"]);
+    let account = text(&item, &["awsAccountId", "accountId"]);
+    let region = text(&item, &["awsRegion"]);
+    let status_text = text(&item, &["configurationItemStatus"]);
+    let status = match status_text.as_deref() {
+        Some("ResourceDeleted" | "ResourceDeletedNotRecorded") => ItemStatus::Deleted,
+        Some("ResourceNotRecorded") => ItemStatus::NotRecorded,
+        _ => ItemStatus::Active,
+    };
+
+    let configuration = match item.remove("configuration") {
+        Some(Value::String(s)) => {
+            serde_json::from_str(&s).map_err(|e| format!("`configuration` is not valid JSON: {e}"))?
+        }
+        Some(other) => other,
+        None => Value::Null,
+    };
+    let mut configuration = configuration;
+    decode_documents(&mut configuration, 0);
+
+    let mut supplementary = match item.remove("supplementaryConfiguration") {
+        Some(Value::Object(map)) => map,
+        Some(Value::String(s)) => match serde_json::from_str(&s) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        },
+        _ => Map::new(),
+    };
+    for value in supplementary.values_mut() {
+        decode_embedded(value);
+        decode_documents(value, 0);
+    }
+    let mut supplementary = Value::Object(supplementary);
+
+    let tags = collect_tags(item.get("tags"), &configuration, &supplementary);
+    let relationships = collect_relationships(item.get("relationships"));
+
+    let mut doc = Map::new();
+    doc.insert("resourceType".into(), Value::String(resource_type.clone()));
+    let mut put = |key: &str, value: Option<&String>| {
+        if let Some(v) = value {
+            doc.insert(key.to_owned(), Value::String(v.clone()));
+        }
+    };
+    put("resourceId", resource_id.as_ref());
+    put("resourceName", resource_name.as_ref());
+    put("ARN", arn.as_ref());
+    put("awsAccountId", account.as_ref());
+    put("awsRegion", region.as_ref());
+    put("configurationItemStatus", status_text.as_ref());
+    for key in ["availabilityZone", "configurationItemCaptureTime", "resourceCreationTime"] {
+        if let Some(v) = item.get(key) {
+            doc.insert(key.to_owned(), v.clone());
+        }
+    }
+    doc.insert("tags".into(), Value::Object(tags));
+    doc.insert(
+        "relationships".into(),
+        Value::Array(
+            relationships
+                .iter()
+                .map(|r| {
+                    let mut m = Map::new();
+                    m.insert("resourceType".into(), Value::String(r.resource_type.clone()));
+                    if let Some(id) = &r.resource_id {
+                        m.insert("resourceId".into(), Value::String(id.clone()));
+                    }
+                    if let Some(name) = &r.resource_name {
+                        m.insert("resourceName".into(), Value::String(name.clone()));
+                    }
+                    m.insert("name".into(), Value::String(r.name.clone()));
+                    Value::Object(m)
+                })
+                .collect(),
+        ),
+    );
+    doc.insert("configuration".into(), configuration);
+    doc.insert("supplementaryConfiguration".into(), supplementary.take());
+
+    let address = arn
+        .clone()
+        .or_else(|| resource_id.clone())
+        .or_else(|| resource_name.clone())
+        .unwrap_or_else(|| resource_type.clone());
+    Ok(Some(Resource {
+        source: SourceKind::AwsConfig,
+        type_name: Arc::from(resource_type.as_str()),
+        address,
+        mode: Mode::Managed,
+        change: None,
+        status,
+        context: CloudContext { account, region },
+        resource_id,
+        resource_name,
+        arn,
+        config_address: None,
+        references: Arc::from(Vec::new()),
+        relationships,
+        origin,
+        body: Body::Ready(Documents {
+            after: Arc::new(Value::Object(doc)),
+            before: None,
+        }),
+    }))
+}
+
+/// Supplementary values in API form are JSON strings, some (S3 `AccessControlList`) encoded
+/// twice. Decodes up to three layers; text that is not JSON stays as it is.
+fn decode_embedded(value: &mut Value) {
+    for _ in 0..3 {
+        let Value::String(text) = value else { return };
+        let t = text.trim_start();
+        let looks_json = t.starts_with('{')
+            || t.starts_with('[')
+            || t.starts_with('"')
+            || matches!(t, "true" | "false" | "null")
+            || t.parse::<f64>().is_ok();
+        if !looks_json {
+            return;
+        }
+        match serde_json::from_str::<Value>(t) {
+            Ok(decoded) => *value = decoded,
+            Err(_) => return,
+        }
+    }
+}
+
+/// Decodes policy documents (plain or URL-encoded JSON strings) anywhere inside a value.
+fn decode_documents(value: &mut Value, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match value {
+        Value::String(text) if policy_document::looks_like_policy(text) => {
+            if let Some(document) = policy_document::decode(text) {
+                *value = document;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| decode_documents(v, depth + 1)),
+        Value::Object(map) => map.values_mut().for_each(|v| decode_documents(v, depth + 1)),
+        _ => {}
+    }
+}
+
+/// One tag map: the item's `tags`, else the `Tags` / `tags` lists inside the configuration.
+fn collect_tags(top: Option<&Value>, configuration: &Value, supplementary: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    if let Some(Value::Object(map)) = top {
+        for (k, v) in map {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    if !out.is_empty() {
+        return out;
+    }
+    let candidates = [
+        supplementary.get("Tags"),
+        configuration.get("tags"),
+        configuration.get("Tags"),
+        configuration.get("tagSet"),
+    ];
+    for candidate in candidates.into_iter().flatten() {
+        match candidate {
+            Value::Array(list) => {
+                for tag in list {
+                    let key = ["key", "Key", "tagKey"].iter().find_map(|k| tag.get(*k)).and_then(Value::as_str);
+                    let value = ["value", "Value", "tagValue"].iter().find_map(|k| tag.get(*k));
+                    if let (Some(key), Some(value)) = (key, value) {
+                        out.insert(key.to_owned(), value.clone());
+                    }
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            _ => {}
+        }
+        if !out.is_empty() {
+            break;
+        }
+    }
+    out
+}
+
+fn collect_relationships(value: Option<&Value>) -> Vec<Relationship> {
+    let Some(Value::Array(list)) = value else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|r| {
+            let get = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
+            Some(Relationship {
+                resource_type: get("resourceType")?,
+                resource_id: get("resourceId"),
+                resource_name: get("resourceName"),
+                name: get("name")
+                    .or_else(|| get("relationshipName"))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn api_form_is_normalized_to_delivery_form() {
+        let item = json!({
+            "version": "1.3", "accountId": "111122223333", "arn": "arn:aws:s3:::b",
+            "resourceType": "AWS::S3::Bucket", "resourceId": "b", "awsRegion": "eu-west-1",
+            "configurationItemStatus": "OK",
+            "configuration": "{\"name\":\"b\"}",
+            "supplementaryConfiguration": {
+                "AccessControlList": "\"{\\\"grantList\\\":[]}\"",
+                "BucketPolicy": "{\"policyText\":\"{\\\"Statement\\\":{\\\"Effect\\\":\\\"Deny\\\",\\\"Action\\\":\\\"s3:*\\\"}}\"}",
+                "IsRequesterPaysEnabled": "false"
+            },
+            "relationships": [{"resourceType": "AWS::EC2::VPC", "resourceId": "vpc-1", "relationshipName": "Is contained in Vpc "}]
+        });
+        let resource = resource_from_item(item, Origin::default()).ok().flatten();
+        let Some(resource) = resource else { return assert!(false, "no resource") };
+        let doc = resource.documents().map(|d| d.after).unwrap_or_default();
+        assert_eq!(doc["awsAccountId"], "111122223333");
+        assert_eq!(doc["configuration"]["name"], "b");
+        assert_eq!(doc["supplementaryConfiguration"]["AccessControlList"], json!({"grantList": []}));
+        assert_eq!(doc["supplementaryConfiguration"]["IsRequesterPaysEnabled"], json!(false));
+        assert_eq!(
+            doc["supplementaryConfiguration"]["BucketPolicy"]["policyText"]["Statement"][0]["Action"],
+            json!(["s3:*"])
+        );
+        assert_eq!(resource.relationships[0].name, "Is contained in Vpc");
+        assert_eq!(resource.address, "arn:aws:s3:::b");
+    }
+}

@@ -1,0 +1,115 @@
+//! One pass over the top level of a JSON object, keeping the parts every format needs as raw,
+//! borrowed JSON, so detection costs no second parse.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+use super::{Detected, HELP_FORMATS, LoadError};
+use crate::source::SourceFile;
+
+/// The top-level keys of every supported input shape. Unknown keys are ignored, as Terraform's
+/// format rules require.
+#[derive(Deserialize, Default)]
+pub(crate) struct Envelope<'a> {
+    // Terraform / OpenTofu plan
+    #[serde(borrow, default)]
+    pub format_version: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub terraform_version: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub resource_changes: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    pub resource_drift: Option<&'a RawValue>,
+    /// A plan's `configuration`, or a single AWS Config item's `configuration`.
+    #[serde(borrow, default)]
+    pub configuration: Option<&'a RawValue>,
+    #[serde(default)]
+    pub planned_values: Option<IgnoredAny>,
+    #[serde(default)]
+    pub prior_state: Option<IgnoredAny>,
+    /// Terraform state has `values` at the top level.
+    #[serde(default)]
+    pub values: Option<IgnoredAny>,
+
+    // AWS Config
+    #[serde(borrow, default, rename = "configurationItems")]
+    pub configuration_items: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "baseConfigurationItems")]
+    pub base_configuration_items: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "unprocessedResourceKeys")]
+    pub unprocessed_resource_keys: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "Results")]
+    pub results: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "invokingEvent")]
+    pub invoking_event: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "configurationItem")]
+    pub configuration_item: Option<&'a RawValue>,
+    #[serde(default, rename = "resourceType")]
+    pub resource_type: Option<IgnoredAny>,
+    /// Recorded API responses (Cloud Custodian's placebo files) wrap the body in `data`.
+    #[serde(borrow, default)]
+    pub data: Option<&'a RawValue>,
+    #[serde(default)]
+    pub status_code: Option<IgnoredAny>,
+}
+
+impl<'a> Envelope<'a> {
+    pub(crate) fn parse(file: &'a Arc<SourceFile>) -> Result<Envelope<'a>, LoadError> {
+        serde_json::from_str(file.text()).map_err(|error| LoadError::from_json(file, 0, &error))
+    }
+
+    pub(crate) fn is_plan(&self) -> bool {
+        self.format_version.is_some()
+            && (self.resource_changes.is_some()
+                || self.planned_values.is_some()
+                || self.resource_drift.is_some()
+                || self.terraform_version.is_some()
+                || self.configuration.is_some())
+            || self.resource_changes.is_some()
+            || self.planned_values.is_some()
+    }
+
+    pub(crate) fn is_aws_config(&self) -> bool {
+        self.configuration_items.is_some()
+            || self.base_configuration_items.is_some()
+            || self.results.is_some()
+            || self.invoking_event.is_some()
+            || self.configuration_item.is_some()
+            || self.resource_type.is_some()
+            || (self.data.is_some() && self.status_code.is_some())
+    }
+
+    pub(crate) fn detect(&self, file: &SourceFile) -> Result<Detected, LoadError> {
+        if self.is_plan() {
+            return Ok(Detected::Plan);
+        }
+        if self.is_aws_config() {
+            return Ok(Detected::AwsConfig);
+        }
+        if self.values.is_some() && self.format_version.is_some() {
+            return Err(LoadError::Unrecognized {
+                name: file.name().to_owned(),
+                message: "this is Terraform state, not a plan".to_owned(),
+                help: Some(
+                    "save a plan and convert it: `terraform plan -out plan.out && terraform show -json plan.out > plan.json`"
+                        .to_owned(),
+                ),
+            });
+        }
+        Err(LoadError::Unrecognized {
+            name: file.name().to_owned(),
+            message: "the JSON is neither a Terraform plan nor AWS Config data".to_owned(),
+            help: Some(HELP_FORMATS.to_owned()),
+        })
+    }
+}
+
+/// Byte offset of a borrowed raw value within its file's text.
+pub(crate) fn offset_in(file: &SourceFile, raw: &str) -> usize {
+    (raw.as_ptr() as usize)
+        .saturating_sub(file.text().as_ptr() as usize)
+        .min(file.text().len())
+}

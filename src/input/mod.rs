@@ -1,0 +1,403 @@
+//! Loaders: one per input format, each producing normalized [`Resource`]s.
+//!
+//! This module is the only place that knows a file format. Detection is by content (an
+//! `--input-format` flag overrides); a directory is walked for `*.json` (and gzipped
+//! `*.json.gz`, as AWS Config delivers them); `-` is stdin.
+
+mod aws_config;
+mod envelope;
+pub mod policy_document;
+mod read;
+mod terraform_config;
+mod terraform_plan;
+pub mod testdoc;
+
+use std::collections::BTreeSet;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use miette::{Diagnostic, SourceSpan};
+use rayon::prelude::*;
+
+use crate::model::Resource;
+use crate::source::{Excerpt, SourceFile};
+
+pub use aws_config::resource_from_item;
+pub use read::{decode_text, display_name, read_source};
+
+/// Default bound on the size of one input (1 GiB); `--max-input-size` raises it.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Which loader to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputFormat {
+    /// Decide by content.
+    #[default]
+    Auto,
+    TerraformPlan,
+    AwsConfig,
+}
+
+/// What the loaders need to know beyond the bytes.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub format: InputFormat,
+    pub max_bytes: u64,
+    /// Terraform resource types whose `configuration` references are needed (for relationship
+    /// checks). `None` resolves references for every resource.
+    pub reference_types: Option<Arc<BTreeSet<String>>>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            format: InputFormat::Auto,
+            max_bytes: DEFAULT_MAX_INPUT_BYTES,
+            reference_types: None,
+        }
+    }
+}
+
+/// Resources loaded from one input, plus anything worth a warning.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub resources: Vec<Resource>,
+    pub warnings: Vec<LoadWarning>,
+}
+
+/// An input that could not be read or understood. Each names the file and, where possible, the
+/// line and column.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum LoadError {
+    #[error("{path}: {source}")]
+    #[diagnostic(code(load::io))]
+    Io {
+        path: String,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error("{path}: {size} bytes is above the input size limit of {limit} bytes; nothing was read")]
+    #[diagnostic(
+        code(load::too_large),
+        help("if this input is expected, raise the limit with --max-input-size BYTES")
+    )]
+    TooLarge { path: String, size: u64, limit: u64 },
+
+    #[error("{path}: {message}")]
+    #[diagnostic(code(load::encoding))]
+    Encoding { path: String, message: String },
+
+    #[error("{name}:{line}:{column}: {message}")]
+    #[diagnostic(code(load::syntax))]
+    Syntax {
+        name: String,
+        line: usize,
+        column: usize,
+        message: String,
+        #[source_code]
+        src: Excerpt,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{name}:{line}:{column}: {message}")]
+    #[diagnostic(code(load::invalid))]
+    Invalid {
+        name: String,
+        line: usize,
+        column: usize,
+        message: String,
+        #[source_code]
+        src: Excerpt,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{name}: {message}")]
+    #[diagnostic(code(load::unrecognized))]
+    Unrecognized {
+        name: String,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+
+    #[error("{path}: {message}")]
+    #[diagnostic(code(load::walk))]
+    Walk { path: String, message: String },
+}
+
+impl LoadError {
+    /// The file the error is about, as users named it.
+    pub fn file_name(&self) -> &str {
+        match self {
+            LoadError::Io { path, .. }
+            | LoadError::TooLarge { path, .. }
+            | LoadError::Encoding { path, .. }
+            | LoadError::Walk { path, .. } => path,
+            LoadError::Syntax { name, .. }
+            | LoadError::Invalid { name, .. }
+            | LoadError::Unrecognized { name, .. } => name,
+        }
+    }
+
+    /// 1-based line and column, where known.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        match self {
+            LoadError::Syntax { line, column, .. } | LoadError::Invalid { line, column, .. } => {
+                Some((*line, *column))
+            }
+            _ => None,
+        }
+    }
+
+    /// A structural error at a byte offset of `file`.
+    pub(crate) fn invalid_at(
+        file: &Arc<SourceFile>,
+        offset: usize,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) -> LoadError {
+        let at = file.line_col(offset);
+        LoadError::Invalid {
+            name: file.name().to_owned(),
+            line: at.line,
+            column: at.column,
+            message: message.into(),
+            src: Excerpt(Arc::clone(file)),
+            span: SourceSpan::new(offset.into(), 1usize.min(file.text().len() - offset.min(file.text().len()))),
+            label: label.into(),
+            help,
+        }
+    }
+
+    /// A JSON syntax error from serde_json, located in `file` (`base` is the offset of the text
+    /// serde_json parsed, for errors inside an embedded part).
+    pub(crate) fn from_json(file: &Arc<SourceFile>, base: usize, error: &serde_json::Error) -> LoadError {
+        let text = file.text();
+        let local = file_offset_of(text.get(base..).unwrap_or(""), error.line(), error.column());
+        let offset = (base + local).min(text.len());
+        let at = file.line_col(offset);
+        let raw = error.to_string();
+        let message = raw
+            .rsplit_once(" at line ")
+            .map_or(raw.as_str(), |(m, _)| m)
+            .to_owned();
+        let (message, help) = describe_json_error(&message, error, text.trim().is_empty());
+        LoadError::Syntax {
+            name: file.name().to_owned(),
+            line: at.line,
+            column: at.column,
+            message,
+            src: Excerpt(Arc::clone(file)),
+            span: SourceSpan::new(offset.into(), usize::from(offset < text.len())),
+            label: "here".to_owned(),
+            help,
+        }
+    }
+}
+
+/// serde_json reports 1-based line and column (bytes); turn them into an offset in `text`.
+fn file_offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (index, piece) in text.split_inclusive('\n').enumerate() {
+        if index + 1 == line {
+            return offset + column.saturating_sub(1).min(piece.len());
+        }
+        offset += piece.len();
+    }
+    text.len()
+}
+
+fn describe_json_error(
+    message: &str,
+    error: &serde_json::Error,
+    empty: bool,
+) -> (String, Option<String>) {
+    if empty {
+        return (
+            "the file is empty".to_owned(),
+            Some("expected a Terraform plan (`terraform show -json plan.out`) or AWS Config data".to_owned()),
+        );
+    }
+    if message.contains("recursion limit exceeded") {
+        return (
+            "JSON nested too deeply (more than 128 levels)".to_owned(),
+            Some("no Terraform plan or AWS Config item nests this deep; the input is damaged or hostile".to_owned()),
+        );
+    }
+    if error.is_eof() {
+        return (
+            format!("the JSON ends early ({message})"),
+            Some("the file looks truncated: was it cut off while being written or copied?".to_owned()),
+        );
+    }
+    (format!("invalid JSON: {message}"), None)
+}
+
+/// A problem worth telling users that does not stop the run.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{name}: {message}")]
+#[diagnostic(code(load::warning), severity(Warning))]
+pub struct LoadWarning {
+    pub name: String,
+    pub message: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+/// Parses one source into resources.
+pub fn load_source(file: &Arc<SourceFile>, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    let text = file.text();
+    let first = text.trim_start().chars().next();
+    match first {
+        None => Err(LoadError::from_json(
+            file,
+            0,
+            &serde_json::from_str::<serde_json::Value>("").err().unwrap_or_else(|| {
+                serde_json::Error::io(io::Error::other("empty"))
+            }),
+        )),
+        Some('[') => aws_config::load_item_array(file, options),
+        Some('{') => {
+            let env = envelope::Envelope::parse(file)?;
+            let kind = match options.format {
+                InputFormat::TerraformPlan => Detected::Plan,
+                InputFormat::AwsConfig => Detected::AwsConfig,
+                InputFormat::Auto => env.detect(file)?,
+            };
+            match kind {
+                Detected::Plan => terraform_plan::load(file, &env, options),
+                Detected::AwsConfig => aws_config::load(file, &env, options),
+            }
+        }
+        Some(_) => Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Err(error) => LoadError::from_json(file, 0, &error),
+            Ok(_) => LoadError::Unrecognized {
+                name: file.name().to_owned(),
+                message: "the JSON is a single value, neither a Terraform plan nor AWS Config data"
+                    .to_owned(),
+                help: Some(HELP_FORMATS.to_owned()),
+            },
+        }),
+    }
+}
+
+pub(crate) const HELP_FORMATS: &str = "resilix reads Terraform/OpenTofu plans (`terraform show -json plan.out > plan.json`) \
+and AWS Config data: snapshot or history files (`configurationItems`), BatchGetResourceConfig or \
+GetResourceConfigHistory results, SelectResourceConfig results (`Results`), rule events and single items";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Detected {
+    Plan,
+    AwsConfig,
+}
+
+/// The files a path names: the file itself, or the `*.json` / `*.json.gz` files below a
+/// directory (sorted, so every run sees the same order).
+pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<LoadError>, Vec<LoadWarning>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" || !path.is_dir() {
+            files.push(path.clone());
+            continue;
+        }
+        let before = files.len();
+        let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name();
+        for entry in walker {
+            match entry {
+                Ok(entry) => {
+                    let name = entry.file_name().to_string_lossy();
+                    if entry.file_type().is_file() && (name.ends_with(".json") || name.ends_with(".json.gz")) {
+                        files.push(entry.into_path());
+                    }
+                }
+                Err(error) if error.loop_ancestor().is_some() => warnings.push(LoadWarning {
+                    name: error
+                        .path()
+                        .map_or_else(|| display_name(path), display_name),
+                    message: "symbolic link loop; the directory is already being scanned, so it was skipped"
+                        .to_owned(),
+                    help: None,
+                }),
+                Err(error) => errors.push(LoadError::Walk {
+                    path: error
+                        .path()
+                        .map_or_else(|| display_name(path), display_name),
+                    message: error
+                        .io_error()
+                        .map_or_else(|| error.to_string(), ToString::to_string),
+                }),
+            }
+        }
+        if files.len() == before {
+            errors.push(LoadError::Walk {
+                path: display_name(path),
+                message: "no .json or .json.gz files found in this directory".to_owned(),
+            });
+        }
+    }
+    (files, errors, warnings)
+}
+
+/// Everything loaded from a list of paths: resources in path order, and what went wrong.
+#[derive(Debug, Default)]
+pub struct LoadOutcome {
+    pub resources: Vec<Resource>,
+    pub errors: Vec<LoadError>,
+    pub warnings: Vec<LoadWarning>,
+    /// Number of input files read.
+    pub files: usize,
+}
+
+/// Loads every path; a bad input is reported and the others are still loaded.
+pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadOutcome {
+    let (files, mut errors, mut warnings) = expand_paths(paths);
+    let results: Vec<Result<Loaded, LoadError>> = files
+        .par_iter()
+        .map(|path| {
+            let file = read_source(path, options.max_bytes)?;
+            load_source(&file, options)
+        })
+        .collect();
+    let mut resources = Vec::new();
+    for result in results {
+        match result {
+            Ok(loaded) => {
+                resources.extend(loaded.resources);
+                warnings.extend(loaded.warnings);
+            }
+            Err(error) => errors.push(error),
+        }
+    }
+    LoadOutcome {
+        resources,
+        errors,
+        warnings,
+        files: files.len(),
+    }
+}
+
+/// Loads one in-memory text (tests, inline policy cases).
+pub fn load_text(name: &str, text: &str, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    let file = SourceFile::new(name, text);
+    load_source(&file, options)
+}
+
+/// Whether a path looks like something `scan` can read (used to tell users about typos).
+pub fn is_input_path(path: &Path) -> bool {
+    path.as_os_str() == "-" || path.exists()
+}

@@ -1,0 +1,374 @@
+//! References between resources, from a plan's `configuration` section.
+//!
+//! Addresses in `configuration` are module-relative and carry no instance keys. A reference
+//! such as `var.vpc_id` inside a module is followed to the calling module's argument, and
+//! `module.net.vpc_id` to the child module's output, so that a flow log inside a module is
+//! linked to the VPC at the root that it really points at.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::model::Reference;
+
+#[derive(Deserialize, Default)]
+struct Configuration<'a> {
+    #[serde(borrow, default)]
+    root_module: Option<ModuleConfig<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct ModuleConfig<'a> {
+    #[serde(borrow, default)]
+    resources: Vec<ConfigResource<'a>>,
+    #[serde(borrow, default)]
+    module_calls: BTreeMap<String, ModuleCall<'a>>,
+    #[serde(borrow, default)]
+    outputs: BTreeMap<String, Output<'a>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    variables: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ConfigResource<'a> {
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default, rename = "type")]
+    type_name: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(borrow, default)]
+    expressions: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct ModuleCall<'a> {
+    #[serde(borrow, default)]
+    expressions: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    module: Option<ModuleConfig<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Output<'a> {
+    #[serde(borrow, default)]
+    expression: Option<&'a RawValue>,
+}
+
+/// References of every configuration resource, by configuration-level address.
+pub(crate) type ReferenceMap = HashMap<String, Arc<[Reference]>>;
+
+/// Resolves the references of the resources whose type is in `needed` (all when `None`).
+pub(crate) fn references(
+    configuration: &RawValue,
+    needed: Option<&BTreeSet<String>>,
+) -> Result<ReferenceMap, serde_json::Error> {
+    let config: Configuration<'_> = serde_json::from_str(configuration.get())?;
+    let Some(root) = config.root_module.as_ref() else {
+        return Ok(ReferenceMap::new());
+    };
+    let mut modules: HashMap<String, &ModuleConfig<'_>> = HashMap::new();
+    index_modules(root, String::new(), &mut modules, 0);
+    let resolver = Resolver { modules: &modules };
+    let mut out = ReferenceMap::new();
+    let mut paths: Vec<&String> = modules.keys().collect();
+    paths.sort();
+    for path in paths {
+        let Some(module) = modules.get(path) else { continue };
+        for resource in &module.resources {
+            let (Some(type_name), Some(expressions)) = (&resource.type_name, resource.expressions)
+            else {
+                continue;
+            };
+            if needed.is_some_and(|set| !set.contains(type_name)) {
+                continue;
+            }
+            let local = resource.address.clone().unwrap_or_else(|| {
+                let data = resource.mode.as_deref() == Some("data");
+                format!(
+                    "{}{}.{}",
+                    if data { "data." } else { "" },
+                    type_name,
+                    resource.name.as_deref().unwrap_or("")
+                )
+            });
+            let Ok(expressions) = serde_json::from_str::<Value>(expressions.get()) else {
+                continue;
+            };
+            let mut leaves = Vec::new();
+            collect_references(&expressions, String::new(), &mut leaves, 0);
+            let mut by_attribute: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for (attribute, refs) in leaves {
+                let targets = resolver.resolve(path, &refs, 0);
+                if !targets.is_empty() {
+                    by_attribute.entry(attribute).or_default().extend(targets);
+                }
+            }
+            let references: Vec<Reference> = by_attribute
+                .into_iter()
+                .map(|(attribute, targets)| Reference {
+                    attribute,
+                    targets: targets.into_iter().collect(),
+                })
+                .collect();
+            out.insert(format!("{}{}", prefix(path), local), references.into());
+        }
+    }
+    Ok(out)
+}
+
+/// `module.a.module.b` → `module.a.module.b.`; root → empty.
+fn prefix(path: &str) -> String {
+    if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}.")
+    }
+}
+
+fn index_modules<'c, 'a>(
+    module: &'c ModuleConfig<'a>,
+    path: String,
+    out: &mut HashMap<String, &'c ModuleConfig<'a>>,
+    depth: usize,
+) {
+    if depth > 64 {
+        return;
+    }
+    for (name, call) in &module.module_calls {
+        if let Some(child) = &call.module {
+            let child_path = format!("{}module.{name}", prefix(&path));
+            index_modules(child, child_path, out, depth + 1);
+        }
+    }
+    out.insert(path, module);
+}
+
+/// Walks an `expressions` tree, collecting `(attribute path, references)` for every expression
+/// that has references. Expressions are objects with only `references` / `constant_value` keys;
+/// anything else is a nested block (object or list of objects).
+fn collect_references(value: &Value, path: String, out: &mut Vec<(String, Vec<String>)>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let is_expression = !map.is_empty()
+                && map.keys().all(|k| k == "references" || k == "constant_value");
+            if is_expression {
+                if let Some(Value::Array(refs)) = map.get("references") {
+                    let refs: Vec<String> = refs
+                        .iter()
+                        .filter_map(|r| r.as_str().map(str::to_owned))
+                        .collect();
+                    if !refs.is_empty() {
+                        out.push((path, refs));
+                    }
+                }
+                return;
+            }
+            for (key, child) in map {
+                let child_path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                collect_references(child, child_path, out, depth + 1);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                collect_references(item, path.clone(), out, depth + 1);
+            }
+        }
+        _ => {}
+    }
+}
+
+struct Resolver<'m, 'c, 'a> {
+    modules: &'m HashMap<String, &'c ModuleConfig<'a>>,
+}
+
+impl Resolver<'_, '_, '_> {
+    /// Turns references written in module `path` into configuration-level resource addresses.
+    fn resolve(&self, path: &str, refs: &[String], depth: usize) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        if depth > 16 {
+            return out;
+        }
+        for reference in refs {
+            let parts = split_reference(reference);
+            match parts.as_slice() {
+                [first, name, ..] if first == "var" => {
+                    out.extend(self.resolve_variable(path, name, depth));
+                }
+                [first, module, output, ..] if first == "module" => {
+                    out.extend(self.resolve_output(path, module, output, depth));
+                }
+                [first, type_name, name, ..] if first == "data" => {
+                    out.insert(format!("{}data.{type_name}.{name}", prefix(path)));
+                }
+                [first, ..] if is_special(first) => {}
+                [type_name, name, ..] => {
+                    out.insert(format!("{}{type_name}.{name}", prefix(path)));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// `var.name` inside module `path` is the caller's `name` argument.
+    fn resolve_variable(&self, path: &str, name: &str, depth: usize) -> BTreeSet<String> {
+        let Some((parent, call)) = split_last_module(path) else {
+            return BTreeSet::new();
+        };
+        let Some(call) = self
+            .modules
+            .get(parent)
+            .and_then(|m| m.module_calls.get(call))
+        else {
+            return BTreeSet::new();
+        };
+        let refs = call
+            .expressions
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+            .and_then(|v| v.get(name).cloned())
+            .map(|expr| {
+                let mut leaves = Vec::new();
+                collect_references(&expr, String::new(), &mut leaves, 0);
+                leaves.into_iter().flat_map(|(_, r)| r).collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        self.resolve(parent, &refs, depth + 1)
+    }
+
+    /// `module.m.out` in module `path` is output `out` of child `m`.
+    fn resolve_output(&self, path: &str, module: &str, output: &str, depth: usize) -> BTreeSet<String> {
+        let child = format!("{}module.{module}", prefix(path));
+        let Some(expression) = self
+            .modules
+            .get(child.as_str())
+            .and_then(|m| m.outputs.get(output))
+            .and_then(|o| o.expression)
+        else {
+            return BTreeSet::new();
+        };
+        let Ok(expression) = serde_json::from_str::<Value>(expression.get()) else {
+            return BTreeSet::new();
+        };
+        let mut leaves = Vec::new();
+        collect_references(&expression, String::new(), &mut leaves, 0);
+        let refs: Vec<String> = leaves.into_iter().flat_map(|(_, r)| r).collect();
+        self.resolve(&child, &refs, depth + 1)
+    }
+}
+
+fn is_special(first: &str) -> bool {
+    matches!(
+        first,
+        "local" | "each" | "count" | "path" | "self" | "terraform" | "module" | "var" | "data"
+    )
+}
+
+/// `module.a.module.b` → (`module.a`, `b`).
+fn split_last_module(path: &str) -> Option<(&str, &str)> {
+    let (parent, last) = match path.rfind(".module.") {
+        Some(at) => (path.get(..at)?, path.get(at + ".module.".len()..)?),
+        None => ("", path.strip_prefix("module.")?),
+    };
+    Some((parent, last))
+}
+
+/// Splits a reference at dots outside brackets, dropping index parts:
+/// `aws_s3_bucket.b["x"].id` → [`aws_s3_bucket`, `b`, `id`].
+fn split_reference(reference: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in reference.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' if depth > 0 => in_string = true,
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => parts.push(std::mem::take(&mut current)),
+            _ if depth == 0 => current.push(c),
+            _ => {}
+        }
+    }
+    parts.push(current);
+    parts
+}
+
+/// Removes instance keys from a module address: `module.a[0].module.b["x"]` → `module.a.module.b`.
+pub(crate) fn strip_instance_keys(address: &str) -> String {
+    split_reference(address).join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_split_outside_brackets() {
+        assert_eq!(
+            split_reference("aws_s3_bucket.b[\"x.y\"].id"),
+            vec!["aws_s3_bucket", "b", "id"]
+        );
+        assert_eq!(
+            strip_instance_keys("module.a[0].module.b[\"k[1]\"]"),
+            "module.a.module.b"
+        );
+    }
+
+    #[test]
+    fn variables_and_outputs_are_followed_across_modules() {
+        let config = r#"{"root_module": {
+            "resources": [{"address": "aws_vpc.main", "mode": "managed", "type": "aws_vpc", "name": "main",
+                           "expressions": {"cidr_block": {"constant_value": "10.0.0.0/16"}}}],
+            "module_calls": {"logs": {"source": "./logs",
+                "expressions": {"vpc_id": {"references": ["aws_vpc.main.id", "aws_vpc.main"]}},
+                "module": {"resources": [{"address": "aws_flow_log.this", "mode": "managed",
+                    "type": "aws_flow_log", "name": "this",
+                    "expressions": {"vpc_id": {"references": ["var.vpc_id"]},
+                                    "log_destination": {"references": ["module.sink.arn"]}}}],
+                  "module_calls": {"sink": {"source": "./sink", "module": {
+                      "outputs": {"arn": {"expression": {"references": ["aws_s3_bucket.sink.arn", "aws_s3_bucket.sink"]}}},
+                      "resources": [{"address": "aws_s3_bucket.sink", "type": "aws_s3_bucket", "name": "sink"}]}}}}}}}}"#;
+        let raw: Box<RawValue> = serde_json::from_str(config).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        let map = references(&raw, None).unwrap_or_default();
+        let flow = map.get("module.logs.aws_flow_log.this").cloned().unwrap_or_else(|| Arc::from(vec![]));
+        assert_eq!(
+            flow.as_ref(),
+            &[
+                Reference {
+                    attribute: "log_destination".into(),
+                    targets: vec!["module.logs.module.sink.aws_s3_bucket.sink".into()]
+                },
+                Reference {
+                    attribute: "vpc_id".into(),
+                    targets: vec!["aws_vpc.main".into()]
+                },
+            ]
+        );
+    }
+}

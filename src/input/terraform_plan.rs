@@ -1,0 +1,431 @@
+//! Terraform and OpenTofu plan JSON (`terraform show -json plan.out`), format versions 0.1–1.2.
+//!
+//! The plan's skeleton is parsed with typed serde, borrowing from the text; each resource's
+//! values stay text until a policy needs them ([`PlanDocument`]), then are parsed with the
+//! `after_unknown` and `*_sensitive` masks applied. Fields are feature-detected; only an unknown
+//! major format version is refused.
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::envelope::{Envelope, offset_in};
+use super::terraform_config::{self, ReferenceMap, strip_instance_keys};
+use super::{LoadError, LoadOptions, LoadWarning, Loaded};
+use crate::model::{
+    Action, Actions, Body, Change, CloudContext, DocError, Documents, ItemStatus, LazyDocument,
+    Mode, Origin, Resource, SourceKind, value,
+};
+use crate::source::SourceFile;
+
+#[derive(Deserialize)]
+struct RawResourceChange<'a> {
+    #[serde(borrow, default)]
+    address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    module_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    mode: Option<Cow<'a, str>>,
+    #[serde(borrow, default, rename = "type")]
+    type_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    index: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    deposed: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    previous_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    action_reason: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    change: Option<RawChange<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawChange<'a> {
+    #[serde(borrow, default)]
+    actions: Vec<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    before: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after_unknown: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    before_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after_sensitive: Option<&'a RawValue>,
+}
+
+pub(crate) fn load(
+    file: &Arc<SourceFile>,
+    env: &Envelope<'_>,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    check_version(file, env)?;
+    let mut warnings = Vec::new();
+    let references = match env.configuration {
+        Some(raw) => match terraform_config::references(raw, options.reference_types.as_deref()) {
+            Ok(map) => map,
+            Err(error) => {
+                warnings.push(LoadWarning {
+                    name: file.name().to_owned(),
+                    message: format!(
+                        "the plan's `configuration` section could not be read ({error}); \
+                         relationship checks cannot follow references"
+                    ),
+                    help: None,
+                });
+                ReferenceMap::new()
+            }
+        },
+        None => ReferenceMap::new(),
+    };
+    let mut resources = Vec::new();
+    let mut unknown_actions = Vec::new();
+    for (raw, drift) in [(env.resource_changes, false), (env.resource_drift, true)] {
+        let Some(raw) = raw else { continue };
+        let elements: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
+            LoadError::invalid_at(
+                file,
+                offset_in(file, raw.get()),
+                format!(
+                    "`{}` must be a list of resource changes",
+                    if drift { "resource_drift" } else { "resource_changes" }
+                ),
+                "not a list",
+                None,
+            )
+        })?;
+        let converted: Vec<Result<(Resource, Vec<String>), LoadError>> = elements
+            .par_iter()
+            .map(|element| convert(file, element, drift, &references))
+            .collect();
+        for item in converted {
+            let (resource, unknown) = item?;
+            unknown_actions.extend(unknown);
+            resources.push(resource);
+        }
+    }
+    unknown_actions.sort();
+    unknown_actions.dedup();
+    if !unknown_actions.is_empty() {
+        warnings.push(LoadWarning {
+            name: file.name().to_owned(),
+            message: format!(
+                "unknown planned action(s) {}: treated as unspecified (a list holding `delete` still counts as a deletion)",
+                unknown_actions.join(", ")
+            ),
+            help: None,
+        });
+    }
+    Ok(Loaded {
+        resources,
+        warnings,
+    })
+}
+
+fn check_version(file: &Arc<SourceFile>, env: &Envelope<'_>) -> Result<(), LoadError> {
+    let Some(raw) = env.format_version else {
+        return Ok(());
+    };
+    let offset = offset_in(file, raw.get());
+    let version: String = serde_json::from_str(raw.get()).map_err(|_| {
+        LoadError::invalid_at(file, offset, "`format_version` must be a string such as \"1.2\"", "not a string", None)
+    })?;
+    let major = version.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    match major {
+        Some(0 | 1) => Ok(()),
+        _ => Err(LoadError::invalid_at(
+            file,
+            offset,
+            format!("unsupported plan format_version {version:?}"),
+            "unknown major version",
+            Some("resilix reads plan JSON format versions 0.x and 1.x (Terraform 0.12 and later, OpenTofu); a new major version may have changed the format incompatibly".to_owned()),
+        )),
+    }
+}
+
+fn convert(
+    file: &Arc<SourceFile>,
+    element: &RawValue,
+    drift: bool,
+    references: &ReferenceMap,
+) -> Result<(Resource, Vec<String>), LoadError> {
+    let base = offset_in(file, element.get());
+    let raw: RawResourceChange<'_> =
+        serde_json::from_str(element.get()).map_err(|error| LoadError::from_json(file, base, &error))?;
+    let Some(type_name) = raw.type_name.as_deref() else {
+        return Err(LoadError::invalid_at(
+            file,
+            base,
+            "a resource change has no `type`",
+            "this resource change",
+            None,
+        ));
+    };
+    let Some(change) = raw.change.as_ref() else {
+        return Err(LoadError::invalid_at(
+            file,
+            base,
+            "a resource change has no `change` object",
+            "this resource change",
+            None,
+        ));
+    };
+    let mode = match raw.mode.as_deref() {
+        Some("data") => Mode::Data,
+        _ => Mode::Managed,
+    };
+    let name = raw.name.as_deref().unwrap_or("");
+    let index = raw.index.map(|i| index_suffix(i.get())).unwrap_or_default();
+    let module = raw.module_address.as_deref().filter(|m| !m.is_empty());
+    let local = match mode {
+        Mode::Data => format!("data.{type_name}.{name}"),
+        Mode::Managed => format!("{type_name}.{name}"),
+    };
+    let address = match raw.address.as_deref() {
+        Some(address) if !address.is_empty() => address.to_owned(),
+        _ => match module {
+            Some(module) => format!("{module}.{local}{index}"),
+            None => format!("{local}{index}"),
+        },
+    };
+    let config_address = match module {
+        Some(module) => format!("{}.{local}", strip_instance_keys(module)),
+        None => local,
+    };
+    let mut unknown = Vec::new();
+    let mut actions = Vec::new();
+    for action in &change.actions {
+        match Action::parse(action) {
+            Some(a) => actions.push(a),
+            None => unknown.push(format!("{action:?}")),
+        }
+    }
+    let range = |raw: Option<&RawValue>| raw.map(|r| {
+        let start = offset_in(file, r.get());
+        start..start + r.get().len()
+    });
+    let lazy = PlanDocument {
+        file: Arc::clone(file),
+        before: range(change.before),
+        after: range(change.after),
+        after_unknown: range(change.after_unknown),
+        before_sensitive: range(change.before_sensitive),
+        after_sensitive: range(change.after_sensitive),
+    };
+    let resource = Resource {
+        source: SourceKind::Terraform,
+        type_name: Arc::from(type_name),
+        address,
+        mode,
+        change: Some(Change {
+            actions: Actions(actions),
+            action_reason: raw.action_reason.map(Cow::into_owned),
+            drift,
+            previous_address: raw.previous_address.map(Cow::into_owned),
+            deposed: raw.deposed.map(Cow::into_owned),
+        }),
+        status: ItemStatus::Active,
+        context: CloudContext::default(),
+        resource_id: None,
+        resource_name: None,
+        arn: None,
+        references: references
+            .get(&config_address)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new())),
+        config_address: Some(config_address),
+        relationships: Vec::new(),
+        origin: Origin {
+            file: Some(Arc::clone(file)),
+            offset: Some(base),
+        },
+        body: Body::Lazy(Arc::new(lazy)),
+    };
+    Ok((resource, unknown))
+}
+
+/// `3` → `[3]`, `"a"` → `["a"]`, as Terraform writes instance keys.
+fn index_suffix(raw: &str) -> String {
+    match serde_json::from_str::<Value>(raw) {
+        Ok(Value::Number(n)) => format!("[{n}]"),
+        Ok(Value::String(s)) => format!("[{}]", Value::String(s)),
+        _ => String::new(),
+    }
+}
+
+/// A resource's values in a plan, kept as text until evaluated.
+struct PlanDocument {
+    file: Arc<SourceFile>,
+    before: Option<Range<usize>>,
+    after: Option<Range<usize>>,
+    after_unknown: Option<Range<usize>>,
+    before_sensitive: Option<Range<usize>>,
+    after_sensitive: Option<Range<usize>>,
+}
+
+impl std::fmt::Debug for PlanDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlanDocument")
+            .field("file", &self.file.name())
+            .field("after", &self.after)
+            .finish()
+    }
+}
+
+impl PlanDocument {
+    fn parse(&self, range: &Option<Range<usize>>) -> Result<Value, DocError> {
+        let Some(range) = range else {
+            return Ok(Value::Null);
+        };
+        let text = self.file.text().get(range.clone()).unwrap_or("null");
+        serde_json::from_str(text).map_err(|error| DocError {
+            message: format!("resource values could not be parsed: {error}"),
+            offset: Some(range.start),
+        })
+    }
+}
+
+impl LazyDocument for PlanDocument {
+    fn materialize(&self) -> Result<Documents, DocError> {
+        let mut after = self.parse(&self.after)?;
+        if !after.is_null() {
+            let sensitive = self.parse(&self.after_sensitive)?;
+            apply_mask(&mut after, &sensitive, value::sensitive, 0);
+            let unknown = self.parse(&self.after_unknown)?;
+            apply_mask(&mut after, &unknown, value::unknown, 0);
+        } else {
+            // A value unknown as a whole (rare, but allowed by the format).
+            let unknown = self.parse(&self.after_unknown)?;
+            if unknown == Value::Bool(true) {
+                after = value::unknown();
+            }
+        }
+        let before = match &self.before {
+            None => None,
+            Some(_) => {
+                let mut before = self.parse(&self.before)?;
+                if before.is_null() {
+                    None
+                } else {
+                    let sensitive = self.parse(&self.before_sensitive)?;
+                    apply_mask(&mut before, &sensitive, value::sensitive, 0);
+                    Some(Arc::new(before))
+                }
+            }
+        };
+        Ok(Documents {
+            after: Arc::new(after),
+            before,
+        })
+    }
+}
+
+/// Replaces every value that `mask` marks `true` with `marker()`. Masks mirror the shape of the
+/// values (objects and lists), or are a single boolean for the whole value.
+///
+/// Sensitive values that are null stay null (nothing secret there); unknown values that are
+/// absent are added, since "known after apply" is not "absent".
+fn apply_mask(target: &mut Value, mask: &Value, marker: fn() -> Value, depth: usize) {
+    if depth > 256 {
+        return;
+    }
+    match mask {
+        Value::Bool(true) => {
+            let is_sensitive_null = target.is_null() && marker() == value::sensitive();
+            if !is_sensitive_null {
+                *target = marker();
+            }
+        }
+        Value::Object(fields) => {
+            if !has_true(mask, 0) {
+                return;
+            }
+            if !target.is_object() {
+                if !target.is_null() {
+                    return;
+                }
+                *target = Value::Object(serde_json::Map::new());
+            }
+            if let Value::Object(map) = target {
+                for (key, sub) in fields {
+                    if !has_true(sub, 0) {
+                        continue;
+                    }
+                    let slot = map.entry(key.clone()).or_insert(Value::Null);
+                    apply_mask(slot, sub, marker, depth + 1);
+                    if slot.is_null() {
+                        map.remove(key);
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if !has_true(mask, 0) {
+                return;
+            }
+            if let Value::Array(list) = target {
+                for (index, sub) in items.iter().enumerate() {
+                    if !has_true(sub, 0) {
+                        continue;
+                    }
+                    while list.len() <= index {
+                        list.push(Value::Null);
+                    }
+                    if let Some(slot) = list.get_mut(index) {
+                        apply_mask(slot, sub, marker, depth + 1);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn has_true(mask: &Value, depth: usize) -> bool {
+    if depth > 256 {
+        return false;
+    }
+    match mask {
+        Value::Bool(b) => *b,
+        Value::Object(map) => map.values().any(|v| has_true(v, depth + 1)),
+        Value::Array(items) => items.iter().any(|v| has_true(v, depth + 1)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn masks_mark_unknown_and_sensitive_leaves() {
+        let mut after = json!({"name": "db", "password": "hunter2", "tags": {"a": "b"}, "list": [{"x": 1}]});
+        apply_mask(&mut after, &json!({"password": true, "tags": {}}), value::sensitive, 0);
+        apply_mask(&mut after, &json!({"arn": true, "list": [{"y": true}]}), value::unknown, 0);
+        assert_eq!(value::marker(&after["password"]), Some(value::Marker::Sensitive));
+        assert_eq!(value::marker(&after["arn"]), Some(value::Marker::Unknown));
+        assert_eq!(value::marker(&after["list"][0]["y"]), Some(value::Marker::Unknown));
+        assert_eq!(after["tags"], json!({"a": "b"}));
+        assert!(!after.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn whole_value_masks_and_null_sensitive_values() {
+        let mut after = json!({"secret": null});
+        apply_mask(&mut after, &json!({"secret": true}), value::sensitive, 0);
+        assert_eq!(after, json!({}));
+        let mut whole = json!({"a": 1});
+        apply_mask(&mut whole, &json!(true), value::sensitive, 0);
+        assert_eq!(value::marker(&whole), Some(value::Marker::Sensitive));
+    }
+}

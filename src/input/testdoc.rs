@@ -1,0 +1,1 @@
+//! Inline policy test inputs (see policy tests).

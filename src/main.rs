@@ -1,0 +1,17 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use resilix::{Cli, ExitStatus};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = resilix::run(cli);
+    for diagnostic in outcome.diagnostics {
+        eprintln!("{:?}", miette::Report::new_boxed(diagnostic));
+    }
+    match outcome.status {
+        ExitStatus::Clean => ExitCode::SUCCESS,
+        ExitStatus::Violations => ExitCode::from(1),
+        ExitStatus::Error => ExitCode::from(2),
+    }
+}

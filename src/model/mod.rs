@@ -1,0 +1,10 @@
+//! The normalized resource model. Evaluation and emitters see only this; nothing here knows a
+//! file format.
+
+mod resource;
+pub mod value;
+
+pub use resource::{
+    Action, Actions, Body, Change, CloudContext, DocError, Documents, ItemStatus, LazyDocument,
+    Mode, Origin, Reference, Relationship, Resource, ResourceSet, SourceKind,
+};

@@ -1,0 +1,324 @@
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::source::{LineCol, SourceFile};
+
+/// The kind of input a resource came from. Policies have one target per kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// A Terraform or OpenTofu plan (`terraform show -json`).
+    Terraform,
+    /// AWS Config configuration items (files, API results or a live pull).
+    AwsConfig,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 2] = [SourceKind::Terraform, SourceKind::AwsConfig];
+
+    /// The name used in policy files and outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Terraform => "terraform",
+            SourceKind::AwsConfig => "aws-config",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SourceKind> {
+        SourceKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Terraform resource mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Managed,
+    Data,
+}
+
+/// One planned action, as Terraform names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Read,
+    Update,
+    Delete,
+    Forget,
+}
+
+impl Action {
+    pub fn parse(text: &str) -> Option<Action> {
+        Some(match text {
+            "no-op" => Action::NoOp,
+            "create" => Action::Create,
+            "read" => Action::Read,
+            "update" => Action::Update,
+            "delete" => Action::Delete,
+            "forget" => Action::Forget,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::NoOp => "no-op",
+            Action::Create => "create",
+            Action::Read => "read",
+            Action::Update => "update",
+            Action::Delete => "delete",
+            Action::Forget => "forget",
+        }
+    }
+}
+
+/// The list of actions of one planned change, in Terraform's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Actions(pub Vec<Action>);
+
+impl Actions {
+    pub fn contains(&self, action: Action) -> bool {
+        self.0.contains(&action)
+    }
+
+    /// Delete-then-create or create-then-delete: both count as a replacement.
+    pub fn is_replace(&self) -> bool {
+        self.contains(Action::Delete) && self.contains(Action::Create)
+    }
+
+    /// A change that removes the object: a pure delete or a replacement. Following HashiCorp's
+    /// advice, any list that holds `delete` counts, so new combinations are still seen.
+    pub fn destroys(&self) -> bool {
+        self.contains(Action::Delete)
+    }
+
+    /// The object exists after apply (created, updated, kept or replaced).
+    pub fn has_after(&self) -> bool {
+        self.0.is_empty()
+            || self
+                .0
+                .iter()
+                .any(|a| matches!(a, Action::Create | Action::Update | Action::NoOp))
+    }
+
+    /// Names the change the way people say it: `create`, `replace`, `delete`, …
+    pub fn describe(&self) -> &'static str {
+        if self.is_replace() {
+            "replace"
+        } else if let [only] = self.0.as_slice() {
+            only.as_str()
+        } else if self.contains(Action::Forget) {
+            "forget"
+        } else if self.destroys() {
+            "delete"
+        } else if self.contains(Action::Create) {
+            "create"
+        } else {
+            "change"
+        }
+    }
+}
+
+/// The planned change of a Terraform resource.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub actions: Actions,
+    /// Terraform's `action_reason`, kept verbatim (unknown values are unspecified reasons).
+    pub action_reason: Option<String>,
+    /// The change came from `resource_drift`: detected outside Terraform.
+    pub drift: bool,
+    /// `previous_address` of a moved resource.
+    pub previous_address: Option<String>,
+    /// Deposed object key, for objects kept from an interrupted replacement.
+    pub deposed: Option<String>,
+}
+
+/// Status of an AWS Config configuration item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemStatus {
+    /// Recorded and present (`OK`, `ResourceDiscovered`).
+    Active,
+    /// `ResourceDeleted` / `ResourceDeletedNotRecorded`: gone; not evaluated for hardening.
+    Deleted,
+    /// `ResourceNotRecorded`: the recorder does not record it; not evaluated for hardening.
+    NotRecorded,
+}
+
+/// Account and region of an AWS Config item.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CloudContext {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// A reference from one attribute of a Terraform resource to other resources, from the plan's
+/// `configuration` (resolved through module variables and outputs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Attribute path, dotted, without indexes (`bucket`, `logging.target_bucket`).
+    pub attribute: String,
+    /// Configuration-level addresses of the referenced resources (`module.net.aws_vpc.main`).
+    pub targets: Vec<String>,
+}
+
+/// An AWS Config relationship, normalized across the item shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relationship {
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub resource_name: Option<String>,
+    pub name: String,
+}
+
+/// Where a resource came from.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The file, or `None` for data pulled live.
+    pub file: Option<Arc<SourceFile>>,
+    /// Byte offset of the resource's JSON object in the file.
+    pub offset: Option<usize>,
+}
+
+impl Origin {
+    pub fn file_name(&self) -> Option<&str> {
+        self.file.as_deref().map(SourceFile::name)
+    }
+
+    pub fn line_col(&self) -> Option<LineCol> {
+        match (&self.file, self.offset) {
+            (Some(file), Some(offset)) => Some(file.line_col(offset)),
+            _ => None,
+        }
+    }
+}
+
+/// The documents a policy queries: the resource as it will be (or is), and as it was.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    /// Planned values after apply (Terraform) or the normalized configuration item (AWS Config).
+    /// `Null` when the object does not exist after the change (deletes).
+    pub after: Arc<Value>,
+    /// Values before the change (Terraform updates, deletes and replacements).
+    pub before: Option<Arc<Value>>,
+}
+
+/// Failure to materialize a lazily-parsed document.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{message}")]
+pub struct DocError {
+    pub message: String,
+    /// Byte offset in the resource's file, where known.
+    pub offset: Option<usize>,
+}
+
+/// A document that is parsed only when a policy needs it.
+///
+/// Large plans are kept as text; each resource's values are parsed on demand, in parallel, and
+/// dropped after evaluation, so memory stays near the size of the file.
+pub trait LazyDocument: Send + Sync + fmt::Debug {
+    fn materialize(&self) -> Result<Documents, DocError>;
+}
+
+/// How a resource holds its documents.
+#[derive(Debug, Clone)]
+pub enum Body {
+    Ready(Documents),
+    Lazy(Arc<dyn LazyDocument>),
+}
+
+/// One normalized resource: a Terraform resource instance or an AWS Config item.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub source: SourceKind,
+    /// `aws_s3_bucket` or `AWS::S3::Bucket`.
+    pub type_name: Arc<str>,
+    /// Terraform address (`module.a.aws_s3_bucket.b["x"]`), else ARN, else resource id.
+    pub address: String,
+    pub mode: Mode,
+    /// Terraform: the planned change.
+    pub change: Option<Change>,
+    /// AWS Config: the item status.
+    pub status: ItemStatus,
+    pub context: CloudContext,
+    /// AWS Config: resource id and name; Terraform: none.
+    pub resource_id: Option<String>,
+    pub resource_name: Option<String>,
+    pub arn: Option<String>,
+    /// Terraform: the configuration-level address (module instance keys and index removed),
+    /// which references in `configuration` point at.
+    pub config_address: Option<String>,
+    pub references: Arc<[Reference]>,
+    pub relationships: Vec<Relationship>,
+    pub origin: Origin,
+    pub body: Body,
+}
+
+impl Resource {
+    /// The documents policies query, parsing them first if they are lazy.
+    pub fn documents(&self) -> Result<Documents, DocError> {
+        match &self.body {
+            Body::Ready(docs) => Ok(docs.clone()),
+            Body::Lazy(lazy) => lazy.materialize(),
+        }
+    }
+
+    /// Whether hardening policies apply: the object exists after the change and is recorded.
+    pub fn is_evaluable(&self) -> bool {
+        self.mode == Mode::Managed
+            && self.status == ItemStatus::Active
+            && self
+                .change
+                .as_ref()
+                .is_none_or(|c| !c.drift && c.actions.has_after())
+    }
+
+    /// A stable identity, independent of file and line: the Terraform address (with its deposed
+    /// key) or the account, region, type and id of an AWS Config item.
+    pub fn identity(&self) -> String {
+        match self.source {
+            SourceKind::Terraform => match self.change.as_ref().and_then(|c| c.deposed.as_ref()) {
+                Some(deposed) => format!("{} (deposed {deposed})", self.address),
+                None => self.address.clone(),
+            },
+            SourceKind::AwsConfig => format!(
+                "{}/{}/{}/{}",
+                self.context.account.as_deref().unwrap_or("-"),
+                self.context.region.as_deref().unwrap_or("-"),
+                self.type_name,
+                self.resource_id.as_deref().unwrap_or(&self.address)
+            ),
+        }
+    }
+}
+
+/// All resources of one run, in load order.
+#[derive(Debug, Default)]
+pub struct ResourceSet {
+    pub resources: Vec<Resource>,
+}
+
+impl ResourceSet {
+    pub fn len(&self) -> usize {
+        self.resources.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.resources.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Resource> {
+        self.resources.get(index)
+    }
+}

@@ -1,0 +1,191 @@
+//! All compiled policies of a run, indexed by input kind and resource type.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::builtin::BUILTIN_POLICIES;
+use super::compile::compile_policy;
+use super::{Policy, PolicyError, PolicyErrors, RelatedCheck};
+use crate::model::SourceKind;
+use crate::source::SourceFile;
+
+/// Index of a policy in [`Catalog::policies`].
+pub type PolicyIndex = usize;
+
+/// Where policies come from.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogOptions {
+    /// Include the built-in policies.
+    pub builtins: bool,
+    /// Directories (or single files) of user policies (`--policies DIR`).
+    pub user_paths: Vec<PathBuf>,
+    /// Parameter values by policy ID (from the config file).
+    pub params: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+/// The compiled policies, sorted by ID.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub policies: Vec<Policy>,
+    index: HashMap<(SourceKind, String), Vec<PolicyIndex>>,
+    by_id: HashMap<String, PolicyIndex>,
+}
+
+impl Catalog {
+    /// Compiles every policy; all errors of all files are returned together.
+    pub fn load(options: &CatalogOptions) -> Result<Catalog, PolicyErrors> {
+        let mut sources: Vec<(Arc<SourceFile>, bool)> = Vec::new();
+        if options.builtins {
+            for (path, text) in BUILTIN_POLICIES {
+                sources.push((SourceFile::new(format!("policies/{path}"), *text), true));
+            }
+        }
+        let mut errors = Vec::new();
+        for path in &options.user_paths {
+            match user_policy_files(path) {
+                Ok(files) => {
+                    for file in files {
+                        match std::fs::read(&file) {
+                            Ok(bytes) => match crate::input::decode_text(bytes, &file.display().to_string()) {
+                                Ok(text) => sources.push((SourceFile::new(file.display().to_string(), text), false)),
+                                Err(error) => errors.push(file_error(&file, &error.to_string())),
+                            },
+                            Err(error) => errors.push(file_error(&file, &error.to_string())),
+                        }
+                    }
+                }
+                Err(message) => errors.push(file_error(path, &message)),
+            }
+        }
+        let compiled: Vec<Result<Policy, Vec<PolicyError>>> = sources
+            .par_iter()
+            .map(|(file, builtin)| compile_policy(file, *builtin, &options.params))
+            .collect();
+        let mut policies = Vec::new();
+        for result in compiled {
+            match result {
+                Ok(policy) => policies.push(policy),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        policies.sort_by(|a, b| a.id.cmp(&b.id));
+        for pair in policies.windows(2) {
+            if let [a, b] = pair {
+                if a.id == b.id {
+                    let mut error = PolicyError::new(&b.origin.file, "duplicate_id", None, format!("policy id `{}` is also defined in {}", b.id, a.origin.file.name()));
+                    error.help("policy ids are unique and never reused; give this policy its own id");
+                    errors.push(error);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(PolicyErrors {
+                what: "policies",
+                errors,
+            });
+        }
+        Ok(Catalog::from_policies(policies))
+    }
+
+    /// A catalog of already-compiled policies.
+    pub fn from_policies(mut policies: Vec<Policy>) -> Catalog {
+        policies.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut index: HashMap<(SourceKind, String), Vec<PolicyIndex>> = HashMap::new();
+        let mut by_id = HashMap::new();
+        for (i, policy) in policies.iter().enumerate() {
+            by_id.insert(policy.id.clone(), i);
+            for target in &policy.targets {
+                for type_name in &target.types {
+                    index.entry((target.kind, type_name.clone())).or_default().push(i);
+                }
+            }
+        }
+        Catalog { policies, index, by_id }
+    }
+
+    /// Keeps only the policies for which `keep` holds.
+    pub fn retain(self, keep: impl Fn(&Policy) -> bool) -> Catalog {
+        let policies = self.policies.into_iter().filter(|p| keep(p)).collect();
+        Catalog::from_policies(policies)
+    }
+
+    /// Policies that target resources of this kind and type.
+    pub fn for_type(&self, kind: SourceKind, type_name: &str) -> &[PolicyIndex] {
+        // The key is owned; a lookup by borrowed parts would need a custom Borrow impl.
+        self.index
+            .get(&(kind, type_name.to_owned()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn get(&self, index: PolicyIndex) -> Option<&Policy> {
+        self.policies.get(index)
+    }
+
+    pub fn by_id(&self, id: &str) -> Option<(PolicyIndex, &Policy)> {
+        let index = *self.by_id.get(id)?;
+        Some((index, self.policies.get(index)?))
+    }
+
+    pub fn len(&self) -> usize {
+        self.policies.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+    }
+
+    /// Every related check, with the input kind of its target.
+    pub fn related_checks(&self) -> Vec<(SourceKind, &RelatedCheck)> {
+        let mut out = Vec::new();
+        for policy in &self.policies {
+            for target in &policy.targets {
+                let conditions = std::iter::once(&target.assert).chain(target.when.as_ref());
+                for condition in conditions {
+                    for related in condition.related_checks() {
+                        out.push((target.kind, related));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Terraform resource types whose `configuration` references some policy follows.
+    pub fn reference_types(&self) -> BTreeSet<String> {
+        self.related_checks()
+            .into_iter()
+            .filter(|(kind, _)| *kind == SourceKind::Terraform)
+            .flat_map(|(_, r)| r.types.iter().cloned())
+            .collect()
+    }
+}
+
+fn file_error(path: &Path, message: &str) -> PolicyError {
+    PolicyError::new(&SourceFile::new(path.display().to_string(), ""), "io", None, message.to_owned())
+}
+
+/// The `*.yaml` / `*.yml` files of a user policy path, sorted.
+fn user_policy_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    if !path.is_dir() {
+        return Err("no such file or directory".to_owned());
+    }
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name() {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name().to_string_lossy();
+        if entry.file_type().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {
+            files.push(entry.into_path());
+        }
+    }
+    if files.is_empty() {
+        return Err("no .yaml policy files in this directory".to_owned());
+    }
+    Ok(files)
+}

@@ -1,0 +1,922 @@
+//! YAML tree → [`Policy`]. Reports every problem of a file at once, each with its span.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use regex::RegexBuilder;
+use serde_json::Value;
+
+use super::condition::{Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, ValueCheck};
+use super::selector::Selector;
+use super::yaml::{self, Key, Node, NodeValue, Span};
+use super::{
+    Category, Param, Policy, PolicyError, PolicyOrigin, PolicyStatus, REQUIRED_FRAMEWORKS,
+    Remediation, Severity, Target, TestCase,
+};
+use crate::model::SourceKind;
+use crate::source::SourceFile;
+
+const POLICY_KEYS: &[&str] = &[
+    "id", "title", "severity", "category", "status", "since", "description", "rationale",
+    "remediation", "references", "controls", "derived", "params", "targets", "message", "tests",
+];
+const POLICY_REQUIRED: &[&str] = &[
+    "id", "title", "severity", "category", "description", "rationale", "remediation", "controls",
+    "targets", "message",
+];
+
+/// Value operators, in the order the docs list them.
+pub const VALUE_OPERATORS: &[&str] = &[
+    "equals", "not_equals", "in", "not_in", "exists", "absent", "truthy", "falsy", "matches",
+    "contains", "gt", "gte", "lt", "lte", "cidr_public", "port_overlaps", "json",
+];
+const QUANTIFIERS: &[&str] = &["all", "any", "none"];
+const COMBINATORS: &[&str] = &["all", "any", "none", "not", "related"];
+
+/// Compiles one policy file. `overrides` gives parameter values from the config file, by
+/// policy ID.
+pub fn compile_policy(
+    file: &Arc<SourceFile>,
+    builtin: bool,
+    overrides: &BTreeMap<String, BTreeMap<String, Value>>,
+) -> Result<Policy, Vec<PolicyError>> {
+    let root = match yaml::parse(file) {
+        Ok(root) => root,
+        Err(error) => {
+            let mut error = PolicyError::new(file, "yaml", Some(error.span), error.message);
+            error.label("invalid YAML");
+            return Err(vec![error]);
+        }
+    };
+    let mut cx = Compiler::new(file);
+    let policy = cx.policy(&root, builtin, overrides);
+    match policy {
+        Some(policy) if cx.errors.is_empty() => Ok(policy),
+        _ => Err(cx.errors),
+    }
+}
+
+/// The compiler's state: the file and the errors found so far.
+pub struct Compiler<'f> {
+    pub file: &'f Arc<SourceFile>,
+    pub errors: Vec<PolicyError>,
+    scope: &'static str,
+    params: BTreeMap<String, Value>,
+}
+
+impl<'f> Compiler<'f> {
+    pub fn new(file: &'f Arc<SourceFile>) -> Self {
+        Compiler {
+            file,
+            errors: Vec::new(),
+            scope: "policy",
+            params: BTreeMap::new(),
+        }
+    }
+
+    /// A compiler for config files (errors are `config::*`).
+    pub fn for_config(file: &'f Arc<SourceFile>) -> Self {
+        Compiler {
+            scope: "config",
+            ..Compiler::new(file)
+        }
+    }
+
+    pub fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) -> &mut PolicyError {
+        let mut error = PolicyError::new(self.file, code, Some(span), message);
+        error.scope = self.scope;
+        self.errors.push(error);
+        let last = self.errors.len() - 1;
+        // The vector is non-empty: we just pushed.
+        #[allow(clippy::indexing_slicing)]
+        &mut self.errors[last]
+    }
+
+    /// Checks that `node` is a mapping with only `allowed` keys and all `required` ones.
+    pub fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        allowed: &[&str],
+        required: &[&str],
+    ) -> Option<Fields<'n>> {
+        let Some(entries) = node.as_map() else {
+            self.error("type", node.span, format!("{what} must be a mapping, found {}", node.type_name()))
+                .label("expected a mapping");
+            return None;
+        };
+        let mut seen = BTreeSet::new();
+        for (key, _) in entries {
+            if !allowed.contains(&key.name.as_str()) {
+                let help = suggestion(&key.name, allowed).map_or_else(
+                    || format!("allowed keys: {}", allowed.join(", ")),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.error("unknown_key", key.span, format!("unknown key `{}` in {what}", key.name))
+                    .label("unknown key")
+                    .help = Some(help);
+            } else if !seen.insert(key.name.as_str()) {
+                self.error("duplicate_key", key.span, format!("`{}` is given twice in {what}", key.name))
+                    .label("again here");
+            }
+        }
+        for required_key in required {
+            if !seen.contains(required_key) {
+                let span = entries.first().map_or(node.span, |(k, _)| k.span);
+                self.error("missing_key", span, format!("{what} has no `{required_key}`"))
+                    .label(format!("`{required_key}` is required here"));
+            }
+        }
+        Some(Fields { entries })
+    }
+
+    pub fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.value {
+            NodeValue::Str(s) if !s.trim().is_empty() => Some(s.clone()),
+            NodeValue::Str(_) => {
+                self.error("type", node.span, format!("{what} must not be empty"));
+                None
+            }
+            _ => {
+                self.error("type", node.span, format!("{what} must be a string, found {}", node.type_name()))
+                    .label("expected a string");
+                None
+            }
+        }
+    }
+
+    pub fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
+        let Some(items) = node.as_seq() else {
+            self.error("type", node.span, format!("{what} must be a list of strings, found {}", node.type_name()))
+                .label("expected a list");
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            out.push(self.string(item, &format!("each entry of {what}"))?);
+        }
+        Some(out)
+    }
+
+    pub fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match node.value {
+            NodeValue::Bool(b) => Some(b),
+            _ => {
+                self.error("type", node.span, format!("{what} must be true or false, found {}", node.type_name()))
+                    .label("expected true or false");
+                None
+            }
+        }
+    }
+
+    fn policy(
+        &mut self,
+        root: &Node,
+        builtin: bool,
+        overrides: &BTreeMap<String, BTreeMap<String, Value>>,
+    ) -> Option<Policy> {
+        let fields = self.fields(root, "a policy", POLICY_KEYS, POLICY_REQUIRED)?;
+        let id = fields.get("id").and_then(|n| self.policy_id(n));
+        let title = fields.get("title").and_then(|n| self.string(n, "`title`"));
+        let severity = fields.get("severity").and_then(|n| self.severity(n));
+        let category = fields.get("category").and_then(|n| {
+            let text = self.string(n, "`category`")?;
+            let parsed = Category::parse(&text);
+            if parsed.is_none() {
+                let names: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+                let help = suggestion(&text, &names).map_or_else(
+                    || format!("one of: {}", names.join(", ")),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.error("value", n.span, format!("unknown category `{text}`")).help = Some(help);
+            }
+            parsed
+        });
+        let status = match fields.get("status") {
+            None => Some(PolicyStatus::Stable),
+            Some(n) => match self.string(n, "`status`").as_deref() {
+                Some("stable") => Some(PolicyStatus::Stable),
+                Some("preview") => Some(PolicyStatus::Preview),
+                Some("deprecated") => Some(PolicyStatus::Deprecated),
+                Some(other) => {
+                    self.error("value", n.span, format!("unknown status `{other}`"))
+                        .help = Some("one of: stable, preview, deprecated".to_owned());
+                    None
+                }
+                None => None,
+            },
+        };
+        if let Some(since) = fields.get("since") {
+            self.string(since, "`since`");
+        }
+        let description = fields.get("description").and_then(|n| self.string(n, "`description`"));
+        let rationale = fields.get("rationale").and_then(|n| self.string(n, "`rationale`"));
+        let remediation = fields.get("remediation").and_then(|n| self.remediation(n));
+        let message = fields.get("message").and_then(|n| self.string(n, "`message`"));
+        let references = match fields.get("references") {
+            Some(n) => self.strings(n, "`references`").unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let controls = fields.get("controls").and_then(|n| self.controls(n));
+        let derived = match fields.get("derived") {
+            Some(n) => self.strings(n, "`derived`").unwrap_or_default(),
+            None => Vec::new(),
+        };
+        if let (Some(controls), Some(node)) = (&controls, fields.get("derived")) {
+            for framework in &derived {
+                if !controls.contains_key(framework) {
+                    self.error("value", node.span, format!("`derived` names `{framework}`, which `controls` does not map"));
+                }
+            }
+        }
+        let no_overrides = BTreeMap::new();
+        let policy_overrides = id.as_ref().and_then(|id| overrides.get(id)).unwrap_or(&no_overrides);
+        let params = match fields.get("params") {
+            Some(n) => self.params(n, policy_overrides),
+            None => BTreeMap::new(),
+        };
+        for (name, _) in policy_overrides {
+            if !params.contains_key(name) {
+                if let Some(node) = fields.get("params").or_else(|| fields.get("id")) {
+                    self.error(
+                        "param",
+                        node.span,
+                        format!("the configuration sets parameter `{name}`, which this policy does not have"),
+                    );
+                }
+            }
+        }
+        self.params = params.iter().map(|(k, p)| (k.clone(), p.value.clone())).collect();
+        let targets = fields.get("targets").and_then(|n| self.targets(n));
+        let tests = match fields.get("tests") {
+            Some(n) => self.tests(n),
+            None => Vec::new(),
+        };
+        Some(Policy {
+            id: id?,
+            title: title?,
+            severity: severity?,
+            category: category?,
+            status: status?,
+            description: description?,
+            rationale: rationale?,
+            remediation: remediation?,
+            message: message?,
+            references,
+            controls: controls?,
+            derived,
+            params,
+            targets: targets?,
+            tests,
+            origin: PolicyOrigin {
+                file: Arc::clone(self.file),
+                builtin,
+            },
+        })
+    }
+
+    fn policy_id(&mut self, node: &Node) -> Option<String> {
+        let id = self.string(node, "`id`")?;
+        let valid = id.split('.').count() >= 2
+            && id.split('.').all(|part| {
+                !part.is_empty()
+                    && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !part.starts_with('-')
+            });
+        if !valid {
+            self.error("id", node.span, format!("invalid policy id `{id}`"))
+                .help = Some("ids are dotted lowercase names such as `aws.s3.block-public-access` or `acme.tags.owner-required`".to_owned());
+            return None;
+        }
+        Some(id)
+    }
+
+    pub fn severity(&mut self, node: &Node) -> Option<Severity> {
+        let text = self.string(node, "`severity`")?;
+        let parsed = Severity::parse(&text);
+        if parsed.is_none() {
+            self.error("value", node.span, format!("unknown severity `{text}`"))
+                .help = Some("one of: critical, high, medium, low, info".to_owned());
+        }
+        parsed
+    }
+
+    fn remediation(&mut self, node: &Node) -> Option<Remediation> {
+        if node.as_str().is_some() {
+            return Some(Remediation {
+                text: self.string(node, "`remediation`")?,
+                terraform: None,
+            });
+        }
+        let fields = self.fields(node, "`remediation`", &["text", "terraform"], &["text"])?;
+        let text = fields.get("text").and_then(|n| self.string(n, "`remediation.text`"));
+        let terraform = fields.get("terraform").and_then(|n| self.string(n, "`remediation.terraform`"));
+        Some(Remediation { text: text?, terraform })
+    }
+
+    fn controls(&mut self, node: &Node) -> Option<BTreeMap<String, Vec<String>>> {
+        let Some(entries) = node.as_map() else {
+            self.error("type", node.span, "`controls` must map frameworks to lists of control IDs");
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        for (key, value) in entries {
+            let known = REQUIRED_FRAMEWORKS.contains(&key.name.as_str()) || is_cis_framework(&key.name);
+            if !known {
+                let mut names: Vec<&str> = REQUIRED_FRAMEWORKS.to_vec();
+                names.push("cis-aws-3.0");
+                let help = suggestion(&key.name, &names).map_or_else(
+                    || "frameworks: nist-800-53-r5, iso-17799-2005, cobit-4.1, cis-aws-<version>".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.error("control", key.span, format!("unknown framework `{}`", key.name)).help = Some(help);
+                continue;
+            }
+            let Some(ids) = self.strings(value, &format!("`controls.{}`", key.name)) else { continue };
+            if ids.is_empty() {
+                self.error("control", value.span, format!("`controls.{}` is empty", key.name));
+                continue;
+            }
+            for (id, item) in ids.iter().zip(value.as_seq().unwrap_or_default()) {
+                if let Err(message) = crate::frameworks::check_control(&key.name, id) {
+                    self.error("control", item.span, message).label("not a control of this framework");
+                }
+            }
+            out.insert(key.name.clone(), ids);
+        }
+        for framework in REQUIRED_FRAMEWORKS {
+            if !out.contains_key(framework) && !self.errors.iter().any(|e| e.code == "control") {
+                self.error("control", node.span, format!("`controls` has no `{framework}` mapping"))
+                    .help = Some("every policy maps to nist-800-53-r5, iso-17799-2005 and cobit-4.1".to_owned());
+            }
+        }
+        Some(out)
+    }
+
+    fn params(&mut self, node: &Node, overrides: &BTreeMap<String, Value>) -> BTreeMap<String, Param> {
+        let mut out = BTreeMap::new();
+        let Some(entries) = node.as_map() else {
+            self.error("type", node.span, "`params` must map parameter names to {description, default}");
+            return out;
+        };
+        for (key, value) in entries {
+            let Some(fields) = self.fields(value, &format!("parameter `{}`", key.name), &["description", "default"], &["description", "default"]) else {
+                continue;
+            };
+            let description = fields.get("description").and_then(|n| self.string(n, "`description`"));
+            let default = fields.get("default").map(Node::to_json);
+            if let (Some(description), Some(default)) = (description, default) {
+                let value = match overrides.get(&key.name) {
+                    Some(v) if same_json_type(v, &default) => v.clone(),
+                    Some(v) => {
+                        self.error(
+                            "param",
+                            key.span,
+                            format!(
+                                "the configuration sets parameter `{}` to {v}, but its default is {} of another type",
+                                key.name,
+                                json_type(&default)
+                            ),
+                        );
+                        default.clone()
+                    }
+                    None => default.clone(),
+                };
+                out.insert(key.name.clone(), Param { description, default, value });
+            }
+        }
+        out
+    }
+
+    fn targets(&mut self, node: &Node) -> Option<Vec<Target>> {
+        let Some(entries) = node.as_map() else {
+            self.error("type", node.span, "`targets` must map input kinds (terraform, aws-config) to checks");
+            return None;
+        };
+        if entries.is_empty() {
+            self.error("missing_key", node.span, "`targets` is empty");
+        }
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let Some(kind) = SourceKind::parse(&key.name) else {
+                let help = suggestion(&key.name, &["terraform", "aws-config"])
+                    .map_or_else(|| "input kinds: terraform, aws-config".to_owned(), |s| format!("did you mean `{s}`?"));
+                self.error("target", key.span, format!("unknown input kind `{}`", key.name)).help = Some(help);
+                continue;
+            };
+            if let Some(target) = self.target(kind, value) {
+                out.push(target);
+            }
+        }
+        Some(out)
+    }
+
+    fn target(&mut self, kind: SourceKind, node: &Node) -> Option<Target> {
+        let what = format!("the `{kind}` target");
+        let fields = self.fields(node, &what, &["types", "when", "assert"], &["types", "assert"])?;
+        let types = fields.get("types").and_then(|n| self.resource_types(kind, n));
+        let when = match fields.get("when") {
+            Some(n) => Some(self.condition(n)?),
+            None => None,
+        };
+        let assert = fields.get("assert").and_then(|n| self.condition(n));
+        Some(Target {
+            kind,
+            types: types?,
+            when,
+            assert: assert?,
+        })
+    }
+
+    fn resource_types(&mut self, kind: SourceKind, node: &Node) -> Option<Vec<String>> {
+        let types = self.strings(node, "`types`")?;
+        if types.is_empty() {
+            self.error("target", node.span, "`types` is empty");
+        }
+        for (name, item) in types.iter().zip(node.as_seq().unwrap_or_default()) {
+            let ok = match kind {
+                SourceKind::Terraform => name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                SourceKind::AwsConfig => {
+                    let parts: Vec<&str> = name.split("::").collect();
+                    parts.len() == 3 && parts.first() == Some(&"AWS")
+                }
+            };
+            if !ok {
+                let example = match kind {
+                    SourceKind::Terraform => "aws_s3_bucket",
+                    SourceKind::AwsConfig => "AWS::S3::Bucket",
+                };
+                self.error("target", item.span, format!("`{name}` is not a {kind} resource type"))
+                    .help = Some(format!("{kind} resource types look like `{example}`"));
+            }
+        }
+        Some(types)
+    }
+
+    /// Compiles a condition: a combinator, a related check, or a path with one operator.
+    pub fn condition(&mut self, node: &Node) -> Option<Condition> {
+        if let Some(items) = node.as_seq() {
+            return self.condition_list(node, items).map(Condition::All);
+        }
+        let Some(entries) = node.as_map() else {
+            self.error("condition", node.span, format!("expected a condition, found {}", node.type_name()))
+                .help = Some(CONDITION_HELP.to_owned());
+            return None;
+        };
+        if node.get("path").is_some() {
+            return self.path_condition(node, entries);
+        }
+        let present: Vec<&(Key, Node)> = entries
+            .iter()
+            .filter(|(k, _)| COMBINATORS.contains(&k.name.as_str()))
+            .collect();
+        for (key, _) in entries {
+            if !COMBINATORS.contains(&key.name.as_str()) {
+                let mut names: Vec<&str> = COMBINATORS.to_vec();
+                names.push("path");
+                let help = if VALUE_OPERATORS.contains(&key.name.as_str()) {
+                    format!("`{}` is an operator: it needs a `path` beside it", key.name)
+                } else {
+                    suggestion(&key.name, &names).map_or_else(|| CONDITION_HELP.to_owned(), |s| format!("did you mean `{s}`?"))
+                };
+                self.error("condition", key.span, format!("unknown key `{}` in a condition", key.name)).help = Some(help);
+            }
+        }
+        match present.as_slice() {
+            [] => {
+                if !entries.is_empty() && self.errors.iter().any(|e| e.code == "condition") {
+                    return None;
+                }
+                self.error("condition", node.span, "this condition is empty").help = Some(CONDITION_HELP.to_owned());
+                None
+            }
+            [(key, value)] => match key.name.as_str() {
+                "not" => Some(Condition::Not(Box::new(self.condition(value)?))),
+                "related" => self.related(value).map(Condition::Related),
+                name => {
+                    let items = match value.as_seq() {
+                        Some(items) => self.condition_list(value, items)?,
+                        None => vec![self.condition(value)?],
+                    };
+                    Some(match name {
+                        "any" => Condition::Any(items),
+                        "none" => Condition::None(items),
+                        _ => Condition::All(items),
+                    })
+                }
+            },
+            [_, (second, _), ..] => {
+                self.error("condition", second.span, "a condition has one combinator; nest them instead")
+                    .help = Some("write `all: [ {any: [...]}, {not: ...} ]` to combine".to_owned());
+                None
+            }
+        }
+    }
+
+    fn condition_list(&mut self, node: &Node, items: &[Node]) -> Option<Vec<Condition>> {
+        if items.is_empty() {
+            self.error("condition", node.span, "an empty list of conditions");
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items {
+            match self.condition(item) {
+                Some(c) => out.push(c),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn selector(&mut self, node: &Node) -> Option<Selector> {
+        let text = self.string(node, "`path`")?;
+        if !text.starts_with('$') {
+            self.error("jsonpath", node.span, format!("`{text}` is not a JSONPath: it must start with `$`"))
+                .help = Some(format!("write `$.{text}`"));
+            return None;
+        }
+        match Selector::parse(&text) {
+            Ok(selector) => Some(selector),
+            Err(message) => {
+                self.error("jsonpath", node.span, message).label("invalid JSONPath");
+                None
+            }
+        }
+    }
+
+    fn path_condition(&mut self, node: &Node, entries: &[(Key, Node)]) -> Option<Condition> {
+        let path = node.get("path").and_then(|n| self.selector(n));
+        let mut operators = Vec::new();
+        let mut match_node = None;
+        for (key, value) in entries {
+            match key.name.as_str() {
+                "path" => {}
+                "match" => match_node = Some(value),
+                name if VALUE_OPERATORS.contains(&name) || QUANTIFIERS.contains(&name) => {
+                    operators.push((key, value));
+                }
+                name => {
+                    let mut names: Vec<&str> = VALUE_OPERATORS.to_vec();
+                    names.extend(QUANTIFIERS);
+                    names.push("match");
+                    let help = suggestion(name, &names).map_or_else(
+                        || format!("operators: {}; or all/any/none with a nested condition", VALUE_OPERATORS.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    self.error("operator", key.span, format!("unknown operator `{name}`")).help = Some(help);
+                }
+            }
+        }
+        let (key, operand) = match operators.as_slice() {
+            [one] => *one,
+            [] => {
+                self.error("operator", node.span, "this path has no operator").help =
+                    Some(format!("add one of: {}", VALUE_OPERATORS.join(", ")));
+                return None;
+            }
+            [_, (second, _), ..] => {
+                self.error("operator", second.span, "a path takes exactly one operator")
+                    .help = Some("combine checks with `all:` / `any:`".to_owned());
+                return None;
+            }
+        };
+        let span = key.span;
+        if QUANTIFIERS.contains(&key.name.as_str()) {
+            if let Some(m) = match_node {
+                self.error("operator", m.span, "`match` goes with value operators, not with a nested condition");
+            }
+            let quantifier = quantifier(&key.name);
+            let condition = match operand.as_seq() {
+                Some(items) => Condition::All(self.condition_list(operand, items)?),
+                None => self.condition(operand)?,
+            };
+            return Some(Condition::Each(EachCheck {
+                path: path?,
+                quantifier,
+                condition: Box::new(condition),
+                span,
+            }));
+        }
+        let quantifier = match match_node {
+            None => Quantifier::All,
+            Some(m) => match m.as_str() {
+                Some(q @ ("all" | "any" | "none")) => quantifier(q),
+                _ => {
+                    self.error("value", m.span, "`match` is one of: all, any, none");
+                    Quantifier::All
+                }
+            },
+        };
+        let operator = self.operator(&key.name, operand);
+        Some(Condition::Value(ValueCheck {
+            path: path?,
+            operator: operator?,
+            quantifier,
+            span,
+        }))
+    }
+
+    /// Resolves `{param: name}` to the parameter's value.
+    fn operand(&mut self, node: &Node) -> Option<Value> {
+        if let Some(param) = node.get("param") {
+            if node.as_map().is_some_and(|m| m.len() == 1) {
+                let name = self.string(param, "`param`")?;
+                return match self.params.get(&name) {
+                    Some(value) => Some(value.clone()),
+                    None => {
+                        let names: Vec<&str> = self.params.keys().map(String::as_str).collect();
+                        let help = suggestion(&name, &names).map_or_else(
+                            || "declare it under `params:` with a description and a default".to_owned(),
+                            |s| format!("did you mean `{s}`?"),
+                        );
+                        self.error("param", param.span, format!("unknown parameter `{name}`")).help = Some(help);
+                        None
+                    }
+                };
+            }
+        }
+        Some(node.to_json())
+    }
+
+    fn operator(&mut self, name: &str, node: &Node) -> Option<Operator> {
+        let what = format!("the operand of `{name}`");
+        let bool_of = |cx: &mut Self, node: &Node| -> Option<bool> {
+            match cx.operand(node)? {
+                Value::Bool(b) => Some(b),
+                other => {
+                    cx.error("type", node.span, format!("{what} must be true or false, found {}", json_type(&other)))
+                        .label("expected true or false");
+                    None
+                }
+            }
+        };
+        Some(match name {
+            "equals" => Operator::Equals(self.operand(node)?),
+            "not_equals" => Operator::NotEquals(self.operand(node)?),
+            "contains" => Operator::Contains(self.operand(node)?),
+            "in" | "not_in" => match self.operand(node)? {
+                Value::Array(items) => {
+                    if name == "in" {
+                        Operator::In(items)
+                    } else {
+                        Operator::NotIn(items)
+                    }
+                }
+                other => {
+                    self.error("type", node.span, format!("{what} must be a list, found {}", json_type(&other)))
+                        .label("expected a list");
+                    return None;
+                }
+            },
+            "exists" => Operator::Exists(bool_of(self, node)?),
+            "absent" => Operator::Exists(!bool_of(self, node)?),
+            "truthy" => Operator::Truthy(bool_of(self, node)?),
+            "falsy" => Operator::Truthy(!bool_of(self, node)?),
+            "cidr_public" => Operator::CidrPublic(bool_of(self, node)?),
+            "matches" => {
+                let Value::String(pattern) = self.operand(node)? else {
+                    self.error("type", node.span, format!("{what} must be a regular expression string"));
+                    return None;
+                };
+                match RegexBuilder::new(&pattern).size_limit(1 << 20).build() {
+                    Ok(regex) => Operator::Matches(regex),
+                    Err(error) => {
+                        let message = error.to_string();
+                        let detail = message.lines().last().unwrap_or(&message).trim().to_owned();
+                        self.error("regex", node.span, format!("invalid regular expression: {detail}"))
+                            .label("invalid regex")
+                            .help = Some("regular expressions use the syntax of the Rust regex crate (no look-around or backreferences; always linear time)".to_owned());
+                        return None;
+                    }
+                }
+            }
+            "gt" | "gte" | "lt" | "lte" => {
+                let value = self.operand(node)?;
+                let Some(number) = value.as_f64() else {
+                    self.error("type", node.span, format!("{what} must be a number, found {}", json_type(&value)))
+                        .label("expected a number");
+                    return None;
+                };
+                let comparison = match name {
+                    "gt" => Comparison::Gt,
+                    "gte" => Comparison::Gte,
+                    "lt" => Comparison::Lt,
+                    _ => Comparison::Lte,
+                };
+                Operator::Compare(comparison, number)
+            }
+            "port_overlaps" => {
+                let value = self.operand(node)?;
+                let items = match &value {
+                    Value::Array(items) => items.clone(),
+                    other => vec![other.clone()],
+                };
+                let mut ranges = Vec::new();
+                for item in &items {
+                    match parse_port_range(item) {
+                        Some(range) => ranges.push(range),
+                        None => {
+                            self.error("type", node.span, format!("{what}: `{item}` is not a port (0-65535) or range (\"20-25\")"));
+                            return None;
+                        }
+                    }
+                }
+                if ranges.is_empty() {
+                    self.error("type", node.span, format!("{what} names no port"));
+                    return None;
+                }
+                Operator::PortOverlaps(ranges)
+            }
+            "json" => {
+                let condition = match node.as_seq() {
+                    Some(items) => Condition::All(self.condition_list(node, items)?),
+                    None => self.condition(node)?,
+                };
+                Operator::Json(Box::new(condition))
+            }
+            _ => return None,
+        })
+    }
+
+    fn related(&mut self, node: &Node) -> Option<RelatedCheck> {
+        let fields = self.fields(node, "`related`", &["type", "types", "via", "all", "any", "none"], &[])?;
+        let types = match (fields.get("type"), fields.get("types")) {
+            (Some(n), None) => self.string(n, "`related.type`").map(|t| vec![t]),
+            (None, Some(n)) => self.strings(n, "`related.types`"),
+            (Some(_), Some(n)) => {
+                self.error("related", n.span, "give either `type` or `types`, not both");
+                None
+            }
+            (None, None) => {
+                self.error("related", node.span, "`related` needs the `type` of the related resources");
+                None
+            }
+        };
+        let via = match fields.get("via") {
+            Some(n) => Some(self.selector(n)?),
+            None => None,
+        };
+        let quantified: Vec<(&Key, &Node)> = fields
+            .entries
+            .iter()
+            .filter(|(k, _)| QUANTIFIERS.contains(&k.name.as_str()))
+            .map(|(k, v)| (k, v))
+            .collect();
+        let (key, operand) = match quantified.as_slice() {
+            [one] => *one,
+            [] => {
+                self.error("related", node.span, "`related` needs one of all, any, none with a condition on the related resources");
+                return None;
+            }
+            [_, (second, _), ..] => {
+                self.error("related", second.span, "`related` takes one of all, any, none");
+                return None;
+            }
+        };
+        let condition = match operand.as_seq() {
+            Some(items) => Condition::All(self.condition_list(operand, items)?),
+            None => self.condition(operand)?,
+        };
+        Some(RelatedCheck {
+            types: types?,
+            via,
+            quantifier: quantifier(&key.name),
+            condition: Box::new(condition),
+            span: key.span,
+        })
+    }
+
+    fn tests(&mut self, node: &Node) -> Vec<TestCase> {
+        let Some(items) = node.as_seq() else {
+            self.error("type", node.span, "`tests` must be a list of test cases");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(fields) = self.fields(item, "a test case", &["name", "terraform", "aws-config", "expect"], &["name", "expect"]) else {
+                continue;
+            };
+            let name = fields.get("name").and_then(|n| self.string(n, "`name`"));
+            let input = match (fields.get("terraform"), fields.get("aws-config")) {
+                (Some(n), None) => {
+                    if n.as_map().is_none() {
+                        self.error("test", n.span, "`terraform` maps resource addresses to their values");
+                    }
+                    Some((SourceKind::Terraform, n.to_json()))
+                }
+                (None, Some(n)) => {
+                    if n.as_seq().is_none() {
+                        self.error("test", n.span, "`aws-config` is a list of configuration items");
+                    }
+                    Some((SourceKind::AwsConfig, n.to_json()))
+                }
+                _ => {
+                    self.error("test", item.span, "a test case has one input: `terraform` or `aws-config`");
+                    None
+                }
+            };
+            let expect = fields.get("expect").and_then(|n| {
+                let entries = n.as_map().or_else(|| {
+                    self.error("test", n.span, "`expect` maps resource addresses to pass, fail, review, error or skip");
+                    None
+                })?;
+                let mut map = BTreeMap::new();
+                for (key, value) in entries {
+                    let status = self.string(value, "an expected status")?;
+                    if !matches!(status.as_str(), "pass" | "fail" | "review" | "error" | "skip") {
+                        self.error("test", value.span, format!("unknown expected status `{status}`"))
+                            .help = Some("one of: pass, fail, review, error, skip".to_owned());
+                    }
+                    map.insert(key.name.clone(), status);
+                }
+                Some(map)
+            });
+            if let (Some(name), Some((kind, input)), Some(expect)) = (name, input, expect) {
+                out.push(TestCase { name, kind, input, expect, span: item.span });
+            }
+        }
+        out
+    }
+}
+
+const CONDITION_HELP: &str = "a condition is `all:`, `any:`, `none:` or `not:` over conditions, `related:`, \
+or `path: $.attribute` with one operator (equals, in, exists, matches, …)";
+
+/// A mapping's entries, by key.
+pub struct Fields<'n> {
+    pub entries: &'n [(Key, Node)],
+}
+
+impl<'n> Fields<'n> {
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+    }
+}
+
+fn quantifier(name: &str) -> Quantifier {
+    match name {
+        "any" => Quantifier::Any,
+        "none" => Quantifier::None,
+        _ => Quantifier::All,
+    }
+}
+
+fn is_cis_framework(name: &str) -> bool {
+    name.strip_prefix("cis-aws-")
+        .is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+}
+
+/// A port (`22`) or an inclusive range (`"20-25"`, `[20, 25]`).
+pub fn parse_port_range(value: &Value) -> Option<(u32, u32)> {
+    let port = |v: &Value| -> Option<u32> {
+        let n = match v {
+            Value::Number(n) => n.as_u64()?,
+            Value::String(s) => s.trim().parse().ok()?,
+            _ => return None,
+        };
+        (n <= 65535).then_some(u32::try_from(n).ok()?)
+    };
+    match value {
+        Value::String(s) if s.contains('-') => {
+            let (a, b) = s.split_once('-')?;
+            let (a, b) = (port(&Value::String(a.to_owned()))?, port(&Value::String(b.to_owned()))?);
+            (a <= b).then_some((a, b))
+        }
+        Value::Array(pair) => match pair.as_slice() {
+            [a, b] => {
+                let (a, b) = (port(a)?, port(b)?);
+                (a <= b).then_some((a, b))
+            }
+            _ => None,
+        },
+        other => port(other).map(|p| (p, p)),
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn same_json_type(a: &Value, b: &Value) -> bool {
+    json_type(a) == json_type(b)
+}
+
+/// The closest candidate to a misspelt name, if any is close.
+pub fn suggestion<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

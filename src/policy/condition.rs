@@ -1,0 +1,194 @@
+//! The compiled condition tree: a closed set of combinators and operators.
+
+use regex::Regex;
+use serde_json::Value;
+
+use super::selector::Selector;
+use super::yaml::Span;
+
+/// A condition over a JSON document (`$`).
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// Every condition holds.
+    All(Vec<Condition>),
+    /// At least one condition holds.
+    Any(Vec<Condition>),
+    /// No condition holds.
+    None(Vec<Condition>),
+    /// The condition does not hold.
+    Not(Box<Condition>),
+    /// An operator applied to the values a path selects.
+    Value(ValueCheck),
+    /// A condition applied to each node a path selects, each node becoming `$`.
+    Each(EachCheck),
+    /// A condition applied to the resources related to this one.
+    Related(RelatedCheck),
+}
+
+/// How results over several nodes (or related resources) combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quantifier {
+    All,
+    Any,
+    None,
+}
+
+impl Quantifier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quantifier::All => "all",
+            Quantifier::Any => "any",
+            Quantifier::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ValueCheck {
+    pub path: Selector,
+    pub operator: Operator,
+    /// `match:` how the operator's results over several selected values combine (default all).
+    pub quantifier: Quantifier,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct EachCheck {
+    pub path: Selector,
+    pub quantifier: Quantifier,
+    pub condition: Box<Condition>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct RelatedCheck {
+    /// Resource types of the related resources (of the same input kind).
+    pub types: Vec<String>,
+    /// Attribute of the related resource that points at this one. Without it, any reference
+    /// (Terraform) or relationship (AWS Config) counts.
+    pub via: Option<Selector>,
+    pub quantifier: Quantifier,
+    pub condition: Box<Condition>,
+    pub span: Span,
+}
+
+/// Comparison operators for numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+/// The closed set of operators.
+#[derive(Debug, Clone)]
+pub enum Operator {
+    Equals(Value),
+    NotEquals(Value),
+    In(Vec<Value>),
+    NotIn(Vec<Value>),
+    /// `exists: true` / `absent: false` (true) and `exists: false` / `absent: true` (false).
+    Exists(bool),
+    /// `truthy: true` / `falsy: false` (true) and `truthy: false` / `falsy: true` (false).
+    Truthy(bool),
+    Matches(Regex),
+    Contains(Value),
+    Compare(Comparison, f64),
+    /// The value is (`true`) or is not (`false`) a CIDR open to the whole internet.
+    CidrPublic(bool),
+    /// The port or port range of the value overlaps one of these inclusive ranges.
+    PortOverlaps(Vec<(u32, u32)>),
+    /// Decode a JSON string (or take an object as it is) and check a condition on it.
+    Json(Box<Condition>),
+}
+
+impl Operator {
+    /// The operator's name as written in policies.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operator::Equals(_) => "equals",
+            Operator::NotEquals(_) => "not_equals",
+            Operator::In(_) => "in",
+            Operator::NotIn(_) => "not_in",
+            Operator::Exists(true) => "exists",
+            Operator::Exists(false) => "absent",
+            Operator::Truthy(true) => "truthy",
+            Operator::Truthy(false) => "falsy",
+            Operator::Matches(_) => "matches",
+            Operator::Contains(_) => "contains",
+            Operator::Compare(Comparison::Gt, _) => "gt",
+            Operator::Compare(Comparison::Gte, _) => "gte",
+            Operator::Compare(Comparison::Lt, _) => "lt",
+            Operator::Compare(Comparison::Lte, _) => "lte",
+            Operator::CidrPublic(_) => "cidr_public",
+            Operator::PortOverlaps(_) => "port_overlaps",
+            Operator::Json(_) => "json",
+        }
+    }
+
+    /// What the operator expects, for evidence (`equals true`, `in ["a", "b"]`).
+    pub fn expectation(&self) -> String {
+        match self {
+            Operator::Equals(v) => format!("equals {v}"),
+            Operator::NotEquals(v) => format!("not equal to {v}"),
+            Operator::In(vs) => format!("one of {}", Value::Array(vs.clone())),
+            Operator::NotIn(vs) => format!("none of {}", Value::Array(vs.clone())),
+            Operator::Exists(true) => "set".to_owned(),
+            Operator::Exists(false) => "not set".to_owned(),
+            Operator::Truthy(true) => "enabled (truthy)".to_owned(),
+            Operator::Truthy(false) => "disabled or unset (falsy)".to_owned(),
+            Operator::Matches(r) => format!("matches /{}/", r.as_str()),
+            Operator::Contains(v) => format!("contains {v}"),
+            Operator::Compare(c, n) => {
+                let op = match c {
+                    Comparison::Gt => ">",
+                    Comparison::Gte => "≥",
+                    Comparison::Lt => "<",
+                    Comparison::Lte => "≤",
+                };
+                format!("{op} {n}")
+            }
+            Operator::CidrPublic(true) => "open to the internet (0.0.0.0/0 or ::/0)".to_owned(),
+            Operator::CidrPublic(false) => "not open to the internet".to_owned(),
+            Operator::PortOverlaps(ranges) => {
+                let list: Vec<String> = ranges
+                    .iter()
+                    .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+                    .collect();
+                format!("covers port {}", list.join(", "))
+            }
+            Operator::Json(_) => "a JSON document that satisfies the nested check".to_owned(),
+        }
+    }
+}
+
+impl Condition {
+    /// Every related check in the tree (to build the relation index once).
+    pub fn related_checks(&self) -> Vec<&RelatedCheck> {
+        let mut out = Vec::new();
+        self.visit(&mut |c| {
+            if let Condition::Related(r) = c {
+                out.push(r);
+            }
+        });
+        out
+    }
+
+    fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a Condition)) {
+        f(self);
+        match self {
+            Condition::All(cs) | Condition::Any(cs) | Condition::None(cs) => {
+                cs.iter().for_each(|c| c.visit(f));
+            }
+            Condition::Not(c) => c.visit(f),
+            Condition::Each(e) => e.condition.visit(f),
+            Condition::Related(r) => r.condition.visit(f),
+            Condition::Value(v) => {
+                if let Operator::Json(c) = &v.operator {
+                    c.visit(f);
+                }
+            }
+        }
+    }
+}

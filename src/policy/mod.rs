@@ -1,0 +1,219 @@
+//! Policies: the YAML model, its compiler and the catalog.
+//!
+//! A policy file is parsed into a spanned YAML tree ([`yaml`]), compiled into a checked, typed
+//! [`Policy`] ([`compile`]) with every JSONPath selector and regex compiled once, and collected
+//! into a [`Catalog`] indexed by input kind and resource type. All problems in all policy files
+//! are reported together, each pointing at its line, before anything is evaluated.
+
+mod builtin;
+mod catalog;
+pub mod compile;
+mod condition;
+mod error;
+pub mod selector;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use catalog::{Catalog, CatalogOptions, PolicyIndex};
+pub use condition::{Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, ValueCheck};
+pub use error::{PolicyError, PolicyErrors};
+
+use crate::model::SourceKind;
+use crate::source::SourceFile;
+
+/// How bad a weakness is (DESIGN §5), highest first in ordering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// GitHub's `security-severity` score for the policy's base severity.
+    pub fn score(self) -> f64 {
+        match self {
+            Severity::Critical => 9.5,
+            Severity::High => 8.0,
+            Severity::Medium => 5.5,
+            Severity::Low => 2.0,
+            Severity::Info => 0.5,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a policy protects (DESIGN §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Hardening,
+    DataProtection,
+    Detection,
+    Continuity,
+    Identity,
+    Network,
+    Legacy,
+    ChangeControl,
+}
+
+impl Category {
+    pub const ALL: [Category; 8] = [
+        Category::Hardening,
+        Category::DataProtection,
+        Category::Detection,
+        Category::Continuity,
+        Category::Identity,
+        Category::Network,
+        Category::Legacy,
+        Category::ChangeControl,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Hardening => "hardening",
+            Category::DataProtection => "data-protection",
+            Category::Detection => "detection",
+            Category::Continuity => "continuity",
+            Category::Identity => "identity",
+            Category::Network => "network",
+            Category::Legacy => "legacy",
+            Category::ChangeControl => "change-control",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Category> {
+        Category::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lifecycle of a policy ID: IDs are forever; a policy is deprecated, never deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyStatus {
+    Stable,
+    Preview,
+    Deprecated,
+}
+
+/// The frameworks every policy must map to.
+pub const REQUIRED_FRAMEWORKS: [&str; 3] = ["nist-800-53-r5", "iso-17799-2005", "cobit-4.1"];
+
+/// How to fix what a policy finds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Remediation {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terraform: Option<String>,
+}
+
+/// A parameter a config file can override.
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    pub description: String,
+    pub default: Value,
+    /// The value in effect (the default unless overridden).
+    pub value: Value,
+}
+
+/// What a policy checks on one input kind.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub kind: SourceKind,
+    pub types: Vec<String>,
+    /// Applicability: when this does not hold, the policy does not apply to the resource.
+    pub when: Option<Condition>,
+    pub assert: Condition,
+}
+
+/// An inline test case (`resilix policies test`).
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    pub name: String,
+    pub kind: SourceKind,
+    /// The input, as JSON: for `terraform`, a map of address → values; for `aws-config`, a list
+    /// of configuration items.
+    pub input: Value,
+    /// Expected status per resource address (or resource id).
+    pub expect: BTreeMap<String, String>,
+    pub span: yaml::Span,
+}
+
+/// Where a policy came from.
+#[derive(Debug, Clone)]
+pub struct PolicyOrigin {
+    pub file: Arc<SourceFile>,
+    /// Built into the binary (the file name is then relative to `policies/`).
+    pub builtin: bool,
+}
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub category: Category,
+    pub status: PolicyStatus,
+    pub description: String,
+    pub rationale: String,
+    pub remediation: Remediation,
+    pub message: String,
+    pub references: Vec<String>,
+    /// Framework → control IDs, in framework order.
+    pub controls: BTreeMap<String, Vec<String>>,
+    /// Frameworks whose picks are our judgement (no published mapping).
+    pub derived: Vec<String>,
+    pub params: BTreeMap<String, Param>,
+    pub targets: Vec<Target>,
+    pub tests: Vec<TestCase>,
+    pub origin: PolicyOrigin,
+}
+
+impl Policy {
+    pub fn target(&self, kind: SourceKind) -> Option<&Target> {
+        self.targets.iter().find(|t| t.kind == kind)
+    }
+}
