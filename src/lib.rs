@@ -18,6 +18,7 @@ pub mod model;
 mod output;
 pub mod policy;
 pub mod source;
+pub mod testing;
 
 pub use cli::Cli;
 
@@ -47,10 +48,15 @@ pub fn run(cli: Cli) -> Outcome {
     let mut diagnostics = Diagnostics::new();
     if let Some(jobs) = cli.jobs.filter(|&j| j > 0) {
         // Fails only if a pool was already built (tests running in one process): harmless.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(jobs).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build_global();
     }
     let status = match &cli.command {
         cli::Command::Scan(args) => cli::scan::run(args, cli.quiet, &mut diagnostics),
     };
-    Outcome { status, diagnostics }
+    Outcome {
+        status,
+        diagnostics,
+    }
 }

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum OutputError {
     #[error("cannot write {path}: the directory {dir} does not exist")]
-    #[diagnostic(code(output::missing_dir), help("create the directory first, or choose another --output path"))]
+    #[diagnostic(
+        code(output::missing_dir),
+        help("create the directory first, or choose another --output path")
+    )]
     MissingDirectory { path: String, dir: String },
     #[error("cannot write {path}: {source}")]
     #[diagnostic(code(output::io))]

@@ -1,1 +1,15 @@
-//! Integration tests (one binary).
+//! Integration tests: one binary, modules by feature.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod cli;
+mod corpus;
+mod determinism;
+mod emit;
+mod errors;
+mod policies;
+mod util;

@@ -14,13 +14,25 @@ use crate::policy::Severity;
 ///
 /// Findings map to NIST SP 800-53 Rev. 5, ISO/IEC 17799:2005 and COBIT 4.1 controls.
 #[derive(Debug, Parser)]
-#[command(name = "resilix", version, about, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "resilix",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
     /// Worker threads (default: one per CPU; RAYON_NUM_THREADS is honoured too)
-    #[arg(long, short = 'j', global = true, env = "RESILIX_JOBS", value_name = "N")]
+    #[arg(
+        long,
+        short = 'j',
+        global = true,
+        env = "RESILIX_JOBS",
+        value_name = "N"
+    )]
     pub jobs: Option<usize>,
 
     /// Print nothing on stderr but errors
@@ -72,7 +84,9 @@ pub enum InputFormatArg {
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();
     let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size (e.g. 500M, 2G)"))?;
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 500M, 2G)"))?;
     let factor: u64 = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "K" | "KB" | "KIB" => 1 << 10,
@@ -81,7 +95,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "T" | "TB" | "TIB" => 1 << 40,
         _ => return Err(format!("`{text}`: unknown unit (use K, M, G or T)")),
     };
-    n.checked_mul(factor).ok_or_else(|| format!("`{text}` is too large"))
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// Paths given on the command line.

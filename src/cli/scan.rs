@@ -89,7 +89,8 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
     };
     report.sort(&catalog);
 
-    let had_errors = !loaded.errors.is_empty() || !report.errors.is_empty() || report.count(Status::Error) > 0;
+    let had_errors =
+        !loaded.errors.is_empty() || !report.errors.is_empty() || report.count(Status::Error) > 0;
     for warning in loaded.warnings {
         if !quiet {
             diagnostics.push(Box::new(warning));
@@ -120,13 +121,20 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
                 return ExitStatus::Error;
             }
             if !quiet {
-                let _ = writeln!(io::stderr(), "resilix: wrote {}: {}", path.display(), one_line_summary(&report));
+                let _ = writeln!(
+                    io::stderr(),
+                    "resilix: wrote {}: {}",
+                    path.display(),
+                    one_line_summary(&report)
+                );
             }
         }
         None => {
             let stdout = io::stdout();
             let mut lock = io::BufWriter::new(stdout.lock());
-            let written = emitter.emit(&mut lock, &report, &cx).and_then(|()| lock.flush());
+            let written = emitter
+                .emit(&mut lock, &report, &cx)
+                .and_then(|()| lock.flush());
             match written {
                 Ok(()) => {}
                 Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}

@@ -70,14 +70,18 @@ impl EmitContext<'_> {
         };
         let absolute = normalize(&absolute);
         let base = normalize(&self.base_dir);
-        let relative = absolute.strip_prefix(&base).map(Path::to_path_buf).unwrap_or(absolute);
+        let relative = absolute
+            .strip_prefix(&base)
+            .map(Path::to_path_buf)
+            .unwrap_or(absolute);
         let text = relative
             .components()
             .map(|c| c.as_os_str().to_string_lossy().into_owned())
             .collect::<Vec<_>>()
             .join("/");
         if relative.is_absolute() {
-            format!("file://{}", text.trim_start_matches('/').replace("//", "/")).replacen("file://", "file:///", 1)
+            format!("file://{}", text.trim_start_matches('/').replace("//", "/"))
+                .replacen("file://", "file:///", 1)
         } else {
             text
         }

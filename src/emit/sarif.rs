@@ -194,7 +194,11 @@ pub fn level(severity: Severity) -> &'static str {
 
 fn non_empty(text: &str, fallback: &str) -> String {
     let t = text.trim();
-    if t.is_empty() { fallback.to_owned() } else { t.to_owned() }
+    if t.is_empty() {
+        fallback.to_owned()
+    } else {
+        t.to_owned()
+    }
 }
 
 /// Cuts text to GitHub's 1024-character description limit.
@@ -246,14 +250,20 @@ fn rule<'a>(policy: &'a Policy) -> Rule<'a> {
     Rule {
         id: &policy.id,
         name: policy.title.clone(),
-        short_description: Text { text: limit(&non_empty(&policy.title, &policy.id)) },
-        full_description: Text { text: limit(&non_empty(&policy.description, &policy.title)) },
+        short_description: Text {
+            text: limit(&non_empty(&policy.title, &policy.id)),
+        },
+        full_description: Text {
+            text: limit(&non_empty(&policy.description, &policy.title)),
+        },
         help: Help {
             text: non_empty(&help_text, &policy.title),
             markdown,
         },
         help_uri: format!("{DOCS_URI}#{}", policy.id.replace('.', "")),
-        default_configuration: Configuration { level: level(policy.severity) },
+        default_configuration: Configuration {
+            level: level(policy.severity),
+        },
         properties: RuleProperties {
             tags,
             precision: "high",
@@ -279,26 +289,41 @@ impl Emitter for SarifEmitter {
         let mut ran: BTreeSet<PolicyIndex> = report.passes.iter().map(|p| p.policy).collect();
         ran.extend(report.findings.iter().map(|f| f.policy));
         let ran: Vec<PolicyIndex> = ran.into_iter().collect();
-        let rules: Vec<Rule<'_>> = ran.iter().filter_map(|&i| cx.catalog.get(i)).map(rule).collect();
-        let rule_index: BTreeMap<PolicyIndex, usize> = ran.iter().enumerate().map(|(n, &i)| (i, n)).collect();
+        let rules: Vec<Rule<'_>> = ran
+            .iter()
+            .filter_map(|&i| cx.catalog.get(i))
+            .map(rule)
+            .collect();
+        let rule_index: BTreeMap<PolicyIndex, usize> =
+            ran.iter().enumerate().map(|(n, &i)| (i, n)).collect();
 
         let mut results = Vec::new();
         let mut notifications = Vec::new();
         for finding in &report.findings {
-            let (Some(policy), Some(resource)) = (cx.policy(finding), report.resource(finding)) else {
+            let (Some(policy), Some(resource)) = (cx.policy(finding), report.resource(finding))
+            else {
                 continue;
             };
             let location = location(finding, report, cx);
             if finding.status == Status::Error {
                 notifications.push(Notification {
                     level: "error",
-                    message: Text { text: non_empty(&format!("{}: {}", resource.address, finding.message), "evaluation error") },
+                    message: Text {
+                        text: non_empty(
+                            &format!("{}: {}", resource.address, finding.message),
+                            "evaluation error",
+                        ),
+                    },
                     locations: vec![location],
                 });
                 continue;
             }
             let evidence: Vec<String> = finding.evidence.iter().map(evidence_line).collect();
-            let mut text = format!("{}: {}.", finding.message.trim_end_matches('.'), resource.address);
+            let mut text = format!(
+                "{}: {}.",
+                finding.message.trim_end_matches('.'),
+                resource.address
+            );
             if let Some(first) = evidence.first() {
                 text.push(' ');
                 text.push_str(first);
@@ -311,7 +336,10 @@ impl Emitter for SarifEmitter {
                 _ => ("fail", level(finding.severity)),
             };
             let mut fingerprints = BTreeMap::new();
-            fingerprints.insert("primaryLocationLineHash", format!("{}:1", fingerprint(&policy.id, resource)));
+            fingerprints.insert(
+                "primaryLocationLineHash",
+                format!("{}:1", fingerprint(&policy.id, resource)),
+            );
             results.push(SarifResult {
                 rule_id: policy.id.clone(),
                 rule_index: rule_index.get(&finding.policy).copied().unwrap_or(0),
@@ -341,10 +369,14 @@ impl Emitter for SarifEmitter {
             });
             notifications.push(Notification {
                 level: "error",
-                message: Text { text: non_empty(&error.message, "error") },
+                message: Text {
+                    text: non_empty(&error.message, "error"),
+                },
                 locations: vec![Location {
                     physical_location: Some(PhysicalLocation {
-                        artifact_location: ArtifactLocation { uri: cx.artifact_uri(&error.file) },
+                        artifact_location: ArtifactLocation {
+                            uri: cx.artifact_uri(&error.file),
+                        },
                         region,
                     }),
                     logical_locations: Vec::new(),
@@ -383,7 +415,9 @@ fn location(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Locatio
         let name = r.origin.file_name()?;
         let at = r.origin.line_col();
         Some(PhysicalLocation {
-            artifact_location: ArtifactLocation { uri: cx.artifact_uri(name) },
+            artifact_location: ArtifactLocation {
+                uri: cx.artifact_uri(name),
+            },
             region: Some(Region {
                 start_line: at.map_or(1, |a| a.line.max(1)),
                 start_column: at.map_or(1, |a| a.column.max(1)),

@@ -13,7 +13,9 @@ pub struct TextEmitter;
 
 fn severity_style(severity: Severity) -> Style {
     match severity {
-        Severity::Critical => Style::new().fg_color(Some(AnsiColor::BrightRed.into())).effects(Effects::BOLD),
+        Severity::Critical => Style::new()
+            .fg_color(Some(AnsiColor::BrightRed.into()))
+            .effects(Effects::BOLD),
         Severity::High => Style::new().fg_color(Some(AnsiColor::Red.into())),
         Severity::Medium => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
         Severity::Low => Style::new().fg_color(Some(AnsiColor::Blue.into())),
@@ -51,16 +53,29 @@ impl Emitter for TextEmitter {
             group.push(finding);
         }
         for resource_index in &order {
-            let Some(resource) = report.resources.get(*resource_index) else { continue };
-            let Some(findings) = groups.get(resource_index) else { continue };
+            let Some(resource) = report.resources.get(*resource_index) else {
+                continue;
+            };
+            let Some(findings) = groups.get(resource_index) else {
+                continue;
+            };
             writeln!(
                 out,
                 "{}  {}",
                 paint.paint(bold, &resource.address),
-                paint.paint(dim, &format!("{} · {}", resource.type_name, resource_location(resource, cx)))
+                paint.paint(
+                    dim,
+                    &format!(
+                        "{} · {}",
+                        resource.type_name,
+                        resource_location(resource, cx)
+                    )
+                )
             )?;
             for finding in findings {
-                let Some(policy) = cx.policy(finding) else { continue };
+                let Some(policy) = cx.policy(finding) else {
+                    continue;
+                };
                 let label = match finding.status {
                     Status::Fail => format!("{:<8}", finding.severity.as_str().to_uppercase()),
                     Status::Review => format!("{:<8}", "REVIEW"),
@@ -69,17 +84,29 @@ impl Emitter for TextEmitter {
                 let style = match finding.status {
                     Status::Fail => severity_style(finding.severity),
                     Status::Review => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
-                    Status::Error => Style::new().fg_color(Some(AnsiColor::Magenta.into())).effects(Effects::BOLD),
+                    Status::Error => Style::new()
+                        .fg_color(Some(AnsiColor::Magenta.into()))
+                        .effects(Effects::BOLD),
                 };
                 writeln!(
                     out,
                     "  {} {}  {}",
                     paint.paint(style, &label),
                     finding.message,
-                    paint.paint(dim, &format!("[{} · {} · priority {}]", policy.id, finding.severity, finding.priority)),
+                    paint.paint(
+                        dim,
+                        &format!(
+                            "[{} · {} · priority {}]",
+                            policy.id, finding.severity, finding.priority
+                        )
+                    ),
                 )?;
                 for evidence in &finding.evidence {
-                    writeln!(out, "           {}", paint.paint(dim, &evidence_line(evidence)))?;
+                    writeln!(
+                        out,
+                        "           {}",
+                        paint.paint(dim, &evidence_line(evidence))
+                    )?;
                 }
                 if finding.status == Status::Fail {
                     let fix = policy.remediation.text.lines().next().unwrap_or_default();
@@ -92,7 +119,12 @@ impl Emitter for TextEmitter {
     }
 }
 
-fn summary(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>, paint: &Paint) -> io::Result<()> {
+fn summary(
+    out: &mut dyn Write,
+    report: &Report,
+    cx: &EmitContext<'_>,
+    paint: &Paint,
+) -> io::Result<()> {
     let failed = report.count(Status::Fail);
     let by_severity: Vec<String> = Severity::ALL
         .iter()

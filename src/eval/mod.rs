@@ -9,7 +9,6 @@ mod outcome;
 mod relations;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde_json::Value;
@@ -93,7 +92,10 @@ impl Evaluator<'_> {
         let docs = match resource.documents() {
             Ok(docs) => docs,
             Err(error) => {
-                let at = match (&resource.origin.file, error.offset.or(resource.origin.offset)) {
+                let at = match (
+                    &resource.origin.file,
+                    error.offset.or(resource.origin.offset),
+                ) {
                     (Some(file), Some(offset)) => Some(file.line_col(offset)),
                     _ => None,
                 };
@@ -107,9 +109,15 @@ impl Evaluator<'_> {
             }
         };
         for &policy_index in policies {
-            let Some(policy) = catalog.get(policy_index) else { continue };
-            let Some(target) = policy.target(resource.source) else { continue };
-            let result = catch_unwind(AssertUnwindSafe(|| self.policy(target, resource, &docs, false)));
+            let Some(policy) = catalog.get(policy_index) else {
+                continue;
+            };
+            let Some(target) = policy.target(resource.source) else {
+                continue;
+            };
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                self.policy(target, resource, &docs, false)
+            }));
             let result = match result {
                 Ok(result) if result.not_applicable => continue,
                 Ok(result) if result.verdict == Verdict::Pass => {
@@ -119,22 +127,34 @@ impl Evaluator<'_> {
                     });
                     continue;
                 }
-                Ok(_) => catch_unwind(AssertUnwindSafe(|| self.policy(target, resource, &docs, true)))
-                    .unwrap_or_else(|payload| panic_result(&payload)),
+                Ok(_) => catch_unwind(AssertUnwindSafe(|| {
+                    self.policy(target, resource, &docs, true)
+                }))
+                .unwrap_or_else(|payload| panic_result(&payload)),
                 Err(payload) => panic_result(&payload),
             };
-            out.findings.push(finding(policy_index, policy, index, result));
+            out.findings
+                .push(finding(policy_index, policy, index, result));
         }
         out
     }
 
     /// Evaluates one target on one resource.
-    pub(crate) fn policy(&self, target: &Target, resource: &Resource, docs: &Documents, evidence: bool) -> PolicyResult {
+    pub(crate) fn policy(
+        &self,
+        target: &Target,
+        resource: &Resource,
+        docs: &Documents,
+        evidence: bool,
+    ) -> PolicyResult {
         let mut cx = Context {
             evaluator: self,
             evidence: if evidence { Some(Vec::new()) } else { None },
         };
-        let subject = Subject { resource, doc: &docs.after };
+        let subject = Subject {
+            resource,
+            doc: &docs.after,
+        };
         let mut when_undecided = false;
         if let Some(when) = &target.when {
             match cx.condition(when, &subject, "", false) {
@@ -191,7 +211,12 @@ fn panic_result(payload: &Box<dyn std::any::Any + Send>) -> PolicyResult {
     }
 }
 
-fn finding(policy_index: PolicyIndex, policy: &Policy, resource: usize, result: PolicyResult) -> Finding {
+fn finding(
+    policy_index: PolicyIndex,
+    policy: &Policy,
+    resource: usize,
+    result: PolicyResult,
+) -> Finding {
     let status = match result.verdict {
         Verdict::Fail => Status::Fail,
         Verdict::Undecided => Status::Review,
@@ -201,11 +226,19 @@ fn finding(policy_index: PolicyIndex, policy: &Policy, resource: usize, result: 
         Status::Fail => policy.message.clone(),
         Status::Review => format!("{} — cannot be decided before apply", policy.message),
         Status::Error => {
-            let notes: Vec<&str> = result.evidence.iter().filter_map(|e| e.note.as_deref()).collect();
+            let notes: Vec<&str> = result
+                .evidence
+                .iter()
+                .filter_map(|e| e.note.as_deref())
+                .collect();
             format!(
                 "policy {} could not be evaluated: {}",
                 policy.id,
-                if notes.is_empty() { "type error".to_owned() } else { notes.join("; ") }
+                if notes.is_empty() {
+                    "type error".to_owned()
+                } else {
+                    notes.join("; ")
+                }
             )
         }
     };
@@ -261,7 +294,11 @@ impl Context<'_, '_> {
         for i in 0..count {
             let verdict = each(self, i);
             if collecting {
-                let evidence = self.evidence.as_mut().map(std::mem::take).unwrap_or_default();
+                let evidence = self
+                    .evidence
+                    .as_mut()
+                    .map(std::mem::take)
+                    .unwrap_or_default();
                 parts.push((verdict, evidence));
             }
             result = match quantifier {
@@ -285,19 +322,35 @@ impl Context<'_, '_> {
             self.evidence = Some(kept);
         }
         match quantifier {
-            Quantifier::None => result.not(),
+            Quantifier::None => result.negate(),
             _ => result,
         }
     }
 
-    fn condition(&mut self, condition: &Condition, subject: &Subject<'_>, prefix: &str, negated: bool) -> Verdict {
+    fn condition(
+        &mut self,
+        condition: &Condition,
+        subject: &Subject<'_>,
+        prefix: &str,
+        negated: bool,
+    ) -> Verdict {
         match condition {
-            Condition::All(items) => self.combine(items.len(), |cx, i| cx.item(items, i, subject, prefix, negated), Quantifier::All),
-            Condition::Any(items) => self.combine(items.len(), |cx, i| cx.item(items, i, subject, prefix, negated), Quantifier::Any),
-            Condition::None(items) => {
-                self.combine(items.len(), |cx, i| cx.item(items, i, subject, prefix, !negated), Quantifier::None)
-            }
-            Condition::Not(inner) => self.condition(inner, subject, prefix, !negated).not(),
+            Condition::All(items) => self.combine(
+                items.len(),
+                |cx, i| cx.item(items, i, subject, prefix, negated),
+                Quantifier::All,
+            ),
+            Condition::Any(items) => self.combine(
+                items.len(),
+                |cx, i| cx.item(items, i, subject, prefix, negated),
+                Quantifier::Any,
+            ),
+            Condition::None(items) => self.combine(
+                items.len(),
+                |cx, i| cx.item(items, i, subject, prefix, !negated),
+                Quantifier::None,
+            ),
+            Condition::Not(inner) => self.condition(inner, subject, prefix, !negated).negate(),
             Condition::Value(check) => {
                 let selection = check.path.select(subject.doc, self.collecting());
                 let path_text = check.path.text();
@@ -311,7 +364,13 @@ impl Context<'_, '_> {
                         });
                         return Verdict::Undecided;
                     }
-                    let verdict = self.value(&check.operator, None, subject, &format!("{prefix}{path_text}"), negated);
+                    let verdict = self.value(
+                        &check.operator,
+                        None,
+                        subject,
+                        &format!("{prefix}{path_text}"),
+                        negated,
+                    );
                     return verdict;
                 }
                 let hits = selection.hits;
@@ -321,9 +380,16 @@ impl Context<'_, '_> {
                     count,
                     |cx, i| match hits.get(i) {
                         Some(hit) => {
-                            let path = format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text));
+                            let path =
+                                format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text));
                             let inner_negated = negated ^ (check.quantifier == Quantifier::None);
-                            cx.value(&check.operator, Some(hit.value), subject, &path, inner_negated)
+                            cx.value(
+                                &check.operator,
+                                Some(hit.value),
+                                subject,
+                                &path,
+                                inner_negated,
+                            )
                         }
                         None => Verdict::Undecided,
                     },
@@ -339,8 +405,14 @@ impl Context<'_, '_> {
                     count,
                     |cx, i| match hits.get(i) {
                         Some(hit) => {
-                            let nested = Subject { resource: subject.resource, doc: hit.value };
-                            let path = format!("{prefix}{} → ", hit.path.as_deref().unwrap_or(check.path.text()));
+                            let nested = Subject {
+                                resource: subject.resource,
+                                doc: hit.value,
+                            };
+                            let path = format!(
+                                "{prefix}{} → ",
+                                hit.path.as_deref().unwrap_or(check.path.text())
+                            );
                             cx.condition(&check.condition, &nested, &path, inner_negated)
                         }
                         None => {
@@ -359,7 +431,10 @@ impl Context<'_, '_> {
                     self.push(Evidence {
                         path: format!("{prefix}{}", check.path.text()),
                         actual: None,
-                        expected: Some(format!("at least one entry ({})", check.quantifier.as_str())),
+                        expected: Some(format!(
+                            "at least one entry ({})",
+                            check.quantifier.as_str()
+                        )),
                         note: None,
                     });
                 }
@@ -367,7 +442,12 @@ impl Context<'_, '_> {
             }
             Condition::Related(check) => {
                 let key = RelationKey::of(subject.resource.source, check);
-                let related = self.evaluator.relations.lookup(&key, subject.resource, subject.doc, self.evaluator.resources);
+                let related = self.evaluator.relations.lookup(
+                    &key,
+                    subject.resource,
+                    subject.doc,
+                    self.evaluator.resources,
+                );
                 let inner_negated = negated ^ (check.quantifier == Quantifier::None);
                 let resources = self.evaluator.resources;
                 let verdict = self.combine(
@@ -378,7 +458,10 @@ impl Context<'_, '_> {
                         };
                         match other.documents() {
                             Ok(docs) => {
-                                let nested = Subject { resource: other, doc: &docs.after };
+                                let nested = Subject {
+                                    resource: other,
+                                    doc: &docs.after,
+                                };
                                 let path = format!("{prefix}{}: ", other.address);
                                 cx.condition(&check.condition, &nested, &path, inner_negated)
                             }
@@ -397,10 +480,10 @@ impl Context<'_, '_> {
                 );
                 if related.is_empty() && verdict == Verdict::Fail {
                     self.push(Evidence {
-                        path: format!("{prefix}{}", check.types.join(" / ")),
+                        path: format!("{prefix}related {}", check.types.join(" / ")),
                         actual: None,
-                        expected: Some(format!("a related {} that refers to this resource", check.types.join(" or "))),
-                        note: Some("no related resource found".to_owned()),
+                        expected: None,
+                        note: Some("none refers to this resource".to_owned()),
                     });
                 }
                 verdict
@@ -408,7 +491,14 @@ impl Context<'_, '_> {
         }
     }
 
-    fn item(&mut self, items: &[Condition], i: usize, subject: &Subject<'_>, prefix: &str, negated: bool) -> Verdict {
+    fn item(
+        &mut self,
+        items: &[Condition],
+        i: usize,
+        subject: &Subject<'_>,
+        prefix: &str,
+        negated: bool,
+    ) -> Verdict {
         match items.get(i) {
             Some(condition) => self.condition(condition, subject, prefix, negated),
             None => Verdict::Error,
@@ -416,7 +506,14 @@ impl Context<'_, '_> {
     }
 
     /// Applies an operator to one value (`None`: nothing there).
-    fn value(&mut self, operator: &Operator, value: Option<&Value>, subject: &Subject<'_>, path: &str, negated: bool) -> Verdict {
+    fn value(
+        &mut self,
+        operator: &Operator,
+        value: Option<&Value>,
+        subject: &Subject<'_>,
+        path: &str,
+        negated: bool,
+    ) -> Verdict {
         if let Operator::Json(inner) = operator {
             return self.json(inner, value, subject, path, negated);
         }
@@ -435,7 +532,14 @@ impl Context<'_, '_> {
         verdict
     }
 
-    fn json(&mut self, inner: &Condition, value: Option<&Value>, subject: &Subject<'_>, path: &str, negated: bool) -> Verdict {
+    fn json(
+        &mut self,
+        inner: &Condition,
+        value: Option<&Value>,
+        subject: &Subject<'_>,
+        path: &str,
+        negated: bool,
+    ) -> Verdict {
         let decoded;
         let doc: &Value = match value.filter(|v| !v.is_null()) {
             None => &Value::Null,
@@ -469,12 +573,18 @@ impl Context<'_, '_> {
                     path: path.to_owned(),
                     actual: Some(display(other)),
                     expected: None,
-                    note: Some(format!("`json` needs a JSON string or document, found {}", kind(other))),
+                    note: Some(format!(
+                        "`json` needs a JSON string or document, found {}",
+                        kind(other)
+                    )),
                 });
                 return Verdict::Error;
             }
         };
-        let nested = Subject { resource: subject.resource, doc };
+        let nested = Subject {
+            resource: subject.resource,
+            doc,
+        };
         self.condition(inner, &nested, &format!("{path} → "), negated)
     }
 }
@@ -484,9 +594,9 @@ fn expectation(operator: &Operator, negated: bool) -> Option<String> {
     Some(if negated { format!("not {text}") } else { text })
 }
 
-/// Shared pieces for callers that evaluate one policy at a time (policy tests).
-pub(crate) fn evaluate_one(
-    catalog: &Catalog,
+/// Evaluates one policy on one resource (for policy tests and tools that check one pair).
+/// `None` when the policy does not target the resource or its `when` does not hold.
+pub fn check_one(
     policy: &Policy,
     resources: &[Resource],
     relations: &RelationIndex,
@@ -497,18 +607,20 @@ pub(crate) fn evaluate_one(
     if !target.types.iter().any(|t| **t == *resource.type_name) || !resource.is_evaluable() {
         return None;
     }
-    let _ = catalog;
     let docs = match resource.documents() {
         Ok(d) => d,
         Err(e) => return Some(Err(e.message)),
     };
-    let evaluator = Evaluator { resources, relations };
+    let evaluator = Evaluator {
+        resources,
+        relations,
+    };
     let fast = evaluator.policy(target, resource, &docs, false);
-    if fast.verdict == Verdict::Pass || fast.not_applicable {
+    if fast.not_applicable {
+        return None;
+    }
+    if fast.verdict == Verdict::Pass {
         return Some(Ok(fast));
     }
     Some(Ok(evaluator.policy(target, resource, &docs, true)))
 }
-
-/// Keeps `Arc` in the public surface stable for evaluators built elsewhere.
-pub type SharedResources = Arc<ResourceSet>;

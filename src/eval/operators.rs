@@ -49,19 +49,30 @@ pub(crate) fn apply(operator: &Operator, value: Option<&Value>) -> OpResult {
             Value::String(s) => regex.is_match(s).into(),
             Value::Number(n) => regex.is_match(&n.to_string()).into(),
             Value::Bool(b) => regex.is_match(&b.to_string()).into(),
-            other => OpResult::TypeError(format!("`matches` needs a string, found {}", kind(other))),
+            other => {
+                OpResult::TypeError(format!("`matches` needs a string, found {}", kind(other)))
+            }
         },
         Operator::Contains(needle) => match value {
             Value::String(s) => match needle {
                 Value::String(n) => s.contains(n.as_str()).into(),
-                other => OpResult::TypeError(format!("`contains` on a string needs a string operand, found {}", kind(other))),
+                other => OpResult::TypeError(format!(
+                    "`contains` on a string needs a string operand, found {}",
+                    kind(other)
+                )),
             },
             Value::Array(items) => items.iter().any(|item| loose_eq(item, needle)).into(),
             Value::Object(map) => match needle {
                 Value::String(key) => map.contains_key(key).into(),
-                other => OpResult::TypeError(format!("`contains` on a mapping needs a key (string), found {}", kind(other))),
+                other => OpResult::TypeError(format!(
+                    "`contains` on a mapping needs a key (string), found {}",
+                    kind(other)
+                )),
             },
-            other => OpResult::TypeError(format!("`contains` needs a string, list or mapping, found {}", kind(other))),
+            other => OpResult::TypeError(format!(
+                "`contains` needs a string, list or mapping, found {}",
+                kind(other)
+            )),
         },
         Operator::Compare(comparison, bound) => match number(value) {
             Some(n) => match comparison {
@@ -71,7 +82,11 @@ pub(crate) fn apply(operator: &Operator, value: Option<&Value>) -> OpResult {
                 Comparison::Lte => n <= *bound,
             }
             .into(),
-            None => OpResult::TypeError(format!("`{}` needs a number, found {}", operator.name(), kind(value))),
+            None => OpResult::TypeError(format!(
+                "`{}` needs a number, found {}",
+                operator.name(),
+                kind(value)
+            )),
         },
         Operator::CidrPublic(expected) => match cidr_is_public(value) {
             Ok(Some(public)) => (public == *expected).into(),
@@ -80,7 +95,9 @@ pub(crate) fn apply(operator: &Operator, value: Option<&Value>) -> OpResult {
         },
         Operator::PortOverlaps(ranges) => match port_span(value) {
             Ok(Some(PortSpan::None)) => false.into(),
-            Ok(Some(PortSpan::Range(lo, hi))) => ranges.iter().any(|(a, b)| lo <= *b && *a <= hi).into(),
+            Ok(Some(PortSpan::Range(lo, hi))) => {
+                ranges.iter().any(|(a, b)| lo <= *b && *a <= hi).into()
+            }
             Ok(None) => OpResult::Verdict(Verdict::Undecided),
             Err(message) => OpResult::TypeError(message),
         },
@@ -119,9 +136,13 @@ pub(crate) fn loose_eq(a: &Value, b: &Value) -> bool {
         (Value::String(s), Value::Bool(b)) | (Value::Bool(b), Value::String(s)) => {
             s.eq_ignore_ascii_case(if *b { "true" } else { "false" })
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| loose_eq(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| loose_eq(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| loose_eq(v, w)))
         }
         _ => a == b,
     }
@@ -166,7 +187,14 @@ pub(crate) fn kind(value: &Value) -> &'static str {
 }
 
 /// Keys under which inputs hold a CIDR inside an object (AWS Config `ipv4Ranges`, rules).
-const CIDR_KEYS: [&str; 6] = ["cidrIp", "cidrIpv6", "CidrIp", "CidrIpv6", "cidr_ipv4", "cidr_ipv6"];
+const CIDR_KEYS: [&str; 6] = [
+    "cidrIp",
+    "cidrIpv6",
+    "CidrIp",
+    "CidrIpv6",
+    "cidr_ipv4",
+    "cidr_ipv6",
+];
 
 /// `Ok(Some(true))` for 0.0.0.0/0 and ::/0 (also written as a bare address with prefix 0),
 /// `Ok(None)` when the CIDR is not known yet.
@@ -203,11 +231,19 @@ enum PortSpan {
 fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
     match value {
         Value::Object(map) => {
-            let get = |keys: &[&str]| keys.iter().find_map(|k| map.get(*k)).filter(|v| !v.is_null());
+            let get = |keys: &[&str]| {
+                keys.iter()
+                    .find_map(|k| map.get(*k))
+                    .filter(|v| !v.is_null())
+            };
             let protocol = get(&["protocol", "ip_protocol", "ipProtocol", "IpProtocol"]);
             let from = get(&["from_port", "fromPort", "FromPort"]);
             let to = get(&["to_port", "toPort", "ToPort"]);
-            if [protocol, from, to].iter().flatten().any(|v| marker(v).is_some()) {
+            if [protocol, from, to]
+                .iter()
+                .flatten()
+                .any(|v| marker(v).is_some())
+            {
                 return Ok(None);
             }
             let protocol = protocol.map(|p| match p {
@@ -224,15 +260,19 @@ fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
                 (Some(a), Some(b)) if a <= b => Ok(Some(PortSpan::Range(a, b))),
                 (Some(a), Some(b)) => Ok(Some(PortSpan::Range(b, a))),
                 (Some(a), None) | (None, Some(a)) => Ok(Some(PortSpan::Range(a, a))),
-                (None, None) if protocol.is_none() => {
-                    Err("`port_overlaps` on a mapping without from_port/to_port or fromPort/toPort".to_owned())
-                }
+                (None, None) if protocol.is_none() => Err(
+                    "`port_overlaps` on a mapping without from_port/to_port or fromPort/toPort"
+                        .to_owned(),
+                ),
                 (None, None) => Ok(Some(PortSpan::Range(0, 65535))),
             }
         }
         other => match parse_port_range(other) {
             Some((a, b)) => Ok(Some(PortSpan::Range(a, b))),
-            None => Err(format!("`port_overlaps` needs a port, a range or a rule, found {}", kind(other))),
+            None => Err(format!(
+                "`port_overlaps` needs a port, a range or a rule, found {}",
+                kind(other)
+            )),
         },
     }
 }
@@ -263,35 +303,86 @@ mod tests {
         assert_eq!(verdict(&public, json!("0.0.0.0/0")), Some(Verdict::Pass));
         assert_eq!(verdict(&public, json!("::/0")), Some(Verdict::Pass));
         assert_eq!(verdict(&public, json!("10.0.0.0/8")), Some(Verdict::Fail));
-        assert_eq!(verdict(&public, json!({"cidrIp": "0.0.0.0/0"})), Some(Verdict::Pass));
+        assert_eq!(
+            verdict(&public, json!({"cidrIp": "0.0.0.0/0"})),
+            Some(Verdict::Pass)
+        );
         assert_eq!(verdict(&public, json!("not-a-cidr")), None);
     }
 
     #[test]
     fn port_ranges_overlap() {
         let admin = Operator::PortOverlaps(vec![(22, 22), (3389, 3389)]);
-        assert_eq!(verdict(&admin, json!({"from_port": 0, "to_port": 1024, "protocol": "tcp"})), Some(Verdict::Pass));
-        assert_eq!(verdict(&admin, json!({"from_port": 443, "to_port": 443, "protocol": "tcp"})), Some(Verdict::Fail));
-        assert_eq!(verdict(&admin, json!({"from_port": 0, "to_port": 0, "protocol": "-1"})), Some(Verdict::Pass));
-        assert_eq!(verdict(&admin, json!({"ipProtocol": "-1"})), Some(Verdict::Pass));
-        assert_eq!(verdict(&admin, json!({"fromPort": 8, "toPort": -1, "ipProtocol": "icmp"})), Some(Verdict::Fail));
+        assert_eq!(
+            verdict(
+                &admin,
+                json!({"from_port": 0, "to_port": 1024, "protocol": "tcp"})
+            ),
+            Some(Verdict::Pass)
+        );
+        assert_eq!(
+            verdict(
+                &admin,
+                json!({"from_port": 443, "to_port": 443, "protocol": "tcp"})
+            ),
+            Some(Verdict::Fail)
+        );
+        assert_eq!(
+            verdict(
+                &admin,
+                json!({"from_port": 0, "to_port": 0, "protocol": "-1"})
+            ),
+            Some(Verdict::Pass)
+        );
+        assert_eq!(
+            verdict(&admin, json!({"ipProtocol": "-1"})),
+            Some(Verdict::Pass)
+        );
+        assert_eq!(
+            verdict(
+                &admin,
+                json!({"fromPort": 8, "toPort": -1, "ipProtocol": "icmp"})
+            ),
+            Some(Verdict::Fail)
+        );
         assert_eq!(verdict(&admin, json!("3000-4000")), Some(Verdict::Pass));
     }
 
     #[test]
     fn missing_values_and_markers() {
-        assert!(matches!(apply(&Operator::NotEquals(json!("x")), None), OpResult::Verdict(Verdict::Pass)));
-        assert!(matches!(apply(&Operator::Equals(json!("x")), Some(&Value::Null)), OpResult::Verdict(Verdict::Fail)));
+        assert!(matches!(
+            apply(&Operator::NotEquals(json!("x")), None),
+            OpResult::Verdict(Verdict::Pass)
+        ));
+        assert!(matches!(
+            apply(&Operator::Equals(json!("x")), Some(&Value::Null)),
+            OpResult::Verdict(Verdict::Fail)
+        ));
         let unknown = crate::model::value::unknown();
-        assert!(matches!(apply(&Operator::Equals(json!("x")), Some(&unknown)), OpResult::Verdict(Verdict::Undecided)));
+        assert!(matches!(
+            apply(&Operator::Equals(json!("x")), Some(&unknown)),
+            OpResult::Verdict(Verdict::Undecided)
+        ));
         let secret = crate::model::value::sensitive();
-        assert!(matches!(apply(&Operator::Exists(true), Some(&secret)), OpResult::Verdict(Verdict::Pass)));
-        assert!(matches!(apply(&Operator::Equals(json!("x")), Some(&secret)), OpResult::Verdict(Verdict::Undecided)));
+        assert!(matches!(
+            apply(&Operator::Exists(true), Some(&secret)),
+            OpResult::Verdict(Verdict::Pass)
+        ));
+        assert!(matches!(
+            apply(&Operator::Equals(json!("x")), Some(&secret)),
+            OpResult::Verdict(Verdict::Undecided)
+        ));
     }
 
     #[test]
     fn type_errors_are_errors() {
-        assert_eq!(verdict(&Operator::Compare(Comparison::Gt, 1.0), json!({"a": 1})), None);
-        assert_eq!(verdict(&Operator::Compare(Comparison::Gt, 1.0), json!("7")), Some(Verdict::Pass));
+        assert_eq!(
+            verdict(&Operator::Compare(Comparison::Gt, 1.0), json!({"a": 1})),
+            None
+        );
+        assert_eq!(
+            verdict(&Operator::Compare(Comparison::Gt, 1.0), json!("7")),
+            Some(Verdict::Pass)
+        );
     }
 }

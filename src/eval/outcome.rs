@@ -19,7 +19,7 @@ impl From<bool> for Verdict {
 }
 
 impl Verdict {
-    pub fn not(self) -> Verdict {
+    pub fn negate(self) -> Verdict {
         match self {
             Verdict::Pass => Verdict::Fail,
             Verdict::Fail => Verdict::Pass,
@@ -78,6 +78,6 @@ mod tests {
         assert_eq!(Undecided.or(Pass), Pass);
         assert_eq!(Fail.or(Undecided), Undecided);
         assert_eq!(Error.or(Undecided), Error);
-        assert_eq!(Undecided.not(), Undecided);
+        assert_eq!(Undecided.negate(), Undecided);
     }
 }

@@ -50,19 +50,33 @@ impl RelationIndex {
     pub fn build(catalog: &Catalog, resources: &[Resource]) -> RelationIndex {
         let mut wanted: Vec<(SourceKind, &RelatedCheck)> = Vec::new();
         for (kind, check) in catalog.related_checks() {
-            if !wanted.iter().any(|(k, c)| RelationKey::of(*k, c) == RelationKey::of(kind, check)) {
+            if !wanted
+                .iter()
+                .any(|(k, c)| RelationKey::of(*k, c) == RelationKey::of(kind, check))
+            {
                 wanted.push((kind, check));
             }
         }
         let tables = wanted
             .par_iter()
-            .map(|(kind, check)| (RelationKey::of(*kind, check), build_table(*kind, check, resources)))
+            .map(|(kind, check)| {
+                (
+                    RelationKey::of(*kind, check),
+                    build_table(*kind, check, resources),
+                )
+            })
             .collect();
         RelationIndex { tables }
     }
 
     /// The resources related to `subject` (whose document is `doc`), sorted, without duplicates.
-    pub(crate) fn lookup(&self, key: &RelationKey, subject: &Resource, doc: &Value, resources: &[Resource]) -> Vec<usize> {
+    pub(crate) fn lookup(
+        &self,
+        key: &RelationKey,
+        subject: &Resource,
+        doc: &Value,
+        resources: &[Resource],
+    ) -> Vec<usize> {
         let Some(table) = self.tables.get(key) else {
             return Vec::new();
         };
@@ -79,10 +93,10 @@ impl RelationIndex {
                 }
                 if key.via.is_some() {
                     for field in ["id", "arn"] {
-                        if let Some(Value::String(v)) = doc.get(field) {
-                            if marker(&Value::String(v.clone())).is_none() {
-                                add(format!("val:{v}"));
-                            }
+                        if let Some(Value::String(v)) = doc.get(field)
+                            && marker(&Value::String(v.clone())).is_none()
+                        {
+                            add(format!("val:{v}"));
                         }
                     }
                 }
@@ -94,12 +108,18 @@ impl RelationIndex {
                         add(format!("val:{identity}"));
                     }
                 } else {
-                    for identity in [&subject.resource_id, &subject.resource_name].into_iter().flatten() {
+                    for identity in [&subject.resource_id, &subject.resource_name]
+                        .into_iter()
+                        .flatten()
+                    {
                         add(format!("rel:{}|{identity}", subject.type_name));
                     }
                     for relationship in &subject.relationships {
                         if key.types.contains(&relationship.resource_type) {
-                            for identity in [&relationship.resource_id, &relationship.resource_name].into_iter().flatten() {
+                            for identity in [&relationship.resource_id, &relationship.resource_name]
+                                .into_iter()
+                                .flatten()
+                            {
                                 add(format!("self:{}|{identity}", relationship.resource_type));
                             }
                         }
@@ -117,7 +137,9 @@ fn build_table(kind: SourceKind, check: &RelatedCheck, resources: &[Resource]) -
     let entries: Vec<(usize, Vec<String>)> = resources
         .par_iter()
         .enumerate()
-        .filter(|(_, r)| r.source == kind && r.is_evaluable() && check.types.iter().any(|t| **t == *r.type_name))
+        .filter(|(_, r)| {
+            r.source == kind && r.is_evaluable() && check.types.iter().any(|t| **t == *r.type_name)
+        })
         .map(|(index, r)| {
             let mut links = Vec::new();
             match kind {
@@ -135,8 +157,12 @@ fn build_table(kind: SourceKind, check: &RelatedCheck, resources: &[Resource]) -
                 SourceKind::AwsConfig => {
                     if check.via.is_none() {
                         for relationship in &r.relationships {
-                            for identity in [&relationship.resource_id, &relationship.resource_name].into_iter().flatten() {
-                                links.push(format!("rel:{}|{identity}", relationship.resource_type));
+                            for identity in [&relationship.resource_id, &relationship.resource_name]
+                                .into_iter()
+                                .flatten()
+                            {
+                                links
+                                    .push(format!("rel:{}|{identity}", relationship.resource_type));
                             }
                         }
                         for identity in [&r.resource_id, &r.resource_name].into_iter().flatten() {
@@ -145,14 +171,15 @@ fn build_table(kind: SourceKind, check: &RelatedCheck, resources: &[Resource]) -
                     }
                 }
             }
-            if let Some(via) = &check.via {
-                if let Ok(docs) = r.documents() {
-                    for hit in via.select(&docs.after, false).hits {
-                        if let Value::String(v) = hit.value {
-                            if marker(hit.value).is_none() && !v.is_empty() {
-                                links.push(format!("val:{v}"));
-                            }
-                        }
+            if let Some(via) = &check.via
+                && let Ok(docs) = r.documents()
+            {
+                for hit in via.select(&docs.after, false).hits {
+                    if let Value::String(v) = hit.value
+                        && marker(hit.value).is_none()
+                        && !v.is_empty()
+                    {
+                        links.push(format!("val:{v}"));
                     }
                 }
             }

@@ -74,7 +74,11 @@ fn parse(text: &str, group_column: usize, withdrawn_column: Option<usize>) -> Ve
             Some(Control {
                 id: (*columns.first()?).to_owned(),
                 title: (*columns.get(1)?).to_owned(),
-                group: columns.get(group_column).copied().unwrap_or_default().to_owned(),
+                group: columns
+                    .get(group_column)
+                    .copied()
+                    .unwrap_or_default()
+                    .to_owned(),
                 withdrawn: withdrawn_column
                     .and_then(|c| columns.get(c))
                     .is_some_and(|w| *w == "yes"),
@@ -88,11 +92,15 @@ fn parse(text: &str, group_column: usize, withdrawn_column: Option<usize>) -> Ve
 pub fn check_control(framework: &str, id: &str) -> Result<(), String> {
     if framework.starts_with("cis-aws-") {
         let ok = !id.is_empty()
-            && id.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+            && id
+                .split('.')
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         return if ok {
             Ok(())
         } else {
-            Err(format!("`{id}` is not a CIS recommendation number (such as 2.1.4)"))
+            Err(format!(
+                "`{id}` is not a CIS recommendation number (such as 2.1.4)"
+            ))
         };
     }
     let Some(catalog) = get(framework) else {
@@ -115,7 +123,14 @@ mod tests {
     #[test]
     fn catalogs_have_the_documented_sizes() {
         let sizes: Vec<(&str, usize)> = all().iter().map(|f| (f.id, f.controls.len())).collect();
-        assert_eq!(sizes, vec![("nist-800-53-r5", 1193), ("iso-17799-2005", 133), ("cobit-4.1", 216)]);
+        assert_eq!(
+            sizes,
+            vec![
+                ("nist-800-53-r5", 1193),
+                ("iso-17799-2005", 133),
+                ("cobit-4.1", 216)
+            ]
+        );
     }
 
     #[test]
@@ -132,6 +147,10 @@ mod tests {
             .find(|c| c.withdrawn)
             .map(|c| c.id.clone())
             .unwrap_or_default();
-        assert!(check_control("nist-800-53-r5", &withdrawn).unwrap_err().contains("withdrawn"));
+        assert!(
+            check_control("nist-800-53-r5", &withdrawn)
+                .unwrap_err()
+                .contains("withdrawn")
+        );
     }
 }

@@ -18,24 +18,19 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::envelope::{Envelope, offset_in};
-use super::{LoadError, LoadOptions, LoadWarning, Loaded, policy_document};
+use super::{LoadError, LoadWarning, Loaded, policy_document};
 use crate::model::{
     Body, CloudContext, Documents, ItemStatus, Mode, Origin, Relationship, Resource, SourceKind,
 };
 use crate::source::SourceFile;
 
-pub(crate) fn load(
-    file: &Arc<SourceFile>,
-    env: &Envelope<'_>,
-    options: &LoadOptions,
-) -> Result<Loaded, LoadError> {
-    load_envelope(file, env, options, 0)
+pub(crate) fn load(file: &Arc<SourceFile>, env: &Envelope<'_>) -> Result<Loaded, LoadError> {
+    load_envelope(file, env, 0)
 }
 
 fn load_envelope(
     file: &Arc<SourceFile>,
     env: &Envelope<'_>,
-    options: &LoadOptions,
     depth: usize,
 ) -> Result<Loaded, LoadError> {
     if let Some(items) = env.configuration_items.or(env.base_configuration_items) {
@@ -70,7 +65,7 @@ fn load_envelope(
         let inner: Envelope<'_> = serde_json::from_str(data.get())
             .map_err(|error| LoadError::from_json(file, offset_in(file, data.get()), &error))?;
         if inner.is_aws_config() {
-            return load_envelope(file, &inner, options, depth + 1);
+            return load_envelope(file, &inner, depth + 1);
         }
     }
     Err(LoadError::Unrecognized {
@@ -81,8 +76,9 @@ fn load_envelope(
 }
 
 /// A top-level JSON list of items.
-pub(crate) fn load_item_array(file: &Arc<SourceFile>, _options: &LoadOptions) -> Result<Loaded, LoadError> {
-    let raw: &RawValue = serde_json::from_str(file.text()).map_err(|e| LoadError::from_json(file, 0, &e))?;
+pub(crate) fn load_item_array(file: &Arc<SourceFile>) -> Result<Loaded, LoadError> {
+    let raw: &RawValue =
+        serde_json::from_str(file.text()).map_err(|e| LoadError::from_json(file, 0, &e))?;
     load_raw_list(file, raw, "a list of configuration items")
 }
 
@@ -108,7 +104,10 @@ fn load_raw_list(file: &Arc<SourceFile>, raw: &RawValue, what: &str) -> Result<L
     collect(file, results)
 }
 
-fn collect(file: &Arc<SourceFile>, results: Vec<Result<Option<Resource>, LoadError>>) -> Result<Loaded, LoadError> {
+fn collect(
+    file: &Arc<SourceFile>,
+    results: Vec<Result<Option<Resource>, LoadError>>,
+) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     let mut untyped = 0usize;
     for result in results {
@@ -133,20 +132,33 @@ fn collect(file: &Arc<SourceFile>, results: Vec<Result<Option<Resource>, LoadErr
 }
 
 fn load_single(file: &Arc<SourceFile>, text: &str, offset: usize) -> Result<Loaded, LoadError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| LoadError::from_json(file, offset, &e))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| LoadError::from_json(file, offset, &e))?;
     collect(file, vec![item_resource(file, value, offset)])
 }
 
 fn load_select_results(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded, LoadError> {
     let rows: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
-        LoadError::invalid_at(file, offset_in(file, raw.get()), "`Results` must be a list of JSON strings", "not a list", None)
+        LoadError::invalid_at(
+            file,
+            offset_in(file, raw.get()),
+            "`Results` must be a list of JSON strings",
+            "not a list",
+            None,
+        )
     })?;
     let results = rows
         .par_iter()
         .map(|row| {
             let offset = offset_in(file, row.get());
             let text: String = serde_json::from_str(row.get()).map_err(|_| {
-                LoadError::invalid_at(file, offset, "each SelectResourceConfig result must be a JSON string", "not a string", None)
+                LoadError::invalid_at(
+                    file,
+                    offset,
+                    "each SelectResourceConfig result must be a JSON string",
+                    "not a string",
+                    None,
+                )
             })?;
             let value: Value = serde_json::from_str(&text).map_err(|error| {
                 LoadError::invalid_at(
@@ -167,15 +179,29 @@ fn load_invoking_event(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded,
     let offset = offset_in(file, raw.get());
     let event: Value = match serde_json::from_str::<Value>(raw.get()) {
         Ok(Value::String(text)) => serde_json::from_str(&text).map_err(|error| {
-            LoadError::invalid_at(file, offset, format!("`invokingEvent` is not valid JSON: {error}"), "here", None)
+            LoadError::invalid_at(
+                file,
+                offset,
+                format!("`invokingEvent` is not valid JSON: {error}"),
+                "here",
+                None,
+            )
         })?,
         Ok(object @ Value::Object(_)) => object,
         _ => {
-            return Err(LoadError::invalid_at(file, offset, "`invokingEvent` must be a JSON string or object", "here", None));
+            return Err(LoadError::invalid_at(
+                file,
+                offset,
+                "`invokingEvent` must be a JSON string or object",
+                "here",
+                None,
+            ));
         }
     };
     match event.get("configurationItem") {
-        Some(item) if item.is_object() => collect(file, vec![item_resource(file, item.clone(), offset)]),
+        Some(item) if item.is_object() => {
+            collect(file, vec![item_resource(file, item.clone(), offset)])
+        }
         _ => {
             let oversized = event.get("configurationItemSummary").is_some();
             Ok(Loaded {
@@ -196,7 +222,11 @@ fn load_invoking_event(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded,
     }
 }
 
-fn item_resource(file: &Arc<SourceFile>, value: Value, offset: usize) -> Result<Option<Resource>, LoadError> {
+fn item_resource(
+    file: &Arc<SourceFile>,
+    value: Value,
+    offset: usize,
+) -> Result<Option<Resource>, LoadError> {
     let origin = Origin {
         file: Some(Arc::clone(file)),
         offset: Some(offset),
@@ -235,9 +265,8 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resourc
     };
 
     let configuration = match item.remove("configuration") {
-        Some(Value::String(s)) => {
-            serde_json::from_str(&s).map_err(|e| format!("`configuration` is not valid JSON: {e}"))?
-        }
+        Some(Value::String(s)) => serde_json::from_str(&s)
+            .map_err(|e| format!("`configuration` is not valid JSON: {e}"))?,
         Some(other) => other,
         None => Value::Null,
     };
@@ -274,7 +303,11 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resourc
     put("awsAccountId", account.as_ref());
     put("awsRegion", region.as_ref());
     put("configurationItemStatus", status_text.as_ref());
-    for key in ["availabilityZone", "configurationItemCaptureTime", "resourceCreationTime"] {
+    for key in [
+        "availabilityZone",
+        "configurationItemCaptureTime",
+        "resourceCreationTime",
+    ] {
         if let Some(v) = item.get(key) {
             doc.insert(key.to_owned(), v.clone());
         }
@@ -287,7 +320,10 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resourc
                 .iter()
                 .map(|r| {
                     let mut m = Map::new();
-                    m.insert("resourceType".into(), Value::String(r.resource_type.clone()));
+                    m.insert(
+                        "resourceType".into(),
+                        Value::String(r.resource_type.clone()),
+                    );
                     if let Some(id) = &r.resource_id {
                         m.insert("resourceId".into(), Value::String(id.clone()));
                     }
@@ -362,14 +398,22 @@ fn decode_documents(value: &mut Value, depth: usize) {
                 *value = document;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| decode_documents(v, depth + 1)),
-        Value::Object(map) => map.values_mut().for_each(|v| decode_documents(v, depth + 1)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| decode_documents(v, depth + 1)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| decode_documents(v, depth + 1)),
         _ => {}
     }
 }
 
 /// One tag map: the item's `tags`, else the `Tags` / `tags` lists inside the configuration.
-fn collect_tags(top: Option<&Value>, configuration: &Value, supplementary: &Value) -> Map<String, Value> {
+fn collect_tags(
+    top: Option<&Value>,
+    configuration: &Value,
+    supplementary: &Value,
+) -> Map<String, Value> {
     let mut out = Map::new();
     if let Some(Value::Object(map)) = top {
         for (k, v) in map {
@@ -389,8 +433,13 @@ fn collect_tags(top: Option<&Value>, configuration: &Value, supplementary: &Valu
         match candidate {
             Value::Array(list) => {
                 for tag in list {
-                    let key = ["key", "Key", "tagKey"].iter().find_map(|k| tag.get(*k)).and_then(Value::as_str);
-                    let value = ["value", "Value", "tagValue"].iter().find_map(|k| tag.get(*k));
+                    let key = ["key", "Key", "tagKey"]
+                        .iter()
+                        .find_map(|k| tag.get(*k))
+                        .and_then(Value::as_str);
+                    let value = ["value", "Value", "tagValue"]
+                        .iter()
+                        .find_map(|k| tag.get(*k));
                     if let (Some(key), Some(value)) = (key, value) {
                         out.insert(key.to_owned(), value.clone());
                     }
@@ -450,13 +499,20 @@ mod tests {
             },
             "relationships": [{"resourceType": "AWS::EC2::VPC", "resourceId": "vpc-1", "relationshipName": "Is contained in Vpc "}]
         });
-        let resource = resource_from_item(item, Origin::default()).ok().flatten();
-        let Some(resource) = resource else { return assert!(false, "no resource") };
-        let doc = resource.documents().map(|d| d.after).unwrap_or_default();
+        let resource = resource_from_item(item, Origin::default())
+            .unwrap()
+            .unwrap();
+        let doc = resource.documents().unwrap().after;
         assert_eq!(doc["awsAccountId"], "111122223333");
         assert_eq!(doc["configuration"]["name"], "b");
-        assert_eq!(doc["supplementaryConfiguration"]["AccessControlList"], json!({"grantList": []}));
-        assert_eq!(doc["supplementaryConfiguration"]["IsRequesterPaysEnabled"], json!(false));
+        assert_eq!(
+            doc["supplementaryConfiguration"]["AccessControlList"],
+            json!({"grantList": []})
+        );
+        assert_eq!(
+            doc["supplementaryConfiguration"]["IsRequesterPaysEnabled"],
+            json!(false)
+        );
         assert_eq!(
             doc["supplementaryConfiguration"]["BucketPolicy"]["policyText"]["Statement"][0]["Action"],
             json!(["s3:*"])

@@ -28,8 +28,6 @@ pub(crate) struct Envelope<'a> {
     pub configuration: Option<&'a RawValue>,
     #[serde(default)]
     pub planned_values: Option<IgnoredAny>,
-    #[serde(default)]
-    pub prior_state: Option<IgnoredAny>,
     /// Terraform state has `values` at the top level.
     #[serde(default)]
     pub values: Option<IgnoredAny>,
@@ -62,14 +60,16 @@ impl<'a> Envelope<'a> {
     }
 
     pub(crate) fn is_plan(&self) -> bool {
-        self.format_version.is_some()
-            && (self.resource_changes.is_some()
-                || self.planned_values.is_some()
-                || self.resource_drift.is_some()
-                || self.terraform_version.is_some()
-                || self.configuration.is_some())
-            || self.resource_changes.is_some()
+        let plan_parts = self.resource_changes.is_some()
             || self.planned_values.is_some()
+            || self.resource_drift.is_some();
+        if plan_parts {
+            return true;
+        }
+        // State (`terraform show -json` without a plan) has `values` instead.
+        self.format_version.is_some()
+            && self.values.is_none()
+            && (self.terraform_version.is_some() || self.configuration.is_some())
     }
 
     pub(crate) fn is_aws_config(&self) -> bool {

@@ -78,7 +78,9 @@ pub enum LoadError {
         source: io::Error,
     },
 
-    #[error("{path}: {size} bytes is above the input size limit of {limit} bytes; nothing was read")]
+    #[error(
+        "{path}: {size} bytes is above the input size limit of {limit} bytes; nothing was read"
+    )]
     #[diagnostic(
         code(load::too_large),
         help("if this input is expected, raise the limit with --max-input-size BYTES")
@@ -89,37 +91,11 @@ pub enum LoadError {
     #[diagnostic(code(load::encoding))]
     Encoding { path: String, message: String },
 
-    #[error("{name}:{line}:{column}: {message}")]
-    #[diagnostic(code(load::syntax))]
-    Syntax {
-        name: String,
-        line: usize,
-        column: usize,
-        message: String,
-        #[source_code]
-        src: Excerpt,
-        #[label("{label}")]
-        span: SourceSpan,
-        label: String,
-        #[help]
-        help: Option<String>,
-    },
-
-    #[error("{name}:{line}:{column}: {message}")]
-    #[diagnostic(code(load::invalid))]
-    Invalid {
-        name: String,
-        line: usize,
-        column: usize,
-        message: String,
-        #[source_code]
-        src: Excerpt,
-        #[label("{label}")]
-        span: SourceSpan,
-        label: String,
-        #[help]
-        help: Option<String>,
-    },
+    /// A problem at a place in an input file (a JSON syntax error, or valid JSON of the wrong
+    /// shape).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Located(Box<Located>),
 
     #[error("{name}: {message}")]
     #[diagnostic(code(load::unrecognized))]
@@ -143,18 +119,15 @@ impl LoadError {
             | LoadError::TooLarge { path, .. }
             | LoadError::Encoding { path, .. }
             | LoadError::Walk { path, .. } => path,
-            LoadError::Syntax { name, .. }
-            | LoadError::Invalid { name, .. }
-            | LoadError::Unrecognized { name, .. } => name,
+            LoadError::Located(located) => &located.name,
+            LoadError::Unrecognized { name, .. } => name,
         }
     }
 
     /// 1-based line and column, where known.
     pub fn line_col(&self) -> Option<(usize, usize)> {
         match self {
-            LoadError::Syntax { line, column, .. } | LoadError::Invalid { line, column, .. } => {
-                Some((*line, *column))
-            }
+            LoadError::Located(located) => Some((located.line, located.column)),
             _ => None,
         }
     }
@@ -168,21 +141,26 @@ impl LoadError {
         help: Option<String>,
     ) -> LoadError {
         let at = file.line_col(offset);
-        LoadError::Invalid {
+        LoadError::Located(Box::new(Located {
+            kind: LocatedKind::Invalid,
             name: file.name().to_owned(),
             line: at.line,
             column: at.column,
             message: message.into(),
             src: Excerpt(Arc::clone(file)),
-            span: SourceSpan::new(offset.into(), 1usize.min(file.text().len() - offset.min(file.text().len()))),
+            span: SourceSpan::new(offset.into(), usize::from(offset < file.text().len())),
             label: label.into(),
             help,
-        }
+        }))
     }
 
     /// A JSON syntax error from serde_json, located in `file` (`base` is the offset of the text
     /// serde_json parsed, for errors inside an embedded part).
-    pub(crate) fn from_json(file: &Arc<SourceFile>, base: usize, error: &serde_json::Error) -> LoadError {
+    pub(crate) fn from_json(
+        file: &Arc<SourceFile>,
+        base: usize,
+        error: &serde_json::Error,
+    ) -> LoadError {
         let text = file.text();
         let local = file_offset_of(text.get(base..).unwrap_or(""), error.line(), error.column());
         let offset = (base + local).min(text.len());
@@ -193,7 +171,8 @@ impl LoadError {
             .map_or(raw.as_str(), |(m, _)| m)
             .to_owned();
         let (message, help) = describe_json_error(&message, error, text.trim().is_empty());
-        LoadError::Syntax {
+        LoadError::Located(Box::new(Located {
+            kind: LocatedKind::Syntax,
             name: file.name().to_owned(),
             line: at.line,
             column: at.column,
@@ -202,7 +181,65 @@ impl LoadError {
             span: SourceSpan::new(offset.into(), usize::from(offset < text.len())),
             label: "here".to_owned(),
             help,
-        }
+        }))
+    }
+}
+
+/// Whether a located error is about JSON syntax or about the shape of valid JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocatedKind {
+    Syntax,
+    Invalid,
+}
+
+/// An input error at a line and column, with an excerpt of the file.
+#[derive(Debug)]
+pub struct Located {
+    pub kind: LocatedKind,
+    pub name: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    src: Excerpt,
+    span: SourceSpan,
+    label: String,
+    help: Option<String>,
+}
+
+impl std::fmt::Display for Located {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.name, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for Located {}
+
+impl Diagnostic for Located {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self.kind {
+            LocatedKind::Syntax => "load::syntax",
+            LocatedKind::Invalid => "load::invalid",
+        }))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.src)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some(self.label.clone()), self.span),
+        )))
     }
 }
 
@@ -226,7 +263,10 @@ fn describe_json_error(
     if empty {
         return (
             "the file is empty".to_owned(),
-            Some("expected a Terraform plan (`terraform show -json plan.out`) or AWS Config data".to_owned()),
+            Some(
+                "expected a Terraform plan (`terraform show -json plan.out`) or AWS Config data"
+                    .to_owned(),
+            ),
         );
     }
     if message.contains("recursion limit exceeded") {
@@ -238,7 +278,10 @@ fn describe_json_error(
     if error.is_eof() {
         return (
             format!("the JSON ends early ({message})"),
-            Some("the file looks truncated: was it cut off while being written or copied?".to_owned()),
+            Some(
+                "the file looks truncated: was it cut off while being written or copied?"
+                    .to_owned(),
+            ),
         );
     }
     (format!("invalid JSON: {message}"), None)
@@ -263,11 +306,11 @@ pub fn load_source(file: &Arc<SourceFile>, options: &LoadOptions) -> Result<Load
         None => Err(LoadError::from_json(
             file,
             0,
-            &serde_json::from_str::<serde_json::Value>("").err().unwrap_or_else(|| {
-                serde_json::Error::io(io::Error::other("empty"))
-            }),
+            &serde_json::from_str::<serde_json::Value>("")
+                .err()
+                .unwrap_or_else(|| serde_json::Error::io(io::Error::other("empty"))),
         )),
-        Some('[') => aws_config::load_item_array(file, options),
+        Some('[') => aws_config::load_item_array(file),
         Some('{') => {
             let env = envelope::Envelope::parse(file)?;
             let kind = match options.format {
@@ -277,7 +320,7 @@ pub fn load_source(file: &Arc<SourceFile>, options: &LoadOptions) -> Result<Load
             };
             match kind {
                 Detected::Plan => terraform_plan::load(file, &env, options),
-                Detected::AwsConfig => aws_config::load(file, &env, options),
+                Detected::AwsConfig => aws_config::load(file, &env),
             }
         }
         Some(_) => Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {

@@ -81,7 +81,9 @@ pub(crate) fn references(
     let mut paths: Vec<&String> = modules.keys().collect();
     paths.sort();
     for path in paths {
-        let Some(module) = modules.get(path) else { continue };
+        let Some(module) = modules.get(path) else {
+            continue;
+        };
         for resource in &module.resources {
             let (Some(type_name), Some(expressions)) = (&resource.type_name, resource.expressions)
             else {
@@ -154,14 +156,21 @@ fn index_modules<'c, 'a>(
 /// Walks an `expressions` tree, collecting `(attribute path, references)` for every expression
 /// that has references. Expressions are objects with only `references` / `constant_value` keys;
 /// anything else is a nested block (object or list of objects).
-fn collect_references(value: &Value, path: String, out: &mut Vec<(String, Vec<String>)>, depth: usize) {
+fn collect_references(
+    value: &Value,
+    path: String,
+    out: &mut Vec<(String, Vec<String>)>,
+    depth: usize,
+) {
     if depth > 64 {
         return;
     }
     match value {
         Value::Object(map) => {
             let is_expression = !map.is_empty()
-                && map.keys().all(|k| k == "references" || k == "constant_value");
+                && map
+                    .keys()
+                    .all(|k| k == "references" || k == "constant_value");
             if is_expression {
                 if let Some(Value::Array(refs)) = map.get("references") {
                     let refs: Vec<String> = refs
@@ -251,7 +260,13 @@ impl Resolver<'_, '_, '_> {
     }
 
     /// `module.m.out` in module `path` is output `out` of child `m`.
-    fn resolve_output(&self, path: &str, module: &str, output: &str, depth: usize) -> BTreeSet<String> {
+    fn resolve_output(
+        &self,
+        path: &str,
+        module: &str,
+        output: &str,
+        depth: usize,
+    ) -> BTreeSet<String> {
         let child = format!("{}module.{module}", prefix(path));
         let Some(expression) = self
             .modules
@@ -354,9 +369,13 @@ mod tests {
                   "module_calls": {"sink": {"source": "./sink", "module": {
                       "outputs": {"arn": {"expression": {"references": ["aws_s3_bucket.sink.arn", "aws_s3_bucket.sink"]}}},
                       "resources": [{"address": "aws_s3_bucket.sink", "type": "aws_s3_bucket", "name": "sink"}]}}}}}}}}"#;
-        let raw: Box<RawValue> = serde_json::from_str(config).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        let raw: Box<RawValue> =
+            serde_json::from_str(config).unwrap_or_else(|_| RawValue::NULL.to_owned());
         let map = references(&raw, None).unwrap_or_default();
-        let flow = map.get("module.logs.aws_flow_log.this").cloned().unwrap_or_else(|| Arc::from(vec![]));
+        let flow = map
+            .get("module.logs.aws_flow_log.this")
+            .cloned()
+            .unwrap_or_else(|| Arc::from(vec![]));
         assert_eq!(
             flow.as_ref(),
             &[

@@ -97,7 +97,11 @@ pub(crate) fn load(
                 offset_in(file, raw.get()),
                 format!(
                     "`{}` must be a list of resource changes",
-                    if drift { "resource_drift" } else { "resource_changes" }
+                    if drift {
+                        "resource_drift"
+                    } else {
+                        "resource_changes"
+                    }
                 ),
                 "not a list",
                 None,
@@ -137,9 +141,18 @@ fn check_version(file: &Arc<SourceFile>, env: &Envelope<'_>) -> Result<(), LoadE
     };
     let offset = offset_in(file, raw.get());
     let version: String = serde_json::from_str(raw.get()).map_err(|_| {
-        LoadError::invalid_at(file, offset, "`format_version` must be a string such as \"1.2\"", "not a string", None)
+        LoadError::invalid_at(
+            file,
+            offset,
+            "`format_version` must be a string such as \"1.2\"",
+            "not a string",
+            None,
+        )
     })?;
-    let major = version.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u64>().ok());
     match major {
         Some(0 | 1) => Ok(()),
         _ => Err(LoadError::invalid_at(
@@ -159,8 +172,17 @@ fn convert(
     references: &ReferenceMap,
 ) -> Result<(Resource, Vec<String>), LoadError> {
     let base = offset_in(file, element.get());
-    let raw: RawResourceChange<'_> =
-        serde_json::from_str(element.get()).map_err(|error| LoadError::from_json(file, base, &error))?;
+    if !element.get().starts_with('{') {
+        return Err(LoadError::invalid_at(
+            file,
+            base,
+            "each resource change must be a JSON object",
+            "not an object",
+            None,
+        ));
+    }
+    let raw: RawResourceChange<'_> = serde_json::from_str(element.get())
+        .map_err(|error| LoadError::from_json(file, base, &error))?;
     let Some(type_name) = raw.type_name.as_deref() else {
         return Err(LoadError::invalid_at(
             file,
@@ -209,10 +231,12 @@ fn convert(
             None => unknown.push(format!("{action:?}")),
         }
     }
-    let range = |raw: Option<&RawValue>| raw.map(|r| {
-        let start = offset_in(file, r.get());
-        start..start + r.get().len()
-    });
+    let range = |raw: Option<&RawValue>| {
+        raw.map(|r| {
+            let start = offset_in(file, r.get());
+            start..start + r.get().len()
+        })
+    };
     let lazy = PlanDocument {
         file: Arc::clone(file),
         before: range(change.before),
@@ -409,12 +433,29 @@ mod tests {
 
     #[test]
     fn masks_mark_unknown_and_sensitive_leaves() {
-        let mut after = json!({"name": "db", "password": "hunter2", "tags": {"a": "b"}, "list": [{"x": 1}]});
-        apply_mask(&mut after, &json!({"password": true, "tags": {}}), value::sensitive, 0);
-        apply_mask(&mut after, &json!({"arn": true, "list": [{"y": true}]}), value::unknown, 0);
-        assert_eq!(value::marker(&after["password"]), Some(value::Marker::Sensitive));
+        let mut after =
+            json!({"name": "db", "password": "hunter2", "tags": {"a": "b"}, "list": [{"x": 1}]});
+        apply_mask(
+            &mut after,
+            &json!({"password": true, "tags": {}}),
+            value::sensitive,
+            0,
+        );
+        apply_mask(
+            &mut after,
+            &json!({"arn": true, "list": [{"y": true}]}),
+            value::unknown,
+            0,
+        );
+        assert_eq!(
+            value::marker(&after["password"]),
+            Some(value::Marker::Sensitive)
+        );
         assert_eq!(value::marker(&after["arn"]), Some(value::Marker::Unknown));
-        assert_eq!(value::marker(&after["list"][0]["y"]), Some(value::Marker::Unknown));
+        assert_eq!(
+            value::marker(&after["list"][0]["y"]),
+            Some(value::Marker::Unknown)
+        );
         assert_eq!(after["tags"], json!({"a": "b"}));
         assert!(!after.to_string().contains("hunter2"));
     }

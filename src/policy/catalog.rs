@@ -50,10 +50,18 @@ impl Catalog {
                 Ok(files) => {
                     for file in files {
                         match std::fs::read(&file) {
-                            Ok(bytes) => match crate::input::decode_text(bytes, &file.display().to_string()) {
-                                Ok(text) => sources.push((SourceFile::new(file.display().to_string(), text), false)),
-                                Err(error) => errors.push(file_error(&file, &error.to_string())),
-                            },
+                            Ok(bytes) => {
+                                match crate::input::decode_text(bytes, &file.display().to_string())
+                                {
+                                    Ok(text) => sources.push((
+                                        SourceFile::new(file.display().to_string(), text),
+                                        false,
+                                    )),
+                                    Err(error) => {
+                                        errors.push(file_error(&file, &error.to_string()))
+                                    }
+                                }
+                            }
                             Err(error) => errors.push(file_error(&file, &error.to_string())),
                         }
                     }
@@ -74,17 +82,26 @@ impl Catalog {
         }
         policies.sort_by(|a, b| a.id.cmp(&b.id));
         for pair in policies.windows(2) {
-            if let [a, b] = pair {
-                if a.id == b.id {
-                    let mut error = PolicyError::new(&b.origin.file, "duplicate_id", None, format!("policy id `{}` is also defined in {}", b.id, a.origin.file.name()));
-                    error.help("policy ids are unique and never reused; give this policy its own id");
-                    errors.push(error);
-                }
+            if let [a, b] = pair
+                && a.id == b.id
+            {
+                let mut error = PolicyError::new(
+                    &b.origin.file,
+                    "duplicate_id",
+                    None,
+                    format!(
+                        "policy id `{}` is also defined in {}",
+                        b.id,
+                        a.origin.file.name()
+                    ),
+                );
+                error.help("policy ids are unique and never reused; give this policy its own id");
+                errors.push(error);
             }
         }
         if !errors.is_empty() {
             return Err(PolicyErrors {
-                what: "policies",
+                what: "policy files",
                 errors,
             });
         }
@@ -100,11 +117,18 @@ impl Catalog {
             by_id.insert(policy.id.clone(), i);
             for target in &policy.targets {
                 for type_name in &target.types {
-                    index.entry((target.kind, type_name.clone())).or_default().push(i);
+                    index
+                        .entry((target.kind, type_name.clone()))
+                        .or_default()
+                        .push(i);
                 }
             }
         }
-        Catalog { policies, index, by_id }
+        Catalog {
+            policies,
+            index,
+            by_id,
+        }
     }
 
     /// Keeps only the policies for which `keep` holds.
@@ -165,7 +189,12 @@ impl Catalog {
 }
 
 fn file_error(path: &Path, message: &str) -> PolicyError {
-    PolicyError::new(&SourceFile::new(path.display().to_string(), ""), "io", None, message.to_owned())
+    PolicyError::new(
+        &SourceFile::new(path.display().to_string(), ""),
+        "io",
+        None,
+        message.to_owned(),
+    )
 }
 
 /// The `*.yaml` / `*.yml` files of a user policy path, sorted.
@@ -177,7 +206,10 @@ fn user_policy_files(path: &Path) -> Result<Vec<PathBuf>, String> {
         return Err("no such file or directory".to_owned());
     }
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(path)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name().to_string_lossy();
         if entry.file_type().is_file() && (name.ends_with(".yaml") || name.ends_with(".yml")) {

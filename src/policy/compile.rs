@@ -6,7 +6,9 @@ use std::sync::Arc;
 use regex::RegexBuilder;
 use serde_json::Value;
 
-use super::condition::{Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, ValueCheck};
+use super::condition::{
+    Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, ValueCheck,
+};
 use super::selector::Selector;
 use super::yaml::{self, Key, Node, NodeValue, Span};
 use super::{
@@ -17,18 +19,55 @@ use crate::model::SourceKind;
 use crate::source::SourceFile;
 
 const POLICY_KEYS: &[&str] = &[
-    "id", "title", "severity", "category", "status", "since", "description", "rationale",
-    "remediation", "references", "controls", "derived", "params", "targets", "message", "tests",
+    "id",
+    "title",
+    "severity",
+    "category",
+    "status",
+    "since",
+    "description",
+    "rationale",
+    "remediation",
+    "references",
+    "controls",
+    "derived",
+    "params",
+    "targets",
+    "message",
+    "tests",
 ];
 const POLICY_REQUIRED: &[&str] = &[
-    "id", "title", "severity", "category", "description", "rationale", "remediation", "controls",
-    "targets", "message",
+    "id",
+    "title",
+    "severity",
+    "category",
+    "description",
+    "rationale",
+    "remediation",
+    "controls",
+    "targets",
+    "message",
 ];
 
 /// Value operators, in the order the docs list them.
 pub const VALUE_OPERATORS: &[&str] = &[
-    "equals", "not_equals", "in", "not_in", "exists", "absent", "truthy", "falsy", "matches",
-    "contains", "gt", "gte", "lt", "lte", "cidr_public", "port_overlaps", "json",
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "exists",
+    "absent",
+    "truthy",
+    "falsy",
+    "matches",
+    "contains",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "cidr_public",
+    "port_overlaps",
+    "json",
 ];
 const QUANTIFIERS: &[&str] = &["all", "any", "none"];
 const COMBINATORS: &[&str] = &["all", "any", "none", "not", "related"];
@@ -82,7 +121,12 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    pub fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) -> &mut PolicyError {
+    pub fn error(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> &mut PolicyError {
         let mut error = PolicyError::new(self.file, code, Some(span), message);
         error.scope = self.scope;
         self.errors.push(error);
@@ -101,8 +145,12 @@ impl<'f> Compiler<'f> {
         required: &[&str],
     ) -> Option<Fields<'n>> {
         let Some(entries) = node.as_map() else {
-            self.error("type", node.span, format!("{what} must be a mapping, found {}", node.type_name()))
-                .label("expected a mapping");
+            self.error(
+                "type",
+                node.span,
+                format!("{what} must be a mapping, found {}", node.type_name()),
+            )
+            .label("expected a mapping");
             return None;
         };
         let mut seen = BTreeSet::new();
@@ -112,20 +160,33 @@ impl<'f> Compiler<'f> {
                     || format!("allowed keys: {}", allowed.join(", ")),
                     |s| format!("did you mean `{s}`?"),
                 );
-                self.error("unknown_key", key.span, format!("unknown key `{}` in {what}", key.name))
-                    .label("unknown key")
-                    .help = Some(help);
+                self.error(
+                    "unknown_key",
+                    key.span,
+                    format!("unknown key `{}` in {what}", key.name),
+                )
+                .label("unknown key")
+                .help = Some(help);
             } else if !seen.insert(key.name.as_str()) {
-                self.error("duplicate_key", key.span, format!("`{}` is given twice in {what}", key.name))
-                    .label("again here");
+                self.error(
+                    "duplicate_key",
+                    key.span,
+                    format!("`{}` is given twice in {what}", key.name),
+                )
+                .label("again here");
             }
         }
-        for required_key in required {
-            if !seen.contains(required_key) {
-                let span = entries.first().map_or(node.span, |(k, _)| k.span);
-                self.error("missing_key", span, format!("{what} has no `{required_key}`"))
-                    .label(format!("`{required_key}` is required here"));
-            }
+        let missing: Vec<String> = required
+            .iter()
+            .filter(|k| !seen.contains(*k))
+            .map(|k| format!("`{k}`"))
+            .collect();
+        if !missing.is_empty() {
+            let span = entries.first().map_or(node.span, |(k, _)| k.span);
+            let list = missing.join(", ");
+            let noun = if missing.len() == 1 { "key" } else { "keys" };
+            self.error("missing_key", span, format!("{what} has no {list}"))
+                .label(format!("required {noun} missing in this mapping"));
         }
         Some(Fields { entries })
     }
@@ -138,8 +199,12 @@ impl<'f> Compiler<'f> {
                 None
             }
             _ => {
-                self.error("type", node.span, format!("{what} must be a string, found {}", node.type_name()))
-                    .label("expected a string");
+                self.error(
+                    "type",
+                    node.span,
+                    format!("{what} must be a string, found {}", node.type_name()),
+                )
+                .label("expected a string");
                 None
             }
         }
@@ -147,8 +212,15 @@ impl<'f> Compiler<'f> {
 
     pub fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
         let Some(items) = node.as_seq() else {
-            self.error("type", node.span, format!("{what} must be a list of strings, found {}", node.type_name()))
-                .label("expected a list");
+            self.error(
+                "type",
+                node.span,
+                format!(
+                    "{what} must be a list of strings, found {}",
+                    node.type_name()
+                ),
+            )
+            .label("expected a list");
             return None;
         };
         let mut out = Vec::new();
@@ -162,8 +234,12 @@ impl<'f> Compiler<'f> {
         match node.value {
             NodeValue::Bool(b) => Some(b),
             _ => {
-                self.error("type", node.span, format!("{what} must be true or false, found {}", node.type_name()))
-                    .label("expected true or false");
+                self.error(
+                    "type",
+                    node.span,
+                    format!("{what} must be true or false, found {}", node.type_name()),
+                )
+                .label("expected true or false");
                 None
             }
         }
@@ -188,7 +264,8 @@ impl<'f> Compiler<'f> {
                     || format!("one of: {}", names.join(", ")),
                     |s| format!("did you mean `{s}`?"),
                 );
-                self.error("value", n.span, format!("unknown category `{text}`")).help = Some(help);
+                self.error("value", n.span, format!("unknown category `{text}`"))
+                    .help = Some(help);
             }
             parsed
         });
@@ -209,10 +286,16 @@ impl<'f> Compiler<'f> {
         if let Some(since) = fields.get("since") {
             self.string(since, "`since`");
         }
-        let description = fields.get("description").and_then(|n| self.string(n, "`description`"));
-        let rationale = fields.get("rationale").and_then(|n| self.string(n, "`rationale`"));
+        let description = fields
+            .get("description")
+            .and_then(|n| self.string(n, "`description`"));
+        let rationale = fields
+            .get("rationale")
+            .and_then(|n| self.string(n, "`rationale`"));
         let remediation = fields.get("remediation").and_then(|n| self.remediation(n));
-        let message = fields.get("message").and_then(|n| self.string(n, "`message`"));
+        let message = fields
+            .get("message")
+            .and_then(|n| self.string(n, "`message`"));
         let references = match fields.get("references") {
             Some(n) => self.strings(n, "`references`").unwrap_or_default(),
             None => Vec::new(),
@@ -225,28 +308,40 @@ impl<'f> Compiler<'f> {
         if let (Some(controls), Some(node)) = (&controls, fields.get("derived")) {
             for framework in &derived {
                 if !controls.contains_key(framework) {
-                    self.error("value", node.span, format!("`derived` names `{framework}`, which `controls` does not map"));
-                }
-            }
-        }
-        let no_overrides = BTreeMap::new();
-        let policy_overrides = id.as_ref().and_then(|id| overrides.get(id)).unwrap_or(&no_overrides);
-        let params = match fields.get("params") {
-            Some(n) => self.params(n, policy_overrides),
-            None => BTreeMap::new(),
-        };
-        for (name, _) in policy_overrides {
-            if !params.contains_key(name) {
-                if let Some(node) = fields.get("params").or_else(|| fields.get("id")) {
                     self.error(
-                        "param",
+                        "value",
                         node.span,
-                        format!("the configuration sets parameter `{name}`, which this policy does not have"),
+                        format!("`derived` names `{framework}`, which `controls` does not map"),
                     );
                 }
             }
         }
-        self.params = params.iter().map(|(k, p)| (k.clone(), p.value.clone())).collect();
+        let no_overrides = BTreeMap::new();
+        let policy_overrides = id
+            .as_ref()
+            .and_then(|id| overrides.get(id))
+            .unwrap_or(&no_overrides);
+        let params = match fields.get("params") {
+            Some(n) => self.params(n, policy_overrides),
+            None => BTreeMap::new(),
+        };
+        for name in policy_overrides.keys() {
+            if !params.contains_key(name)
+                && let Some(node) = fields.get("params").or_else(|| fields.get("id"))
+            {
+                self.error(
+                    "param",
+                    node.span,
+                    format!(
+                        "the configuration sets parameter `{name}`, which this policy does not have"
+                    ),
+                );
+            }
+        }
+        self.params = params
+            .iter()
+            .map(|(k, p)| (k.clone(), p.value.clone()))
+            .collect();
         let targets = fields.get("targets").and_then(|n| self.targets(n));
         let tests = match fields.get("tests") {
             Some(n) => self.tests(n),
@@ -280,7 +375,9 @@ impl<'f> Compiler<'f> {
         let valid = id.split('.').count() >= 2
             && id.split('.').all(|part| {
                 !part.is_empty()
-                    && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     && !part.starts_with('-')
             });
         if !valid {
@@ -309,61 +406,109 @@ impl<'f> Compiler<'f> {
             });
         }
         let fields = self.fields(node, "`remediation`", &["text", "terraform"], &["text"])?;
-        let text = fields.get("text").and_then(|n| self.string(n, "`remediation.text`"));
-        let terraform = fields.get("terraform").and_then(|n| self.string(n, "`remediation.terraform`"));
-        Some(Remediation { text: text?, terraform })
+        let text = fields
+            .get("text")
+            .and_then(|n| self.string(n, "`remediation.text`"));
+        let terraform = fields
+            .get("terraform")
+            .and_then(|n| self.string(n, "`remediation.terraform`"));
+        Some(Remediation {
+            text: text?,
+            terraform,
+        })
     }
 
     fn controls(&mut self, node: &Node) -> Option<BTreeMap<String, Vec<String>>> {
         let Some(entries) = node.as_map() else {
-            self.error("type", node.span, "`controls` must map frameworks to lists of control IDs");
+            self.error(
+                "type",
+                node.span,
+                "`controls` must map frameworks to lists of control IDs",
+            );
             return None;
         };
         let mut out = BTreeMap::new();
         for (key, value) in entries {
-            let known = REQUIRED_FRAMEWORKS.contains(&key.name.as_str()) || is_cis_framework(&key.name);
+            let known =
+                REQUIRED_FRAMEWORKS.contains(&key.name.as_str()) || is_cis_framework(&key.name);
             if !known {
                 let mut names: Vec<&str> = REQUIRED_FRAMEWORKS.to_vec();
                 names.push("cis-aws-3.0");
                 let help = suggestion(&key.name, &names).map_or_else(
-                    || "frameworks: nist-800-53-r5, iso-17799-2005, cobit-4.1, cis-aws-<version>".to_owned(),
+                    || {
+                        "frameworks: nist-800-53-r5, iso-17799-2005, cobit-4.1, cis-aws-<version>"
+                            .to_owned()
+                    },
                     |s| format!("did you mean `{s}`?"),
                 );
-                self.error("control", key.span, format!("unknown framework `{}`", key.name)).help = Some(help);
+                self.error(
+                    "control",
+                    key.span,
+                    format!("unknown framework `{}`", key.name),
+                )
+                .help = Some(help);
                 continue;
             }
-            let Some(ids) = self.strings(value, &format!("`controls.{}`", key.name)) else { continue };
+            let Some(ids) = self.strings(value, &format!("`controls.{}`", key.name)) else {
+                continue;
+            };
             if ids.is_empty() {
-                self.error("control", value.span, format!("`controls.{}` is empty", key.name));
+                self.error(
+                    "control",
+                    value.span,
+                    format!("`controls.{}` is empty", key.name),
+                );
                 continue;
             }
             for (id, item) in ids.iter().zip(value.as_seq().unwrap_or_default()) {
                 if let Err(message) = crate::frameworks::check_control(&key.name, id) {
-                    self.error("control", item.span, message).label("not a control of this framework");
+                    self.error("control", item.span, message)
+                        .label("not a control of this framework");
                 }
             }
             out.insert(key.name.clone(), ids);
         }
         for framework in REQUIRED_FRAMEWORKS {
             if !out.contains_key(framework) && !self.errors.iter().any(|e| e.code == "control") {
-                self.error("control", node.span, format!("`controls` has no `{framework}` mapping"))
-                    .help = Some("every policy maps to nist-800-53-r5, iso-17799-2005 and cobit-4.1".to_owned());
+                self.error(
+                    "control",
+                    node.span,
+                    format!("`controls` has no `{framework}` mapping"),
+                )
+                .help = Some(
+                    "every policy maps to nist-800-53-r5, iso-17799-2005 and cobit-4.1".to_owned(),
+                );
             }
         }
         Some(out)
     }
 
-    fn params(&mut self, node: &Node, overrides: &BTreeMap<String, Value>) -> BTreeMap<String, Param> {
+    fn params(
+        &mut self,
+        node: &Node,
+        overrides: &BTreeMap<String, Value>,
+    ) -> BTreeMap<String, Param> {
         let mut out = BTreeMap::new();
         let Some(entries) = node.as_map() else {
-            self.error("type", node.span, "`params` must map parameter names to {description, default}");
+            self.error(
+                "type",
+                node.span,
+                "`params` must map parameter names to {description, default}",
+            );
             return out;
         };
         for (key, value) in entries {
-            let Some(fields) = self.fields(value, &format!("parameter `{}`", key.name), &["description", "default"], &["description", "default"]) else {
+            let Some(fields) = self.fields(
+                value,
+                &format!("parameter `{}`", key.name),
+                &["description", "default"],
+                &["description", "default"],
+            ) else {
                 continue;
             };
-            let description = fields.get("description").and_then(|n| self.string(n, "`description`"));
+            let description = fields
+                .get("description")
+                .and_then(|n| self.string(n, "`description`"));
             let default = fields.get("default").map(Node::to_json);
             if let (Some(description), Some(default)) = (description, default) {
                 let value = match overrides.get(&key.name) {
@@ -382,7 +527,14 @@ impl<'f> Compiler<'f> {
                     }
                     None => default.clone(),
                 };
-                out.insert(key.name.clone(), Param { description, default, value });
+                out.insert(
+                    key.name.clone(),
+                    Param {
+                        description,
+                        default,
+                        value,
+                    },
+                );
             }
         }
         out
@@ -390,7 +542,11 @@ impl<'f> Compiler<'f> {
 
     fn targets(&mut self, node: &Node) -> Option<Vec<Target>> {
         let Some(entries) = node.as_map() else {
-            self.error("type", node.span, "`targets` must map input kinds (terraform, aws-config) to checks");
+            self.error(
+                "type",
+                node.span,
+                "`targets` must map input kinds (terraform, aws-config) to checks",
+            );
             return None;
         };
         if entries.is_empty() {
@@ -399,9 +555,16 @@ impl<'f> Compiler<'f> {
         let mut out = Vec::new();
         for (key, value) in entries {
             let Some(kind) = SourceKind::parse(&key.name) else {
-                let help = suggestion(&key.name, &["terraform", "aws-config"])
-                    .map_or_else(|| "input kinds: terraform, aws-config".to_owned(), |s| format!("did you mean `{s}`?"));
-                self.error("target", key.span, format!("unknown input kind `{}`", key.name)).help = Some(help);
+                let help = suggestion(&key.name, &["terraform", "aws-config"]).map_or_else(
+                    || "input kinds: terraform, aws-config".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.error(
+                    "target",
+                    key.span,
+                    format!("unknown input kind `{}`", key.name),
+                )
+                .help = Some(help);
                 continue;
             };
             if let Some(target) = self.target(kind, value) {
@@ -413,8 +576,15 @@ impl<'f> Compiler<'f> {
 
     fn target(&mut self, kind: SourceKind, node: &Node) -> Option<Target> {
         let what = format!("the `{kind}` target");
-        let fields = self.fields(node, &what, &["types", "when", "assert"], &["types", "assert"])?;
-        let types = fields.get("types").and_then(|n| self.resource_types(kind, n));
+        let fields = self.fields(
+            node,
+            &what,
+            &["types", "when", "assert"],
+            &["types", "assert"],
+        )?;
+        let types = fields
+            .get("types")
+            .and_then(|n| self.resource_types(kind, n));
         let when = match fields.get("when") {
             Some(n) => Some(self.condition(n)?),
             None => None,
@@ -448,8 +618,18 @@ impl<'f> Compiler<'f> {
                     SourceKind::Terraform => "aws_s3_bucket",
                     SourceKind::AwsConfig => "AWS::S3::Bucket",
                 };
-                self.error("target", item.span, format!("`{name}` is not a {kind} resource type"))
-                    .help = Some(format!("{kind} resource types look like `{example}`"));
+                let kind_name = match kind {
+                    SourceKind::Terraform => "a Terraform",
+                    SourceKind::AwsConfig => "an AWS Config",
+                };
+                self.error(
+                    "target",
+                    item.span,
+                    format!("`{name}` is not {kind_name} resource type"),
+                )
+                .help = Some(format!(
+                    "`{kind}` targets name resource types like `{example}`"
+                ));
             }
         }
         Some(types)
@@ -461,8 +641,12 @@ impl<'f> Compiler<'f> {
             return self.condition_list(node, items).map(Condition::All);
         }
         let Some(entries) = node.as_map() else {
-            self.error("condition", node.span, format!("expected a condition, found {}", node.type_name()))
-                .help = Some(CONDITION_HELP.to_owned());
+            self.error(
+                "condition",
+                node.span,
+                format!("expected a condition, found {}", node.type_name()),
+            )
+            .help = Some(CONDITION_HELP.to_owned());
             return None;
         };
         if node.get("path").is_some() {
@@ -479,9 +663,17 @@ impl<'f> Compiler<'f> {
                 let help = if VALUE_OPERATORS.contains(&key.name.as_str()) {
                     format!("`{}` is an operator: it needs a `path` beside it", key.name)
                 } else {
-                    suggestion(&key.name, &names).map_or_else(|| CONDITION_HELP.to_owned(), |s| format!("did you mean `{s}`?"))
+                    suggestion(&key.name, &names).map_or_else(
+                        || CONDITION_HELP.to_owned(),
+                        |s| format!("did you mean `{s}`?"),
+                    )
                 };
-                self.error("condition", key.span, format!("unknown key `{}` in a condition", key.name)).help = Some(help);
+                self.error(
+                    "condition",
+                    key.span,
+                    format!("unknown key `{}` in a condition", key.name),
+                )
+                .help = Some(help);
             }
         }
         match present.as_slice() {
@@ -489,7 +681,8 @@ impl<'f> Compiler<'f> {
                 if !entries.is_empty() && self.errors.iter().any(|e| e.code == "condition") {
                     return None;
                 }
-                self.error("condition", node.span, "this condition is empty").help = Some(CONDITION_HELP.to_owned());
+                self.error("condition", node.span, "this condition is empty")
+                    .help = Some(CONDITION_HELP.to_owned());
                 None
             }
             [(key, value)] => match key.name.as_str() {
@@ -508,8 +701,12 @@ impl<'f> Compiler<'f> {
                 }
             },
             [_, (second, _), ..] => {
-                self.error("condition", second.span, "a condition has one combinator; nest them instead")
-                    .help = Some("write `all: [ {any: [...]}, {not: ...} ]` to combine".to_owned());
+                self.error(
+                    "condition",
+                    second.span,
+                    "a condition has one combinator; nest them instead",
+                )
+                .help = Some("write `all: [ {any: [...]}, {not: ...} ]` to combine".to_owned());
                 None
             }
         }
@@ -534,14 +731,19 @@ impl<'f> Compiler<'f> {
     fn selector(&mut self, node: &Node) -> Option<Selector> {
         let text = self.string(node, "`path`")?;
         if !text.starts_with('$') {
-            self.error("jsonpath", node.span, format!("`{text}` is not a JSONPath: it must start with `$`"))
-                .help = Some(format!("write `$.{text}`"));
+            self.error(
+                "jsonpath",
+                node.span,
+                format!("`{text}` is not a JSONPath: it must start with `$`"),
+            )
+            .help = Some(format!("write `$.{text}`"));
             return None;
         }
         match Selector::parse(&text) {
             Ok(selector) => Some(selector),
             Err(message) => {
-                self.error("jsonpath", node.span, message).label("invalid JSONPath");
+                self.error("jsonpath", node.span, message)
+                    .label("invalid JSONPath");
                 None
             }
         }
@@ -551,6 +753,7 @@ impl<'f> Compiler<'f> {
         let path = node.get("path").and_then(|n| self.selector(n));
         let mut operators = Vec::new();
         let mut match_node = None;
+        let mut had_unknown = false;
         for (key, value) in entries {
             match key.name.as_str() {
                 "path" => {}
@@ -559,22 +762,30 @@ impl<'f> Compiler<'f> {
                     operators.push((key, value));
                 }
                 name => {
+                    had_unknown = true;
                     let mut names: Vec<&str> = VALUE_OPERATORS.to_vec();
                     names.extend(QUANTIFIERS);
                     names.push("match");
                     let help = suggestion(name, &names).map_or_else(
-                        || format!("operators: {}; or all/any/none with a nested condition", VALUE_OPERATORS.join(", ")),
+                        || {
+                            format!(
+                                "operators: {}; or all/any/none with a nested condition",
+                                VALUE_OPERATORS.join(", ")
+                            )
+                        },
                         |s| format!("did you mean `{s}`?"),
                     );
-                    self.error("operator", key.span, format!("unknown operator `{name}`")).help = Some(help);
+                    self.error("operator", key.span, format!("unknown operator `{name}`"))
+                        .help = Some(help);
                 }
             }
         }
         let (key, operand) = match operators.as_slice() {
             [one] => *one,
+            [] if had_unknown => return None,
             [] => {
-                self.error("operator", node.span, "this path has no operator").help =
-                    Some(format!("add one of: {}", VALUE_OPERATORS.join(", ")));
+                self.error("operator", node.span, "this path has no operator")
+                    .help = Some(format!("add one of: {}", VALUE_OPERATORS.join(", ")));
                 return None;
             }
             [_, (second, _), ..] => {
@@ -586,7 +797,11 @@ impl<'f> Compiler<'f> {
         let span = key.span;
         if QUANTIFIERS.contains(&key.name.as_str()) {
             if let Some(m) = match_node {
-                self.error("operator", m.span, "`match` goes with value operators, not with a nested condition");
+                self.error(
+                    "operator",
+                    m.span,
+                    "`match` goes with value operators, not with a nested condition",
+                );
             }
             let quantifier = quantifier(&key.name);
             let condition = match operand.as_seq() {
@@ -621,22 +836,23 @@ impl<'f> Compiler<'f> {
 
     /// Resolves `{param: name}` to the parameter's value.
     fn operand(&mut self, node: &Node) -> Option<Value> {
-        if let Some(param) = node.get("param") {
-            if node.as_map().is_some_and(|m| m.len() == 1) {
-                let name = self.string(param, "`param`")?;
-                return match self.params.get(&name) {
-                    Some(value) => Some(value.clone()),
-                    None => {
-                        let names: Vec<&str> = self.params.keys().map(String::as_str).collect();
-                        let help = suggestion(&name, &names).map_or_else(
-                            || "declare it under `params:` with a description and a default".to_owned(),
-                            |s| format!("did you mean `{s}`?"),
-                        );
-                        self.error("param", param.span, format!("unknown parameter `{name}`")).help = Some(help);
-                        None
-                    }
-                };
-            }
+        if let Some(param) = node.get("param")
+            && node.as_map().is_some_and(|m| m.len() == 1)
+        {
+            let name = self.string(param, "`param`")?;
+            return match self.params.get(&name) {
+                Some(value) => Some(value.clone()),
+                None => {
+                    let names: Vec<&str> = self.params.keys().map(String::as_str).collect();
+                    let help = suggestion(&name, &names).map_or_else(
+                        || "declare it under `params:` with a description and a default".to_owned(),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    self.error("param", param.span, format!("unknown parameter `{name}`"))
+                        .help = Some(help);
+                    None
+                }
+            };
         }
         Some(node.to_json())
     }
@@ -647,8 +863,12 @@ impl<'f> Compiler<'f> {
             match cx.operand(node)? {
                 Value::Bool(b) => Some(b),
                 other => {
-                    cx.error("type", node.span, format!("{what} must be true or false, found {}", json_type(&other)))
-                        .label("expected true or false");
+                    cx.error(
+                        "type",
+                        node.span,
+                        format!("{what} must be true or false, found {}", json_type(&other)),
+                    )
+                    .label("expected true or false");
                     None
                 }
             }
@@ -666,8 +886,12 @@ impl<'f> Compiler<'f> {
                     }
                 }
                 other => {
-                    self.error("type", node.span, format!("{what} must be a list, found {}", json_type(&other)))
-                        .label("expected a list");
+                    self.error(
+                        "type",
+                        node.span,
+                        format!("{what} must be a list, found {}", json_type(&other)),
+                    )
+                    .label("expected a list");
                     return None;
                 }
             },
@@ -678,7 +902,11 @@ impl<'f> Compiler<'f> {
             "cidr_public" => Operator::CidrPublic(bool_of(self, node)?),
             "matches" => {
                 let Value::String(pattern) = self.operand(node)? else {
-                    self.error("type", node.span, format!("{what} must be a regular expression string"));
+                    self.error(
+                        "type",
+                        node.span,
+                        format!("{what} must be a regular expression string"),
+                    );
                     return None;
                 };
                 match RegexBuilder::new(&pattern).size_limit(1 << 20).build() {
@@ -696,8 +924,12 @@ impl<'f> Compiler<'f> {
             "gt" | "gte" | "lt" | "lte" => {
                 let value = self.operand(node)?;
                 let Some(number) = value.as_f64() else {
-                    self.error("type", node.span, format!("{what} must be a number, found {}", json_type(&value)))
-                        .label("expected a number");
+                    self.error(
+                        "type",
+                        node.span,
+                        format!("{what} must be a number, found {}", json_type(&value)),
+                    )
+                    .label("expected a number");
                     return None;
                 };
                 let comparison = match name {
@@ -719,7 +951,13 @@ impl<'f> Compiler<'f> {
                     match parse_port_range(item) {
                         Some(range) => ranges.push(range),
                         None => {
-                            self.error("type", node.span, format!("{what}: `{item}` is not a port (0-65535) or range (\"20-25\")"));
+                            self.error(
+                                "type",
+                                node.span,
+                                format!(
+                                    "{what}: `{item}` is not a port (0-65535) or range (\"20-25\")"
+                                ),
+                            );
                             return None;
                         }
                     }
@@ -742,7 +980,12 @@ impl<'f> Compiler<'f> {
     }
 
     fn related(&mut self, node: &Node) -> Option<RelatedCheck> {
-        let fields = self.fields(node, "`related`", &["type", "types", "via", "all", "any", "none"], &[])?;
+        let fields = self.fields(
+            node,
+            "`related`",
+            &["type", "types", "via", "all", "any", "none"],
+            &[],
+        )?;
         let types = match (fields.get("type"), fields.get("types")) {
             (Some(n), None) => self.string(n, "`related.type`").map(|t| vec![t]),
             (None, Some(n)) => self.strings(n, "`related.types`"),
@@ -751,7 +994,11 @@ impl<'f> Compiler<'f> {
                 None
             }
             (None, None) => {
-                self.error("related", node.span, "`related` needs the `type` of the related resources");
+                self.error(
+                    "related",
+                    node.span,
+                    "`related` needs the `type` of the related resources",
+                );
                 None
             }
         };
@@ -772,7 +1019,11 @@ impl<'f> Compiler<'f> {
                 return None;
             }
             [_, (second, _), ..] => {
-                self.error("related", second.span, "`related` takes one of all, any, none");
+                self.error(
+                    "related",
+                    second.span,
+                    "`related` takes one of all, any, none",
+                );
                 return None;
             }
         };
@@ -796,46 +1047,80 @@ impl<'f> Compiler<'f> {
         };
         let mut out = Vec::new();
         for item in items {
-            let Some(fields) = self.fields(item, "a test case", &["name", "terraform", "aws-config", "expect"], &["name", "expect"]) else {
+            let Some(fields) = self.fields(
+                item,
+                "a test case",
+                &["name", "terraform", "aws-config", "expect"],
+                &["name", "expect"],
+            ) else {
                 continue;
             };
             let name = fields.get("name").and_then(|n| self.string(n, "`name`"));
             let input = match (fields.get("terraform"), fields.get("aws-config")) {
                 (Some(n), None) => {
                     if n.as_map().is_none() {
-                        self.error("test", n.span, "`terraform` maps resource addresses to their values");
+                        self.error(
+                            "test",
+                            n.span,
+                            "`terraform` maps resource addresses to their values",
+                        );
                     }
                     Some((SourceKind::Terraform, n.to_json()))
                 }
                 (None, Some(n)) => {
                     if n.as_seq().is_none() {
-                        self.error("test", n.span, "`aws-config` is a list of configuration items");
+                        self.error(
+                            "test",
+                            n.span,
+                            "`aws-config` is a list of configuration items",
+                        );
                     }
                     Some((SourceKind::AwsConfig, n.to_json()))
                 }
                 _ => {
-                    self.error("test", item.span, "a test case has one input: `terraform` or `aws-config`");
+                    self.error(
+                        "test",
+                        item.span,
+                        "a test case has one input: `terraform` or `aws-config`",
+                    );
                     None
                 }
             };
             let expect = fields.get("expect").and_then(|n| {
                 let entries = n.as_map().or_else(|| {
-                    self.error("test", n.span, "`expect` maps resource addresses to pass, fail, review, error or skip");
+                    self.error(
+                        "test",
+                        n.span,
+                        "`expect` maps resource addresses to pass, fail, review, error or skip",
+                    );
                     None
                 })?;
                 let mut map = BTreeMap::new();
                 for (key, value) in entries {
                     let status = self.string(value, "an expected status")?;
-                    if !matches!(status.as_str(), "pass" | "fail" | "review" | "error" | "skip") {
-                        self.error("test", value.span, format!("unknown expected status `{status}`"))
-                            .help = Some("one of: pass, fail, review, error, skip".to_owned());
+                    if !matches!(
+                        status.as_str(),
+                        "pass" | "fail" | "review" | "error" | "skip"
+                    ) {
+                        self.error(
+                            "test",
+                            value.span,
+                            format!("unknown expected status `{status}`"),
+                        )
+                        .help = Some("one of: pass, fail, review, error, skip".to_owned());
                     }
                     map.insert(key.name.clone(), status);
                 }
                 Some(map)
             });
             if let (Some(name), Some((kind, input)), Some(expect)) = (name, input, expect) {
-                out.push(TestCase { name, kind, input, expect, span: item.span });
+                out.push(TestCase {
+                    name,
+                    kind,
+                    input,
+                    expect,
+                    span: item.span,
+                });
             }
         }
         out
@@ -852,7 +1137,10 @@ pub struct Fields<'n> {
 
 impl<'n> Fields<'n> {
     pub fn get(&self, key: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
     }
 }
 
@@ -882,7 +1170,10 @@ pub fn parse_port_range(value: &Value) -> Option<(u32, u32)> {
     match value {
         Value::String(s) if s.contains('-') => {
             let (a, b) = s.split_once('-')?;
-            let (a, b) = (port(&Value::String(a.to_owned()))?, port(&Value::String(b.to_owned()))?);
+            let (a, b) = (
+                port(&Value::String(a.to_owned()))?,
+                port(&Value::String(b.to_owned()))?,
+            );
             (a <= b).then_some((a, b))
         }
         Value::Array(pair) => match pair.as_slice() {

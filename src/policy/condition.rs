@@ -154,7 +154,13 @@ impl Operator {
             Operator::PortOverlaps(ranges) => {
                 let list: Vec<String> = ranges
                     .iter()
-                    .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}-{b}") })
+                    .map(|(a, b)| {
+                        if a == b {
+                            a.to_string()
+                        } else {
+                            format!("{a}-{b}")
+                        }
+                    })
                     .collect();
                 format!("covers port {}", list.join(", "))
             }

@@ -75,7 +75,9 @@ impl Diagnostic for PolicyError {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -104,7 +106,7 @@ impl SourceCode for PolicyError {
 
 /// All errors found in a set of policy files, reported together.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{} error(s) in {}", errors.len(), what)]
+#[error("{} error(s) in {}; nothing was evaluated", errors.len(), what)]
 pub struct PolicyErrors {
     pub what: &'static str,
     pub errors: Vec<PolicyError>,
@@ -112,7 +114,10 @@ pub struct PolicyErrors {
 
 impl Diagnostic for PolicyErrors {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!("{}::invalid", self.errors.first().map_or("policy", |e| e.scope))))
+        Some(Box::new(format!(
+            "{}::invalid",
+            self.errors.first().map_or("policy", |e| e.scope)
+        )))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {

@@ -21,7 +21,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use catalog::{Catalog, CatalogOptions, PolicyIndex};
-pub use condition::{Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, ValueCheck};
+pub use condition::{
+    Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, ValueCheck,
+};
 pub use error::{PolicyError, PolicyErrors};
 
 use crate::model::SourceKind;

@@ -17,7 +17,7 @@ use crate::model::value::marker;
 #[derive(Debug, Clone)]
 pub struct Hit<'v> {
     pub value: &'v Value,
-    /// Normalized path (`$['ingress'][0]['cidr_blocks'][1]`), built only when asked for.
+    /// Path of the node (`$.ingress[0].cidr_blocks[1]`), built only when asked for.
     pub path: Option<String>,
 }
 
@@ -63,7 +63,8 @@ impl fmt::Debug for Selector {
 impl Selector {
     /// Compiles a JSONPath selector (RFC 9535 syntax; `$` is the document being checked).
     pub fn parse(text: &str) -> Result<Selector, String> {
-        let query = jsonpath_rust::parser::parse_json_path(text).map_err(|e| clean_error(&e.to_string()))?;
+        let query = jsonpath_rust::parser::parse_json_path(text)
+            .map_err(|e| clean_error(&e.to_string()))?;
         let engine = match simple_steps(&query) {
             Some(steps) => Engine::Simple(steps),
             None => {
@@ -163,7 +164,9 @@ fn walk<'v>(value: &'v Value, steps: &[Step], path: &mut Option<String>, out: &m
         }
         (Step::Index(index), Value::Array(items)) => {
             let resolved = if *index < 0 {
-                usize::try_from(-index).ok().and_then(|back| items.len().checked_sub(back))
+                usize::try_from(-index)
+                    .ok()
+                    .and_then(|back| items.len().checked_sub(back))
             } else {
                 usize::try_from(*index).ok()
             };
@@ -186,7 +189,18 @@ fn walk<'v>(value: &'v Value, steps: &[Step], path: &mut Option<String>, out: &m
     }
 }
 
+/// Appends a name step: `.name` for plain identifiers, `['name']` otherwise.
 fn push_name(path: &mut String, name: &str) {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain {
+        path.push('.');
+        path.push_str(name);
+        return;
+    }
     path.push_str("['");
     for c in name.chars() {
         match c {
@@ -245,15 +259,37 @@ mod tests {
     #[test]
     fn simple_paths_agree_with_jsonpath_rust() {
         let doc = json!({"a": {"b": [1, {"c": 2}, {"c": 3}]}, "x y": {"z": true}, "q'": 1});
-        for path in ["$.a.b[*].c", "$.a.b[0]", "$.a.b[-1].c", "$['x y'].z", "$.a.*", "$.*", "$.missing.c", "$[\"q'\"]"] {
+        for path in [
+            "$.a.b[*].c",
+            "$.a.b[0]",
+            "$.a.b[-1].c",
+            "$['x y'].z",
+            "$.a.*",
+            "$.*",
+            "$.missing.c",
+            "$[\"q'\"]",
+        ] {
             let selector = Selector::parse(path).unwrap();
-            assert!(matches!(selector.engine, Engine::Simple(_)), "{path} should be simple");
+            assert!(
+                matches!(selector.engine, Engine::Simple(_)),
+                "{path} should be simple"
+            );
             let ours = selector.select(&doc, true);
             let reference = jsonpath_rust::query::js_path(path, &doc).unwrap();
             let theirs: Vec<&Value> = reference.iter().map(|r| r.val).collect();
             assert_eq!(values(&ours), theirs, "{path}");
             let our_paths: Vec<String> = ours.hits.iter().filter_map(|h| h.path.clone()).collect();
-            let their_paths: Vec<String> = reference.into_iter().map(|r| r.path).collect();
+            // jsonpath-rust writes normalized paths (`$['a']`); ours use dots for plain names.
+            let their_paths: Vec<String> = reference
+                .into_iter()
+                .map(|r| {
+                    let mut p = r.path;
+                    for name in ["a", "b", "c", "z"] {
+                        p = p.replace(&format!("['{name}']"), &format!(".{name}"));
+                    }
+                    p
+                })
+                .collect();
             assert_eq!(our_paths, their_paths, "{path}");
         }
     }
@@ -261,11 +297,17 @@ mod tests {
     #[test]
     fn paths_through_unknown_values_are_hidden_not_absent() {
         let doc = json!({"sse": value::UNKNOWN_MARKER, "list": [{"x": 1}]});
-        let simple = Selector::parse("$.sse[0].rule").unwrap().select(&doc, false);
+        let simple = Selector::parse("$.sse[0].rule")
+            .unwrap()
+            .select(&doc, false);
         assert!(simple.hits.is_empty() && simple.hidden);
-        let absent = Selector::parse("$.other[0].rule").unwrap().select(&doc, false);
+        let absent = Selector::parse("$.other[0].rule")
+            .unwrap()
+            .select(&doc, false);
         assert!(absent.hits.is_empty() && !absent.hidden);
-        let filtered = Selector::parse("$.sse[?@.a == 1]").unwrap().select(&doc, false);
+        let filtered = Selector::parse("$.sse[?@.a == 1]")
+            .unwrap()
+            .select(&doc, false);
         assert!(filtered.hits.is_empty() && filtered.hidden);
     }
 

@@ -100,7 +100,9 @@ impl Node {
             NodeValue::Null => Value::Null,
             NodeValue::Bool(b) => Value::Bool(*b),
             NodeValue::Int(i) => Value::from(*i),
-            NodeValue::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            NodeValue::Float(f) => {
+                serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)
+            }
             NodeValue::Str(s) => Value::String(s.clone()),
             NodeValue::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
             NodeValue::Map(entries) => Value::Object(
@@ -172,9 +174,12 @@ fn convert(file: &SourceFile, node: Spanned<RawNode>, depth: usize) -> Node {
         RawNode::Int(i) => NodeValue::Int(i),
         RawNode::Float(f) => NodeValue::Float(f),
         RawNode::Str(s) => NodeValue::Str(s),
-        RawNode::Seq(items) => {
-            NodeValue::Seq(items.into_iter().map(|n| convert(file, n, depth + 1)).collect())
-        }
+        RawNode::Seq(items) => NodeValue::Seq(
+            items
+                .into_iter()
+                .map(|n| convert(file, n, depth + 1))
+                .collect(),
+        ),
         RawNode::Map(entries) => NodeValue::Map(
             entries
                 .into_iter()
@@ -309,7 +314,10 @@ mod tests {
         let root = parse(&file).unwrap();
         assert_eq!(root.get("country").and_then(Node::as_str), Some("NO"));
         assert_eq!(root.get("mode").and_then(Node::as_str), Some("0755"));
-        assert!(matches!(root.get("ok").map(|n| &n.value), Some(NodeValue::Bool(true))));
+        assert!(matches!(
+            root.get("ok").map(|n| &n.value),
+            Some(NodeValue::Bool(true))
+        ));
         let n = root.get("n").unwrap();
         assert_eq!(&file.text()[n.span.start..n.span.start + n.span.len], "3");
     }

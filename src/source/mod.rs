@@ -89,10 +89,7 @@ impl SourceFile {
             .char_indices()
             .take_while(|(_, c)| *c != '\n')
             .nth(column.saturating_sub(1))
-            .map_or_else(
-                || rest.find('\n').unwrap_or(rest.len()),
-                |(index, _)| index,
-            );
+            .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(index, _)| index);
         line_start + within
     }
 }
@@ -152,7 +149,9 @@ pub fn read_excerpt<'a>(
             window_end = ceil_char(text, (end + WIDE).min(window_end));
         }
         let data = text.get(window_start..window_end).unwrap_or("");
-        let first_line_of_window = starts.partition_point(|&s| s <= window_start).saturating_sub(1);
+        let first_line_of_window = starts
+            .partition_point(|&s| s <= window_start)
+            .saturating_sub(1);
         let line_start = starts.get(first_line_of_window).copied().unwrap_or(0);
         let column = text
             .get(line_start..window_start)

@@ -1,0 +1,193 @@
+//! The command line as users run it: exit codes, stdout and stderr in snapshots.
+
+use std::io::Write as _;
+use std::process::Command;
+
+use insta_cmd::get_cargo_bin;
+
+use crate::emit::validate_sarif;
+use crate::util::root;
+
+fn resilix() -> Command {
+    let mut command = Command::new(get_cargo_bin("resilix"));
+    command
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("RESILIX_JOBS");
+    command
+}
+
+/// Runs a command and renders what users see: exit code, stdout, stderr.
+fn run(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    format!(
+        "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+        output
+            .status
+            .code()
+            .map_or("signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+macro_rules! assert_cmd_snapshot {
+    ($command:expr) => {{
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(env!("CARGO_PKG_VERSION"), "[VERSION]");
+        settings.bind(|| insta::assert_snapshot!(run($command)));
+    }};
+}
+
+/// Replaces the temporary directory in outputs.
+fn with_tmp_filter(dir: &std::path::Path, f: impl FnOnce()) {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(&regex_escape(&dir.display().to_string()), "[TMP]");
+    settings.bind(f);
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '/' || c == '_' || c == '-' {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
+
+const FAIL_PLAN: &str = "fixtures/policies/aws.s3.block-public-access/fail.plan.json";
+const PASS_PLAN: &str = "fixtures/policies/aws.s3.block-public-access/pass.plan.json";
+
+#[test]
+fn cli_scan_failing_plan_exits_1() {
+    assert_cmd_snapshot!(resilix().args(["scan", FAIL_PLAN]));
+}
+
+#[test]
+fn cli_scan_passing_plan_exits_0() {
+    assert_cmd_snapshot!(resilix().args(["scan", PASS_PLAN]));
+}
+
+#[test]
+fn cli_fail_on_threshold() {
+    assert_cmd_snapshot!(resilix().args([
+        "scan",
+        FAIL_PLAN,
+        "--fail-on",
+        "critical",
+        "--format",
+        "json",
+        "-q"
+    ]));
+    let status = resilix()
+        .args(["scan", FAIL_PLAN, "--fail-on", "never", "-q"])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let status = resilix()
+        .args(["scan", FAIL_PLAN, "--fail-on", "high", "-q"])
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn cli_malformed_input_among_good_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("truncated.json");
+    std::fs::write(&bad, "{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [\n    {\"address\": \"aws_s3_bucket.b\"").unwrap();
+    with_tmp_filter(dir.path(), || {
+        assert_cmd_snapshot!(resilix().args(["scan", FAIL_PLAN]).arg(&bad).arg(PASS_PLAN));
+    });
+}
+
+#[test]
+fn cli_sarif_output_file_is_written_atomically_and_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results.sarif");
+    std::fs::write(&out, "previous content").unwrap();
+    let status = resilix()
+        .args(["scan", FAIL_PLAN, "--format", "sarif", "-o"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(validate_sarif(&text).is_empty());
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
+}
+
+#[test]
+fn cli_output_in_a_missing_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("missing/results.sarif");
+    with_tmp_filter(dir.path(), || {
+        assert_cmd_snapshot!(
+            resilix()
+                .args(["scan", FAIL_PLAN, "--format", "sarif", "-o"])
+                .arg(&out)
+        );
+    });
+    assert!(!out.exists());
+}
+
+#[test]
+fn cli_stdin() {
+    let text = std::fs::read(root().join(FAIL_PLAN)).unwrap();
+    let mut child = resilix()
+        .args(["scan", "-", "--format", "json", "-q"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&text).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["failed"], 2);
+    assert_eq!(report["findings"][0]["resource"]["file"], "stdin");
+}
+
+#[test]
+fn cli_input_size_bound() {
+    assert_cmd_snapshot!(resilix().args(["scan", FAIL_PLAN, "--max-input-size", "1K"]));
+}
+
+#[test]
+fn cli_invalid_user_policies_exit_2_before_scanning() {
+    assert_cmd_snapshot!(resilix().args([
+        "scan",
+        PASS_PLAN,
+        "--no-builtin-policies",
+        "--policies",
+        "fixtures/policies-invalid/unknown-key.yaml"
+    ]));
+}
+
+#[test]
+fn cli_usage_errors_exit_2() {
+    let output = resilix()
+        .args(["scan", PASS_PLAN, "--format", "yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("invalid value 'yaml'"));
+    let output = resilix().args(["scan"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn cli_directory_without_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "nothing to scan").unwrap();
+    with_tmp_filter(dir.path(), || {
+        assert_cmd_snapshot!(resilix().args(["scan"]).arg(dir.path()));
+    });
+}

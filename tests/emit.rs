@@ -1,0 +1,108 @@
+//! One snapshot per output format over a shared fixture report, and SARIF validated against the
+//! vendored OASIS SARIF 2.1.0 schema.
+
+use std::path::PathBuf;
+
+use resilix::emit::OutputFormat;
+use resilix::findings::Report;
+use resilix::model::Origin;
+use resilix::policy::{Catalog, CatalogOptions};
+use serde_json::Value;
+
+use crate::util::{fixture, render, root, scan};
+
+/// Findings across two files (a plan and a Config snapshot), one resource without a file (as a
+/// live pull has), one undecided result and one evaluation error.
+pub fn fixture_report() -> (Report, Catalog) {
+    let catalog = Catalog::load(&CatalogOptions {
+        builtins: false,
+        user_paths: vec![fixture("emit/policies")],
+        ..CatalogOptions::default()
+    })
+    .unwrap();
+    let mut report = scan(
+        &catalog,
+        &[fixture("emit/plan.json"), fixture("emit/config.json")],
+    );
+    let live = report
+        .resources
+        .resources
+        .iter_mut()
+        .find(|r| r.address.starts_with("arn:aws:ec2"))
+        .unwrap();
+    live.origin = Origin::default();
+    (report, catalog)
+}
+
+pub fn validate_sarif(text: &str) -> Vec<String> {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("sarif-schema-2.1.0.json")).unwrap())
+            .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let instance: Value = serde_json::from_str(text).unwrap();
+    validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn emit_text() {
+    let (report, catalog) = fixture_report();
+    insta::assert_snapshot!("emit_text", render(&report, &catalog, OutputFormat::Text));
+}
+
+#[test]
+fn emit_json() {
+    let (report, catalog) = fixture_report();
+    let text = render(&report, &catalog, OutputFormat::Json);
+    let value: Value = serde_json::from_str(&text).unwrap();
+    insta::assert_json_snapshot!("emit_json", value, {".tool.version" => "[version]"});
+}
+
+#[test]
+fn emit_sarif() {
+    let (report, catalog) = fixture_report();
+    let text = render(&report, &catalog, OutputFormat::Sarif);
+    let errors = validate_sarif(&text);
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
+    let value: Value = serde_json::from_str(&text).unwrap();
+    // GitHub's rules: non-empty texts, startLine >= 1, security-severity a string, <= 20 tags.
+    for rule in value["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        assert!(rule["properties"]["security-severity"].is_string());
+        assert!(rule["properties"]["tags"].as_array().unwrap().len() <= 20);
+        assert!(!rule["help"]["text"].as_str().unwrap().is_empty());
+    }
+    for result in value["runs"][0]["results"].as_array().unwrap() {
+        if let Some(line) =
+            result["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64()
+        {
+            assert!(line >= 1);
+        }
+        assert!(result["partialFingerprints"]["primaryLocationLineHash"].is_string());
+    }
+    insta::assert_json_snapshot!("emit_sarif", value, {".runs[0].tool.driver.version" => "[version]", ".runs[0].tool.driver.semanticVersion" => "[version]"});
+}
+
+/// SARIF of the whole built-in catalog over every policy fixture validates too.
+#[test]
+fn sarif_of_all_policy_fixtures_validates() {
+    let catalog = crate::util::builtin_catalog();
+    let paths: Vec<PathBuf> = vec![fixture("policies")];
+    let report = scan(&catalog, &paths);
+    let text = render(&report, &catalog, OutputFormat::Sarif);
+    let errors = validate_sarif(&text);
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
+    let _ = root();
+}
