@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use scan::ScanArgs;
+pub use scan::{InputArgs, OutputArgs, PolicyArgs, ScanArgs};
 
 use crate::policy::Severity;
 

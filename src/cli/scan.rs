@@ -1,4 +1,5 @@
-//! `resilix scan`.
+//! `resilix scan`, and the argument groups and pipeline every evaluating command shares
+//! (`scan` now; `diff` and `audit` reuse [`PolicyArgs`], [`OutputArgs`] and [`finish`]).
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
@@ -9,18 +10,70 @@ use clap::Args;
 use super::{FailOn, InputFormatArg, parse_size};
 use crate::emit::{EmitContext, OutputFormat, emitter_for};
 use crate::findings::{ErrorRecord, Report, Status};
-use crate::input::{self, InputFormat, LoadError, LoadOptions};
+use crate::input::{self, InputFormat, LoadError, LoadOptions, LoadWarning};
 use crate::model::ResourceSet;
 use crate::policy::{Catalog, CatalogOptions};
 use crate::{Diagnostics, ExitStatus, output};
 
-/// Arguments of `resilix scan`.
-#[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Plan JSON files, AWS Config files (also .json.gz), directories (walked for *.json), or - for stdin
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+/// Where policies come from.
+#[derive(Debug, Clone, Args)]
+pub struct PolicyArgs {
+    /// Add the policies in DIR (or one policy FILE); repeatable
+    #[arg(long = "policies", value_name = "DIR", help_heading = "Policies")]
+    pub policies: Vec<PathBuf>,
 
+    /// Do not load the built-in policies (use only --policies)
+    #[arg(long, help_heading = "Policies")]
+    pub no_builtin_policies: bool,
+}
+
+impl PolicyArgs {
+    /// Compiles the catalog; every policy error is reported before anything is evaluated.
+    pub fn catalog(&self, diagnostics: &mut Diagnostics) -> Option<Catalog> {
+        let options = CatalogOptions {
+            builtins: !self.no_builtin_policies,
+            user_paths: self.policies.clone(),
+            ..CatalogOptions::default()
+        };
+        match Catalog::load(&options) {
+            Ok(catalog) => Some(catalog),
+            Err(errors) => {
+                diagnostics.push(Box::new(errors));
+                None
+            }
+        }
+    }
+}
+
+/// How inputs are read.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// How to read the inputs
+    #[arg(long, value_enum, default_value_t = InputFormatArg::Auto, help_heading = "Input")]
+    pub input_format: InputFormatArg,
+
+    /// Refuse inputs larger than this (e.g. 500M, 2G)
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Input")]
+    pub max_input_size: u64,
+}
+
+impl InputArgs {
+    pub fn load_options(&self, catalog: &Catalog) -> LoadOptions {
+        LoadOptions {
+            format: match self.input_format {
+                InputFormatArg::Auto => InputFormat::Auto,
+                InputFormatArg::TerraformPlan => InputFormat::TerraformPlan,
+                InputFormatArg::AwsConfig => InputFormat::AwsConfig,
+            },
+            max_bytes: self.max_input_size,
+            reference_types: Some(Arc::new(catalog.reference_types())),
+        }
+    }
+}
+
+/// What to write, where, and when to fail.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
     /// Output format
     #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
     pub format: OutputFormat,
@@ -32,71 +85,79 @@ pub struct ScanArgs {
     /// Exit 1 when a failing finding is at or above this severity
     #[arg(long, value_enum, default_value_t = FailOn::Low, help_heading = "Gate")]
     pub fail_on: FailOn,
+}
 
-    /// Add the policies in DIR (or one policy FILE); repeatable
-    #[arg(long = "policies", value_name = "DIR", help_heading = "Policies")]
-    pub policies: Vec<PathBuf>,
+/// Arguments of `resilix scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Plan JSON files, AWS Config files (also .json.gz), directories (walked for *.json), or - for stdin
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 
-    /// Do not load the built-in policies (use only --policies)
-    #[arg(long, help_heading = "Policies")]
-    pub no_builtin_policies: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 
-    /// How to read the inputs
-    #[arg(long, value_enum, default_value_t = InputFormatArg::Auto, help_heading = "Input")]
-    pub input_format: InputFormatArg,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 
-    /// Refuse inputs larger than this (e.g. 500M, 2G)
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Input")]
-    pub max_input_size: u64,
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
-    let catalog_options = CatalogOptions {
-        builtins: !args.no_builtin_policies,
-        user_paths: args.policies.clone(),
-        ..CatalogOptions::default()
+    let Some(catalog) = args.policy.catalog(diagnostics) else {
+        return ExitStatus::Error;
     };
-    let catalog = match Catalog::load(&catalog_options) {
-        Ok(catalog) => catalog,
-        Err(errors) => {
-            diagnostics.push(Box::new(errors));
-            return ExitStatus::Error;
-        }
-    };
-    let load_options = LoadOptions {
-        format: match args.input_format {
-            InputFormatArg::Auto => InputFormat::Auto,
-            InputFormatArg::TerraformPlan => InputFormat::TerraformPlan,
-            InputFormatArg::AwsConfig => InputFormat::AwsConfig,
+    let loaded = input::load_paths(&args.paths, &args.input.load_options(&catalog));
+    let inputs = Inputs {
+        resources: ResourceSet {
+            resources: loaded.resources,
         },
-        max_bytes: args.max_input_size,
-        reference_types: Some(Arc::new(catalog.reference_types())),
+        errors: loaded.errors,
+        warnings: loaded.warnings,
+        files: loaded.files,
     };
-    let loaded = input::load_paths(&args.paths, &load_options);
-    let resources = ResourceSet {
-        resources: loaded.resources,
-    };
-    let evaluation = crate::eval::evaluate(&catalog, &resources);
-    let mut errors: Vec<ErrorRecord> = loaded.errors.iter().map(error_record).collect();
+    finish(&catalog, inputs, &args.output, quiet, diagnostics)
+}
+
+/// Loaded resources and what went wrong loading them.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub resources: ResourceSet,
+    pub errors: Vec<LoadError>,
+    pub warnings: Vec<LoadWarning>,
+    pub files: usize,
+}
+
+/// Evaluates, writes the report and decides the exit status: the pipeline every evaluating
+/// command ends with.
+pub(crate) fn finish(
+    catalog: &Catalog,
+    inputs: Inputs,
+    args: &OutputArgs,
+    quiet: bool,
+    diagnostics: &mut Diagnostics,
+) -> ExitStatus {
+    let evaluation = crate::eval::evaluate(catalog, &inputs.resources);
+    let mut errors: Vec<ErrorRecord> = inputs.errors.iter().map(error_record).collect();
     errors.extend(evaluation.errors);
     let mut report = Report {
-        resources,
+        resources: inputs.resources,
         findings: evaluation.findings,
         passes: evaluation.passes,
         errors,
-        files: loaded.files,
+        files: inputs.files,
         evaluated: evaluation.evaluated,
     };
-    report.sort(&catalog);
+    report.sort(catalog);
 
-    let had_errors =
-        !loaded.errors.is_empty() || !report.errors.is_empty() || report.count(Status::Error) > 0;
-    for warning in loaded.warnings {
-        if !quiet {
+    let had_errors = !report.errors.is_empty() || report.count(Status::Error) > 0;
+    if !quiet {
+        for warning in inputs.warnings {
             diagnostics.push(Box::new(warning));
         }
     }
-    for error in loaded.errors {
+    for error in inputs.errors {
         diagnostics.push(Box::new(error));
     }
 
@@ -106,7 +167,7 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
         && io::stdout().is_terminal()
         && std::env::var_os("NO_COLOR").is_none();
     let cx = EmitContext {
-        catalog: &catalog,
+        catalog,
         version: env!("CARGO_PKG_VERSION"),
         base_dir: working_dir.clone(),
         working_dir,
@@ -137,6 +198,7 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
                 .and_then(|()| lock.flush());
             match written {
                 Ok(()) => {}
+                // `resilix scan … | head`: the reader is gone; stop quietly.
                 Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
                 Err(error) => {
                     diagnostics.push(Box::new(crate::output::OutputError::Io {
