@@ -112,7 +112,7 @@ impl Evaluator<'_> {
             let Some(policy) = catalog.get(policy_index) else {
                 continue;
             };
-            let Some(target) = policy.target(resource.source) else {
+            let Some(target) = policy.target(resource.source, &resource.type_name) else {
                 continue;
             };
             let result = catch_unwind(AssertUnwindSafe(|| {
@@ -603,8 +603,8 @@ pub fn check_one(
     index: usize,
 ) -> Option<Result<PolicyResult, String>> {
     let resource = resources.get(index)?;
-    let target = policy.target(resource.source)?;
-    if !target.types.iter().any(|t| **t == *resource.type_name) || !resource.is_evaluable() {
+    let target = policy.target(resource.source, &resource.type_name)?;
+    if !resource.is_evaluable() {
         return None;
     }
     let docs = match resource.documents() {

@@ -567,8 +567,37 @@ impl<'f> Compiler<'f> {
                 .help = Some(help);
                 continue;
             };
-            if let Some(target) = self.target(kind, value) {
-                out.push(target);
+            // One target, or a list of targets with different checks for different types
+            // (a security group's inline rules and a separate rule resource, say).
+            let nodes: Vec<&Node> = match value.as_seq() {
+                Some(items) => items.iter().collect(),
+                None => vec![value],
+            };
+            if nodes.is_empty() {
+                self.error(
+                    "target",
+                    value.span,
+                    format!("the `{kind}` target list is empty"),
+                );
+            }
+            let start = out.len();
+            for node in nodes {
+                if let Some(target) = self.target(kind, node) {
+                    out.push(target);
+                }
+            }
+            let mut seen = BTreeSet::new();
+            for target in out.get(start..).unwrap_or_default() {
+                for type_name in &target.types {
+                    if !seen.insert(type_name.clone()) {
+                        self.error(
+                            "target",
+                            value.span,
+                            format!("`{type_name}` is targeted twice under `{kind}`"),
+                        )
+                        .help = Some("each resource type has one check per input kind".to_owned());
+                    }
+                }
             }
         }
         Some(out)

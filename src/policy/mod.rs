@@ -215,7 +215,15 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn target(&self, kind: SourceKind) -> Option<&Target> {
-        self.targets.iter().find(|t| t.kind == kind)
+    /// The target that checks resources of this kind and type.
+    pub fn target(&self, kind: SourceKind, type_name: &str) -> Option<&Target> {
+        self.targets
+            .iter()
+            .find(|t| t.kind == kind && t.types.iter().any(|t| t == type_name))
+    }
+
+    /// Whether the policy has a target for this input kind.
+    pub fn targets_kind(&self, kind: SourceKind) -> bool {
+        self.targets.iter().any(|t| t.kind == kind)
     }
 }
