@@ -106,3 +106,24 @@ fn sarif_of_all_policy_fixtures_validates() {
     );
     let _ = root();
 }
+
+/// The per-framework control status the reports render.
+#[test]
+fn compliance_status_per_framework() {
+    use resilix::findings::compliance::{ControlState, framework_status};
+    let (report, catalog) = fixture_report();
+    let nist = framework_status(&report, &catalog, "nist-800-53-r5").unwrap();
+    let state = |id: &str| {
+        nist.controls
+            .iter()
+            .find(|c| c.control.id == id)
+            .map(|c| c.state)
+    };
+    // test.storage.encrypted failed on two volumes: SC-28 failed.
+    assert_eq!(state("SC-28"), Some(ControlState::Failed));
+    // test.storage.size-limit (CM-6) failed on one volume.
+    assert_eq!(state("CM-6"), Some(ControlState::Failed));
+    assert_eq!(state("AC-2"), Some(ControlState::NotAssessed));
+    assert_eq!(nist.covered(), 3);
+    assert!(framework_status(&report, &catalog, "no-such-framework").is_none());
+}

@@ -1,6 +1,6 @@
 //! Findings and the report: the only thing emitters see.
 
-use std::cmp::Ordering;
+pub mod compliance;
 
 use serde::Serialize;
 
@@ -144,9 +144,4 @@ impl Report {
             .filter(|f| f.status == Status::Fail && f.severity == severity)
             .count()
     }
-}
-
-/// Orders severities highest first (for displays).
-pub fn by_severity_desc(a: &Severity, b: &Severity) -> Ordering {
-    b.cmp(a)
 }
