@@ -16,6 +16,7 @@ pub mod frameworks;
 pub mod input;
 pub mod model;
 mod output;
+pub mod pattern;
 pub mod policy;
 pub mod source;
 pub mod testing;

@@ -7,6 +7,7 @@
 mod operators;
 mod outcome;
 mod relations;
+mod transitions;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -81,11 +82,19 @@ pub(crate) struct Evaluator<'a> {
 impl Evaluator<'_> {
     fn resource(&self, catalog: &Catalog, index: usize, resource: &Resource) -> ResourceResults {
         let mut out = ResourceResults::default();
-        if !resource.is_evaluable() {
+        if !resource.is_evaluable() && !resource.is_change() {
             return out;
         }
         let policies = catalog.for_type(resource.source, &resource.type_name);
-        if policies.is_empty() {
+        // Each target says which resources it sees (`scope`): objects as they are after the
+        // change, or every change, deletions and drift included.
+        let admitted = |&&index: &&PolicyIndex| {
+            catalog
+                .get(index)
+                .and_then(|p| p.target(resource.source, &resource.type_name))
+                .is_some_and(|t| t.scope.admits(resource))
+        };
+        if !policies.iter().any(|i| admitted(&i)) {
             return out;
         }
         out.evaluated = true;
@@ -112,7 +121,10 @@ impl Evaluator<'_> {
             let Some(policy) = catalog.get(policy_index) else {
                 continue;
             };
-            let Some(target) = policy.target(resource.source, &resource.type_name) else {
+            let Some(target) = policy
+                .target(resource.source, &resource.type_name)
+                .filter(|t| t.scope.admits(resource))
+            else {
                 continue;
             };
             let result = catch_unwind(AssertUnwindSafe(|| {
@@ -154,6 +166,7 @@ impl Evaluator<'_> {
         let subject = Subject {
             resource,
             doc: &docs.after,
+            docs,
         };
         let mut when_undecided = false;
         if let Some(when) = &target.when {
@@ -253,10 +266,12 @@ fn finding(
     }
 }
 
-/// The resource a condition is about, and the document `$` stands for.
+/// The resource a condition is about, the document `$` stands for, and the resource's documents
+/// before and after the change (for `before:`, `after:` and transitions).
 struct Subject<'s> {
     resource: &'s Resource,
     doc: &'s Value,
+    docs: &'s Documents,
 }
 
 struct Context<'e, 'a> {
@@ -408,6 +423,7 @@ impl Context<'_, '_> {
                             let nested = Subject {
                                 resource: subject.resource,
                                 doc: hit.value,
+                                docs: subject.docs,
                             };
                             let path = format!(
                                 "{prefix}{} → ",
@@ -461,6 +477,7 @@ impl Context<'_, '_> {
                                 let nested = Subject {
                                     resource: other,
                                     doc: &docs.after,
+                                    docs: &docs,
                                 };
                                 let path = format!("{prefix}{}: ", other.address);
                                 cx.condition(&check.condition, &nested, &path, inner_negated)
@@ -488,6 +505,65 @@ impl Context<'_, '_> {
                 }
                 verdict
             }
+            Condition::Action(kinds) => {
+                let kind = subject.resource.change_kind();
+                let verdict = Verdict::from(kinds.contains(&kind));
+                if self.collecting() {
+                    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                    let mut expected = format!("one of {}", names.join(", "));
+                    if negated {
+                        expected = format!("not {expected}");
+                    }
+                    let mut actual = kind.as_str().to_owned();
+                    if let Some(reason) = subject
+                        .resource
+                        .change
+                        .as_ref()
+                        .and_then(|c| c.action_reason.as_deref())
+                    {
+                        actual.push_str(&format!(" ({reason})"));
+                    }
+                    self.push(Evidence {
+                        path: format!("{prefix}change"),
+                        actual: Some(actual),
+                        expected: Some(expected),
+                        note: None,
+                    });
+                }
+                verdict
+            }
+            Condition::Drift(expected) => {
+                let drift = subject.resource.change.as_ref().is_some_and(|c| c.drift);
+                let verdict = Verdict::from(drift == *expected);
+                if self.collecting() && drift {
+                    self.push(Evidence {
+                        path: format!("{prefix}change"),
+                        actual: Some(format!(
+                            "{} outside Terraform (drift)",
+                            subject.resource.change_kind()
+                        )),
+                        expected: None,
+                        note: None,
+                    });
+                }
+                verdict
+            }
+            Condition::Before(inner) | Condition::After(inner) => {
+                let before = matches!(condition, Condition::Before(_));
+                let doc: &Value = if before {
+                    subject.docs.before.as_deref().unwrap_or(&Value::Null)
+                } else {
+                    &subject.docs.after
+                };
+                let nested = Subject {
+                    resource: subject.resource,
+                    doc,
+                    docs: subject.docs,
+                };
+                let label = if before { "before" } else { "after" };
+                self.condition(inner, &nested, &format!("{prefix}{label}: "), negated)
+            }
+            Condition::Transition(check) => self.transition(check, subject, prefix, negated),
         }
     }
 
@@ -584,6 +660,7 @@ impl Context<'_, '_> {
         let nested = Subject {
             resource: subject.resource,
             doc,
+            docs: subject.docs,
         };
         self.condition(inner, &nested, &format!("{path} → "), negated)
     }
@@ -604,7 +681,7 @@ pub fn check_one(
 ) -> Option<Result<PolicyResult, String>> {
     let resource = resources.get(index)?;
     let target = policy.target(resource.source, &resource.type_name)?;
-    if !resource.is_evaluable() {
+    if !target.scope.admits(resource) {
         return None;
     }
     let docs = match resource.documents() {

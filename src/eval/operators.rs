@@ -187,7 +187,7 @@ pub(crate) fn kind(value: &Value) -> &'static str {
 }
 
 /// Keys under which inputs hold a CIDR inside an object (AWS Config `ipv4Ranges`, rules).
-const CIDR_KEYS: [&str; 6] = [
+pub(crate) const CIDR_KEYS: [&str; 6] = [
     "cidrIp",
     "cidrIpv6",
     "CidrIp",
@@ -219,7 +219,7 @@ fn cidr_is_public(value: &Value) -> Result<Option<bool>, String> {
     }
 }
 
-enum PortSpan {
+pub(crate) enum PortSpan {
     /// A protocol without ports (ICMP).
     None,
     Range(u32, u32),
@@ -228,7 +228,7 @@ enum PortSpan {
 /// The ports a value covers: a port, a range string, or a rule object
 /// (`from_port`/`to_port`/`protocol`, `fromPort`/`toPort`/`ipProtocol`, `ip_protocol`).
 /// Protocol `-1` / `all` covers every port. `Ok(None)` when a part is not known yet.
-fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
+pub(crate) fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
     match value {
         Value::Object(map) => {
             let get = |keys: &[&str]| {
