@@ -117,7 +117,7 @@ impl Evaluator<'_> {
                 return out;
             }
         };
-        for &policy_index in policies {
+        for &policy_index in policies.iter() {
             let Some(policy) = catalog.get(policy_index) else {
                 continue;
             };

@@ -656,13 +656,14 @@ impl<'f> Compiler<'f> {
             self.error("target", node.span, "`types` is empty");
         }
         for (name, item) in types.iter().zip(node.as_seq().unwrap_or_default()) {
+            // `*` stands for any run of characters (`aws_*`, `AWS::RDS::*`).
             let ok = match kind {
                 SourceKind::Terraform => name
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '*'),
                 SourceKind::AwsConfig => {
                     let parts: Vec<&str> = name.split("::").collect();
-                    parts.len() == 3 && parts.first() == Some(&"AWS")
+                    (parts.len() == 3 && parts.first() == Some(&"AWS")) || name == "*"
                 }
             };
             if !ok {

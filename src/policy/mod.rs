@@ -247,11 +247,19 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The target that checks resources of this kind and type.
+    /// The target that checks resources of this kind and type: the one that names the type,
+    /// else the first whose type pattern (`aws_*`) matches it.
     pub fn target(&self, kind: SourceKind, type_name: &str) -> Option<&Target> {
-        self.targets
-            .iter()
-            .find(|t| t.kind == kind && t.types.iter().any(|t| t == type_name))
+        let of_kind = || self.targets.iter().filter(move |t| t.kind == kind);
+        of_kind()
+            .find(|t| t.types.iter().any(|t| t == type_name))
+            .or_else(|| {
+                of_kind().find(|t| {
+                    t.types.iter().any(|t| {
+                        t.contains('*') && crate::pattern::Pattern::new(t).matches(type_name)
+                    })
+                })
+            })
     }
 
     /// Whether the policy has a target for this input kind.
