@@ -9,6 +9,7 @@
 //! [`eval`] evaluates them in parallel; [`emit`] writes one [`findings::Report`] in one format.
 
 pub mod cli;
+pub mod config;
 pub mod emit;
 pub mod eval;
 pub mod findings;
@@ -55,6 +56,7 @@ pub fn run(cli: Cli) -> Outcome {
     }
     let status = match &cli.command {
         cli::Command::Scan(args) => cli::scan::run(args, cli.quiet, &mut diagnostics),
+        cli::Command::Diff(args) => cli::diff::run(args, cli.quiet, &mut diagnostics),
     };
     Outcome {
         status,

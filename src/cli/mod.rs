@@ -1,11 +1,13 @@
 //! Command-line arguments (clap derive); the raw layer only.
 
+pub(crate) mod diff;
 pub(crate) mod scan;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use diff::DiffArgs;
 pub use scan::{InputArgs, OutputArgs, PolicyArgs, ScanArgs};
 
 use crate::policy::Severity;
@@ -44,6 +46,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan Terraform plans and AWS Config data against the policies
     Scan(ScanArgs),
+    /// Evaluate the change-control policies on the changes between two AWS Config snapshots
+    Diff(DiffArgs),
 }
 
 /// The severity at or above which failing findings fail the run.

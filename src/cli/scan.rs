@@ -8,11 +8,12 @@ use std::sync::Arc;
 use clap::Args;
 
 use super::{FailOn, InputFormatArg, parse_size};
+use crate::config::Config;
 use crate::emit::{EmitContext, OutputFormat, emitter_for};
 use crate::findings::{ErrorRecord, Report, Status};
 use crate::input::{self, InputFormat, LoadError, LoadOptions, LoadWarning};
 use crate::model::ResourceSet;
-use crate::policy::{Catalog, CatalogOptions};
+use crate::policy::{Catalog, CatalogOptions, Severity};
 use crate::{Diagnostics, ExitStatus, output};
 
 /// Where policies come from.
@@ -25,23 +26,60 @@ pub struct PolicyArgs {
     /// Do not load the built-in policies (use only --policies)
     #[arg(long, help_heading = "Policies")]
     pub no_builtin_policies: bool,
+
+    /// Read the configuration from FILE (default: resilix.yaml in the current directory)
+    #[arg(long, value_name = "FILE", help_heading = "Policies")]
+    pub config: Option<PathBuf>,
 }
 
 impl PolicyArgs {
     /// Compiles the catalog; every policy error is reported before anything is evaluated.
     pub fn catalog(&self, diagnostics: &mut Diagnostics) -> Option<Catalog> {
-        let options = CatalogOptions {
+        self.load(diagnostics).map(|(catalog, _)| catalog)
+    }
+
+    /// Reads the configuration file and compiles the catalog it selects (its parameters
+    /// applied, its enabled and disabled policies and severity overrides). Every problem in the
+    /// configuration and the policies is reported before anything is evaluated.
+    pub fn load(&self, diagnostics: &mut Diagnostics) -> Option<(Catalog, Config)> {
+        let working_dir = std::env::current_dir().unwrap_or_default();
+        let config = match Config::discover(self.config.as_deref(), &working_dir) {
+            Ok(config) => config,
+            Err(errors) => {
+                diagnostics.push(Box::new(errors));
+                return None;
+            }
+        };
+        let mut options = CatalogOptions {
             builtins: !self.no_builtin_policies,
             user_paths: self.policies.clone(),
             ..CatalogOptions::default()
         };
-        match Catalog::load(&options) {
-            Ok(catalog) => Some(catalog),
+        let catalog = match Catalog::load(&options) {
+            Ok(catalog) => catalog,
             Err(errors) => {
                 diagnostics.push(Box::new(errors));
-                None
+                return None;
             }
+        };
+        if let Err(errors) = config.check(&catalog) {
+            diagnostics.push(Box::new(errors));
+            return None;
         }
+        let catalog = if config.params.is_empty() {
+            catalog
+        } else {
+            // Parameters are resolved when a policy is compiled: compile again with them.
+            options.params = config.param_values();
+            match Catalog::load(&options) {
+                Ok(catalog) => catalog,
+                Err(errors) => {
+                    diagnostics.push(Box::new(errors));
+                    return None;
+                }
+            }
+        };
+        Some((config.select(catalog), config))
     }
 }
 
@@ -82,9 +120,20 @@ pub struct OutputArgs {
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
-    /// Exit 1 when a failing finding is at or above this severity
-    #[arg(long, value_enum, default_value_t = FailOn::Low, help_heading = "Gate")]
-    pub fail_on: FailOn,
+    /// Exit 1 when a failing finding is at or above this severity [default: the
+    /// configuration's `fail-on`, else low]
+    #[arg(long, value_enum, help_heading = "Gate")]
+    pub fail_on: Option<FailOn>,
+}
+
+impl OutputArgs {
+    /// The gate: `--fail-on`, else the configuration's `fail-on`, else `low`.
+    pub fn threshold(&self, config: &Config) -> Option<Severity> {
+        match self.fail_on {
+            Some(fail_on) => fail_on.threshold(),
+            None => config.fail_on.unwrap_or(Some(Severity::Low)),
+        }
+    }
 }
 
 /// Arguments of `resilix scan`.
@@ -105,7 +154,7 @@ pub struct ScanArgs {
 }
 
 pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
-    let Some(catalog) = args.policy.catalog(diagnostics) else {
+    let Some((catalog, config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;
     };
     let loaded = input::load_paths(&args.paths, &args.input.load_options(&catalog));
@@ -117,7 +166,7 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
         warnings: loaded.warnings,
         files: loaded.files,
     };
-    finish(&catalog, inputs, &args.output, quiet, diagnostics)
+    finish(&catalog, &config, inputs, &args.output, quiet, diagnostics)
 }
 
 /// Loaded resources and what went wrong loading them.
@@ -129,10 +178,11 @@ pub struct Inputs {
     pub files: usize,
 }
 
-/// Evaluates, writes the report and decides the exit status: the pipeline every evaluating
-/// command ends with.
+/// Evaluates, applies the configuration (approvals, waivers, risk-based priority), writes the
+/// report and decides the exit status: the pipeline every evaluating command ends with.
 pub(crate) fn finish(
     catalog: &Catalog,
+    config: &Config,
     inputs: Inputs,
     args: &OutputArgs,
     quiet: bool,
@@ -149,10 +199,15 @@ pub(crate) fn finish(
         files: inputs.files,
         evaluated: evaluation.evaluated,
     };
+    config.triage(&mut report, catalog);
     report.sort(catalog);
+    let threshold = args.threshold(config);
 
     let had_errors = !report.errors.is_empty() || report.count(Status::Error) > 0;
     if !quiet {
+        for warning in config.warnings() {
+            diagnostics.push(Box::new(warning));
+        }
         for warning in inputs.warnings {
             diagnostics.push(Box::new(warning));
         }
@@ -172,7 +227,7 @@ pub(crate) fn finish(
         base_dir: working_dir.clone(),
         working_dir,
         color,
-        fail_on: args.fail_on.threshold(),
+        fail_on: threshold,
     };
     let emitter = emitter_for(args.format);
     match &args.output {
@@ -213,7 +268,7 @@ pub(crate) fn finish(
 
     if had_errors {
         ExitStatus::Error
-    } else if report.failing(args.fail_on.threshold()) > 0 {
+    } else if report.failing(threshold) > 0 {
         ExitStatus::Violations
     } else {
         ExitStatus::Clean

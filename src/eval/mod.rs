@@ -263,6 +263,9 @@ fn finding(
         priority: base_priority(policy.severity),
         message,
         evidence: result.evidence,
+        criticality: None,
+        approval: None,
+        waiver: None,
     }
 }
 

@@ -5,9 +5,11 @@
 //! `*.json.gz`, as AWS Config delivers them); `-` is stdin.
 
 mod aws_config;
+pub mod config_diff;
 mod envelope;
 pub mod policy_document;
 mod read;
+pub mod tags;
 mod terraform_config;
 mod terraform_plan;
 pub mod testdoc;
