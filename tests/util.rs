@@ -51,6 +51,28 @@ pub fn scan(catalog: &Catalog, paths: &[PathBuf]) -> Report {
     report
 }
 
+/// Loads two sets of AWS Config data and evaluates `catalog` on the changes between them, as
+/// `resilix diff` does.
+pub fn diff_scan(catalog: &Catalog, old: &Path, new: &Path) -> Report {
+    let options = LoadOptions::default();
+    let old = load_paths(&[old.to_path_buf()], &options);
+    let new = load_paths(&[new.to_path_buf()], &options);
+    assert!(old.errors.is_empty() && new.errors.is_empty());
+    let (changes, _) = resilix::input::config_diff::diff(old.resources, new.resources);
+    let resources = ResourceSet { resources: changes };
+    let evaluation = evaluate(catalog, &resources);
+    let mut report = Report {
+        resources,
+        findings: evaluation.findings,
+        passes: evaluation.passes,
+        errors: evaluation.errors,
+        files: old.files + new.files,
+        evaluated: evaluation.evaluated,
+    };
+    report.sort(catalog);
+    report
+}
+
 /// Renders a report in a format, with paths relative to the repository root.
 pub fn render(report: &Report, catalog: &Catalog, format: OutputFormat) -> String {
     let cx = EmitContext {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{EmitContext, Emitter, fingerprint};
 use crate::eval::Evidence;
-use crate::findings::{ErrorRecord, Report, Status};
+use crate::findings::{Approval, Criticality, ErrorRecord, Report, Status, Waiver};
 use crate::model::{CloudContext, SourceKind};
 use crate::policy::{Category, Severity};
 
@@ -38,6 +38,10 @@ struct Summary {
     review: usize,
     passed: usize,
     errors: usize,
+    /// Findings suppressed by an active waiver.
+    waived: usize,
+    /// Change-control findings whose change is approved.
+    approved: usize,
     /// Failing findings per severity.
     by_severity: BTreeMap<&'static str, usize>,
 }
@@ -50,10 +54,18 @@ struct JsonFinding<'a> {
     severity: Severity,
     category: Category,
     priority: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    criticality: Option<Criticality>,
     message: &'a str,
     resource: JsonResource<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<&'static str>,
     evidence: &'a [Evidence],
     controls: &'a BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval: Option<&'a Approval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<&'a Waiver>,
     fingerprint: String,
 }
 
@@ -90,6 +102,7 @@ impl Emitter for JsonEmitter {
                     severity: finding.severity,
                     category: policy.category,
                     priority: finding.priority,
+                    criticality: finding.criticality,
                     message: &finding.message,
                     resource: JsonResource {
                         address: &resource.address,
@@ -101,8 +114,11 @@ impl Emitter for JsonEmitter {
                         column: at.map(|a| a.column),
                         context: &resource.context,
                     },
+                    change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
                     evidence: &finding.evidence,
                     controls: &policy.controls,
+                    approval: finding.approval.as_ref(),
+                    waiver: finding.waiver.as_ref(),
                     fingerprint: fingerprint(&policy.id, resource),
                 })
             })
@@ -126,6 +142,8 @@ impl Emitter for JsonEmitter {
                 review: report.count(Status::Review),
                 passed: report.passes.len(),
                 errors: report.count(Status::Error) + report.errors.len(),
+                waived: report.count_waived(),
+                approved: report.count_approved(),
                 by_severity,
             },
             findings,

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{EmitContext, Emitter, evidence_line, fingerprint};
-use crate::findings::{Finding, Report, Status};
+use crate::findings::{Approval, Criticality, Finding, Report, Status, Waiver};
 use crate::policy::{Policy, PolicyIndex, Severity};
 
 pub struct SarifEmitter;
@@ -126,7 +126,16 @@ struct SarifResult {
     locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
     rank: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
     properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -138,6 +147,14 @@ struct ResultProperties {
     #[serde(rename = "security-severity")]
     security_severity: String,
     priority: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    criticality: Option<Criticality>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval: Option<Approval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired_waiver: Option<Waiver>,
     controls: BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     account: Option<String>,
@@ -331,10 +348,23 @@ impl Emitter for SarifEmitter {
                     text.push_str(&format!(" (and {} more)", evidence.len() - 1));
                 }
             }
+            // An approved change is not a problem, but people want to see it: a note that names
+            // the ticket.
             let (kind, level) = match finding.status {
+                _ if finding.approval.is_some() => ("informational", "note"),
                 Status::Review => ("review", "note"),
                 _ => ("fail", level(finding.severity)),
             };
+            let suppressions = finding
+                .waiver
+                .iter()
+                .filter(|w| !w.expired)
+                .map(|w| Suppression {
+                    kind: "external",
+                    status: "accepted",
+                    justification: w.justification(),
+                })
+                .collect();
             let mut fingerprints = BTreeMap::new();
             fingerprints.insert(
                 "primaryLocationLineHash",
@@ -349,12 +379,17 @@ impl Emitter for SarifEmitter {
                 locations: vec![location],
                 partial_fingerprints: fingerprints,
                 rank: f64::from(finding.priority),
+                suppressions,
                 properties: ResultProperties {
                     resource_type: resource.type_name.to_string(),
                     resource_identity: resource.identity(),
                     source: resource.source.as_str(),
                     security_severity: format!("{:.1}", f64::from(finding.priority) / 10.0),
                     priority: finding.priority,
+                    criticality: finding.criticality,
+                    change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
+                    approval: finding.approval.clone(),
+                    expired_waiver: finding.waiver.clone().filter(|w| w.expired),
                     controls: policy.controls.clone(),
                     account: resource.context.account.clone(),
                     region: resource.context.region.clone(),

@@ -110,7 +110,9 @@ impl Context<'_, '_> {
                 )
             }
             Transition::Widened(widening) => {
-                if unknown {
+                // Only the parts a widening reads matter (a rule's id may be unknown while its
+                // CIDRs and ports are known): markers are noticed where they are read.
+                if after.hidden || before.hidden {
                     self.push_transition(&path, &before, &after, String::new(), None);
                     return Verdict::Undecided;
                 }
@@ -127,15 +129,16 @@ impl Context<'_, '_> {
                                 Widening::Actions => "permissions",
                                 Widening::Principals => "principals",
                             };
-                            let mut expected = format!("no new {what}");
-                            if negated {
-                                expected = format!("new {what}");
-                            }
+                            let expected = if negated {
+                                format!("no new {what}")
+                            } else {
+                                format!("new {what}")
+                            };
                             let shown: Vec<String> = new.iter().take(8).cloned().collect();
                             let mut actual = if new.is_empty() {
-                                "nothing new".to_owned()
+                                "allowing nothing new".to_owned()
                             } else {
-                                format!("now allows {}", shown.join(", "))
+                                format!("newly allowing {}", shown.join(", "))
                             };
                             if new.len() > shown.len() {
                                 actual.push_str(&format!(" and {} more", new.len() - shown.len()));
@@ -149,7 +152,11 @@ impl Context<'_, '_> {
                         }
                         Verdict::from(!new.is_empty())
                     }
-                    Err(message) => {
+                    Err(Unreadable::Unknown) => {
+                        self.push_transition(&path, &before, &after, String::new(), None);
+                        Verdict::Undecided
+                    }
+                    Err(Unreadable::Type(message)) => {
                         self.push(Evidence {
                             path,
                             actual: None,
@@ -241,13 +248,28 @@ fn test(test: &ValueTest, selection: &Selection<'_>) -> Verdict {
     }
 }
 
+/// Why values could not be compared.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Unreadable {
+    /// A value that matters is known only after apply, or redacted.
+    Unknown,
+    /// A value is not of the shape the widening reads.
+    Type(String),
+}
+
+impl From<String> for Unreadable {
+    fn from(message: String) -> Self {
+        Unreadable::Type(message)
+    }
+}
+
 /// What the values after the change allow that the values before did not, as readable items
 /// (sorted, without duplicates). Empty: nothing was widened.
 pub(crate) fn widened(
     widening: Widening,
     before: &[Value],
     after: &[Value],
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, Unreadable> {
     let new: BTreeSet<String> = match widening {
         Widening::Cidr => {
             let old = cidrs(before)?;
@@ -326,7 +348,7 @@ fn port_text(lo: u32, hi: u32) -> String {
 }
 
 /// CIDR blocks in values: strings, lists, or objects holding a CIDR (`cidrIp`, `cidr_ipv4`, …).
-fn cidrs(values: &[Value]) -> Result<Vec<IpNet>, String> {
+fn cidrs(values: &[Value]) -> Result<Vec<IpNet>, Unreadable> {
     let mut out = Vec::new();
     for value in values {
         collect_cidrs(value, &mut out, 0)?;
@@ -334,12 +356,13 @@ fn cidrs(values: &[Value]) -> Result<Vec<IpNet>, String> {
     Ok(out)
 }
 
-fn collect_cidrs(value: &Value, out: &mut Vec<IpNet>, depth: usize) -> Result<(), String> {
+fn collect_cidrs(value: &Value, out: &mut Vec<IpNet>, depth: usize) -> Result<(), Unreadable> {
     if depth > 8 {
         return Ok(());
     }
     match value {
         Value::Null => Ok(()),
+        Value::String(_) if marker(value).is_some() => Err(Unreadable::Unknown),
         Value::String(text) => {
             out.push(parse_cidr(text)?);
             Ok(())
@@ -349,27 +372,29 @@ fn collect_cidrs(value: &Value, out: &mut Vec<IpNet>, depth: usize) -> Result<()
             .try_for_each(|v| collect_cidrs(v, out, depth + 1)),
         Value::Object(map) => match CIDR_KEYS.iter().find_map(|k| map.get(*k)) {
             Some(inner) => collect_cidrs(inner, out, depth + 1),
-            None => Err("`widened: cidr` on a mapping without a CIDR key".to_owned()),
+            None => Err(Unreadable::Type(
+                "`widened: cidr` on a mapping without a CIDR key".to_owned(),
+            )),
         },
-        other => Err(format!(
+        other => Err(Unreadable::Type(format!(
             "`widened: cidr` needs CIDR blocks, found {}",
             kind(other)
-        )),
+        ))),
     }
 }
 
-fn parse_cidr(text: &str) -> Result<IpNet, String> {
+fn parse_cidr(text: &str) -> Result<IpNet, Unreadable> {
     let text = text.trim();
     if let Ok(net) = text.parse::<IpNet>() {
         return Ok(net.trunc());
     }
     match text.parse::<std::net::IpAddr>() {
         Ok(addr) => Ok(IpNet::from(addr)),
-        Err(_) => Err(format!("{text:?} is not a CIDR block")),
+        Err(_) => Err(format!("{text:?} is not a CIDR block").into()),
     }
 }
 
-fn ports(values: &[Value]) -> Result<Vec<(u32, u32)>, String> {
+fn ports(values: &[Value]) -> Result<Vec<(u32, u32)>, Unreadable> {
     let mut out = Vec::new();
     for value in values {
         let items: Vec<&Value> = match value {
@@ -378,8 +403,10 @@ fn ports(values: &[Value]) -> Result<Vec<(u32, u32)>, String> {
             other => vec![other],
         };
         for item in items {
-            if let Some(PortSpan::Range(lo, hi)) = port_span(item)? {
-                out.push((lo, hi));
+            match port_span(item)? {
+                Some(PortSpan::Range(lo, hi)) => out.push((lo, hi)),
+                Some(PortSpan::None) => {}
+                None => return Err(Unreadable::Unknown),
             }
         }
     }
@@ -443,7 +470,7 @@ const RULE_REFERENCE_KEYS: [(&str, &str); 7] = [
     ("prefixListIds", "pl"),
 ];
 
-fn rules(values: &[Value]) -> Result<Vec<Rule>, String> {
+fn rules(values: &[Value]) -> Result<Vec<Rule>, Unreadable> {
     let mut out = Vec::new();
     for value in values {
         match value {
@@ -455,17 +482,16 @@ fn rules(values: &[Value]) -> Result<Vec<Rule>, String> {
                 }
             }
             other => {
-                return Err(format!(
-                    "`widened: rules` needs rule objects, found {}",
-                    kind(other)
-                ));
+                return Err(
+                    format!("`widened: rules` needs rule objects, found {}", kind(other)).into(),
+                );
             }
         }
     }
     Ok(out)
 }
 
-fn rule(map: &Map<String, Value>) -> Result<Option<Rule>, String> {
+fn rule(map: &Map<String, Value>) -> Result<Option<Rule>, Unreadable> {
     let action = ["rule_action", "action", "ruleAction"]
         .iter()
         .find_map(|k| map.get(*k))
@@ -513,7 +539,8 @@ fn rule(map: &Map<String, Value>) -> Result<Option<Rule>, String> {
     let (from, to) = match span {
         Some(PortSpan::Range(a, b)) => (a, b),
         // ICMP: no ports; compare by protocol alone.
-        Some(PortSpan::None) | None => (0, 0),
+        Some(PortSpan::None) => (0, 0),
+        None => return Err(Unreadable::Unknown),
     };
     let mut sources = Vec::new();
     for key in RULE_CIDR_KEYS {
@@ -529,6 +556,9 @@ fn rule(map: &Map<String, Value>) -> Result<Option<Rule>, String> {
             Some(other) => vec![other],
         };
         for item in items {
+            if marker(item).is_some() {
+                return Err(Unreadable::Unknown);
+            }
             let id = match item {
                 Value::String(s) => Some(s.clone()),
                 Value::Object(o) => ["groupId", "prefixListId", "id"]
@@ -555,15 +585,18 @@ fn rule(map: &Map<String, Value>) -> Result<Option<Rule>, String> {
 }
 
 /// The policy documents among values (JSON strings or objects).
-fn documents(values: &[Value]) -> Result<Vec<Value>, String> {
+fn documents(values: &[Value]) -> Result<Vec<Value>, Unreadable> {
     let mut out = Vec::new();
     for value in values {
+        if holds_marker(value, 0) {
+            return Err(Unreadable::Unknown);
+        }
         match value {
             Value::Null => {}
             Value::String(text) if text.trim().is_empty() => {}
             Value::String(text) => match crate::input::policy_document::decode(text) {
                 Some(doc) => out.push(doc),
-                None => return Err("the value is not a policy document".to_owned()),
+                None => return Err("the value is not a policy document".to_owned().into()),
             },
             Value::Object(_) => {
                 let mut doc = value.clone();
@@ -575,7 +608,8 @@ fn documents(values: &[Value]) -> Result<Vec<Value>, String> {
                 return Err(format!(
                     "a policy document must be JSON text or an object, found {}",
                     kind(other)
-                ));
+                )
+                .into());
             }
         }
     }
@@ -583,7 +617,7 @@ fn documents(values: &[Value]) -> Result<Vec<Value>, String> {
 }
 
 /// The `Allow` statements of the documents.
-fn allow_statements(values: &[Value]) -> Result<Vec<Map<String, Value>>, String> {
+fn allow_statements(values: &[Value]) -> Result<Vec<Map<String, Value>>, Unreadable> {
     let mut out = Vec::new();
     for doc in documents(values)? {
         let Some(Value::Array(statements)) = doc.get("Statement") else {
@@ -616,7 +650,7 @@ fn strings(value: Option<&Value>) -> Vec<String> {
 
 /// (action, resource) pairs the documents allow. `NotAction` and `NotResource` allow nearly
 /// everything and read as `*`; a statement without `Resource` (trust policies) as `*`.
-fn grants(values: &[Value]) -> Result<Vec<(String, String)>, String> {
+fn grants(values: &[Value]) -> Result<Vec<(String, String)>, Unreadable> {
     let mut out = Vec::new();
     for statement in allow_statements(values)? {
         let actions = if statement.contains_key("NotAction") {
@@ -642,7 +676,7 @@ fn grants(values: &[Value]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// (principal type, principal) pairs the documents allow.
-fn principals(values: &[Value]) -> Result<Vec<(String, String)>, String> {
+fn principals(values: &[Value]) -> Result<Vec<(String, String)>, Unreadable> {
     let mut out = Vec::new();
     for statement in allow_statements(values)? {
         if statement.contains_key("NotPrincipal") {
