@@ -6,6 +6,7 @@
     clippy::panic
 )]
 
+mod change;
 mod cli;
 mod corpus;
 mod determinism;

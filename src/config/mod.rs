@@ -226,14 +226,14 @@ impl Config {
             if let Some(node) = fields.get("fail-on") {
                 config.fail_on = fail_on(&mut cx, node);
             }
-            if let Some(node) = fields.get("policies") {
-                if let Some(f) = cx.fields(node, "`policies`", &["enable", "disable"], &[]) {
-                    if let Some(n) = f.get("enable") {
-                        config.enable = patterns(&mut cx, n, "`policies.enable`");
-                    }
-                    if let Some(n) = f.get("disable") {
-                        config.disable = patterns(&mut cx, n, "`policies.disable`");
-                    }
+            if let Some(node) = fields.get("policies")
+                && let Some(f) = cx.fields(node, "`policies`", &["enable", "disable"], &[])
+            {
+                if let Some(n) = f.get("enable") {
+                    config.enable = patterns(&mut cx, n, "`policies.enable`");
+                }
+                if let Some(n) = f.get("disable") {
+                    config.disable = patterns(&mut cx, n, "`policies.disable`");
                 }
             }
             if let Some(node) = fields.get("severity") {
@@ -392,7 +392,7 @@ impl Config {
             let chosen = matching
                 .clone()
                 .find(|(p, _)| p.value.is_literal())
-                .or_else(|| matching.last());
+                .or_else(|| matching.clone().next_back());
             if let Some((_, severity)) = chosen {
                 policy.severity = *severity;
             }

@@ -57,7 +57,7 @@ impl Finding {
     /// Whether the finding counts against the gate and in the "failed" totals: a failure that
     /// is neither approved nor covered by an active waiver.
     pub fn is_open(&self) -> bool {
-        self.approval.is_none() && !self.waiver.as_ref().is_some_and(|w| !w.expired)
+        self.approval.is_none() && self.waiver.as_ref().is_none_or(|w| w.expired)
     }
 
     /// Whether an active waiver suppresses it.
