@@ -636,11 +636,13 @@ impl<'f> Compiler<'f> {
                 None => None,
             },
         };
-        let when = match fields.get("when") {
-            Some(n) => Some(self.condition(n)?),
+        // Compile `assert` even when `when` has errors: every problem is reported at once.
+        let when = fields.get("when").map(|n| self.condition(n));
+        let assert = fields.get("assert").and_then(|n| self.condition(n));
+        let when = match when {
+            Some(compiled) => Some(compiled?),
             None => None,
         };
-        let assert = fields.get("assert").and_then(|n| self.condition(n));
         Some(Target {
             kind,
             scope: scope?,
@@ -741,7 +743,7 @@ impl<'f> Compiler<'f> {
             [(key, value)] => match key.name.as_str() {
                 "not" => Some(Condition::Not(Box::new(self.condition(value)?))),
                 "related" => {
-                    self.nested.push("related");
+                    self.nested.push("`related:`");
                     let related = self.related(value);
                     self.nested.pop();
                     related.map(Condition::Related)
@@ -1074,7 +1076,7 @@ impl<'f> Compiler<'f> {
                 Operator::PortOverlaps(ranges)
             }
             "json" => {
-                self.nested.push("json");
+                self.nested.push("`json:`");
                 let condition = match node.as_seq() {
                     Some(items) => self.condition_list(node, items).map(Condition::All),
                     None => self.condition(node),
