@@ -752,9 +752,9 @@ impl<'f> Compiler<'f> {
                 "drift" => self.boolean(value, "`drift`").map(Condition::Drift),
                 "before" | "after" => {
                     self.nested.push(if key.name == "before" {
-                        "before"
+                        "`before:`"
                     } else {
-                        "after"
+                        "`after:`"
                     });
                     let inner = self.condition(value);
                     self.nested.pop();
