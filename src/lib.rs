@@ -9,6 +9,7 @@
 //! [`eval`] evaluates them in parallel; [`emit`] writes one [`findings::Report`] in one format.
 
 pub mod cli;
+pub mod docs;
 pub mod emit;
 pub mod eval;
 pub mod findings;
@@ -54,6 +55,8 @@ pub fn run(cli: Cli) -> Outcome {
     }
     let status = match &cli.command {
         cli::Command::Scan(args) => cli::scan::run(args, cli.quiet, &mut diagnostics),
+        cli::Command::Policies(args) => cli::policies::run(args, &mut diagnostics),
+        cli::Command::Controls(args) => cli::policies::run_controls(args, &mut diagnostics),
     };
     Outcome {
         status,

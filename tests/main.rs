@@ -9,6 +9,7 @@
 mod cli;
 mod corpus;
 mod determinism;
+mod docs;
 mod emit;
 mod errors;
 mod policies;

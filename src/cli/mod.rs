@@ -1,11 +1,13 @@
 //! Command-line arguments (clap derive); the raw layer only.
 
+pub(crate) mod policies;
 pub(crate) mod scan;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use policies::{ControlsArgs, FrameworkArg, ListFormat, PoliciesArgs, PoliciesCommand};
 pub use scan::{InputArgs, OutputArgs, PolicyArgs, ScanArgs};
 
 use crate::policy::Severity;
@@ -44,6 +46,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan Terraform plans and AWS Config data against the policies
     Scan(ScanArgs),
+    /// List, show and test policies; print the policy reference
+    Policies(PoliciesArgs),
+    /// Show which framework controls the policies assess
+    Controls(ControlsArgs),
 }
 
 /// The severity at or above which failing findings fail the run.
