@@ -19,14 +19,7 @@ pub fn anchor(policy_id: &str) -> String {
 }
 
 fn kinds(policy: &Policy) -> Vec<(SourceKind, Vec<&str>)> {
-    let mut by_kind: BTreeMap<SourceKind, Vec<&str>> = BTreeMap::new();
-    for target in &policy.targets {
-        by_kind
-            .entry(target.kind)
-            .or_default()
-            .extend(target.types.iter().map(String::as_str));
-    }
-    by_kind.into_iter().collect()
+    policy.types_by_kind().into_iter().collect()
 }
 
 /// A policy's controls in report order: NIST, ISO 17799, COBIT 4.1, then CIS and others.

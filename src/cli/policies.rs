@@ -209,13 +209,7 @@ struct PolicySummary<'a> {
 }
 
 fn summary(policy: &Policy) -> PolicySummary<'_> {
-    let mut resource_types: BTreeMap<SourceKind, Vec<&str>> = BTreeMap::new();
-    for target in &policy.targets {
-        resource_types
-            .entry(target.kind)
-            .or_default()
-            .extend(target.types.iter().map(String::as_str));
-    }
+    let resource_types = policy.types_by_kind();
     PolicySummary {
         id: &policy.id,
         title: &policy.title,

@@ -233,7 +233,10 @@ mod tests {
         let x = text.find('x').unwrap_or(0);
         assert_eq!(file.line_col(x).column, text[..x].chars().count() + 1);
         let e = text.find('é').unwrap_or(0);
-        assert_eq!(file.line_col(e + 2).column, text[..e + 2].chars().count() + 1);
+        assert_eq!(
+            file.line_col(e + 2).column,
+            text[..e + 2].chars().count() + 1
+        );
     }
 
     #[test]
