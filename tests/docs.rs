@@ -10,7 +10,7 @@ use crate::util::{builtin_catalog, root};
 /// `cargo run -- policies docs > docs/policies.md` when this fails.
 #[test]
 fn policy_reference_is_fresh() {
-    let expected = resilix::docs::policy_reference(&builtin_catalog());
+    let expected = resilix::docs::policy_reference(builtin_catalog());
     let actual = std::fs::read_to_string(root().join("docs/policies.md")).unwrap_or_default();
     assert!(
         actual == expected,

@@ -13,7 +13,7 @@ use resilix::findings::Status;
 use resilix::model::SourceKind;
 use resilix::testing::run_policy_tests;
 
-use crate::util::{builtin_catalog, fixture, render, scan};
+use crate::util::{builtin_catalog, fixture, only_policy, render, scan};
 
 #[test]
 fn policy_fixtures() {
@@ -30,12 +30,8 @@ fn policy_fixtures() {
             .to_string_lossy()
             .trim_end_matches(".json")
             .to_owned();
-        let only = builtin_catalog().retain(|p| p.id == id);
-        assert_eq!(
-            only.len(),
-            1,
-            "fixtures/policies/{id}: no built-in policy has this id"
-        );
+        let only = only_policy(&id)
+            .unwrap_or_else(|| panic!("fixtures/policies/{id}: no built-in policy has this id"));
         let report = scan(&only, &[path.to_path_buf()]);
         let failed = report.count(Status::Fail);
         if stem.starts_with("fail") {
@@ -116,7 +112,7 @@ fn every_policy_has_failing_and_passing_fixtures() {
 #[test]
 fn inline_policy_tests_pass() {
     let catalog = builtin_catalog();
-    let results = run_policy_tests(&catalog);
+    let results = run_policy_tests(catalog);
     let failures: Vec<String> = results
         .iter()
         .filter(|r| !r.passed())
