@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod docs;
 pub mod emit;
 pub mod eval;
 pub mod findings;
@@ -57,6 +58,8 @@ pub fn run(cli: Cli) -> Outcome {
     let status = match &cli.command {
         cli::Command::Scan(args) => cli::scan::run(args, cli.quiet, &mut diagnostics),
         cli::Command::Diff(args) => cli::diff::run(args, cli.quiet, &mut diagnostics),
+        cli::Command::Policies(args) => cli::policies::run(args, &mut diagnostics),
+        cli::Command::Controls(args) => cli::policies::run_controls(args, &mut diagnostics),
     };
     Outcome {
         status,

@@ -166,7 +166,15 @@ fn waivers_and_approvals_do_not_fail_the_gate() {
     // Without the configuration file, the tag still approves (default key `change-ticket`);
     // the approval in the file does not, so the KMS key deletion fails (with the database and
     // bucket replacements and the new bucket's missing public access block).
-    let (_, plain) = json(resilix().args(["scan", PLANS[0], "--format", "json", "-q"]));
+    let (_, plain) = json(resilix().args([
+        "scan",
+        PLANS[0],
+        "--config",
+        "fixtures/config/change-only.yaml",
+        "--format",
+        "json",
+        "-q",
+    ]));
     assert_eq!(plain["summary"]["failed"], 4);
     assert_eq!(plain["summary"]["approved"], 1);
 }

@@ -96,8 +96,8 @@ fn emit_sarif() {
 fn sarif_of_all_policy_fixtures_validates() {
     let catalog = crate::util::builtin_catalog();
     let paths: Vec<PathBuf> = vec![fixture("policies")];
-    let report = scan(&catalog, &paths);
-    let text = render(&report, &catalog, OutputFormat::Sarif);
+    let report = scan(catalog, &paths);
+    let text = render(&report, catalog, OutputFormat::Sarif);
     let errors = validate_sarif(&text);
     assert!(
         errors.is_empty(),

@@ -10,6 +10,7 @@ mod change;
 mod cli;
 mod corpus;
 mod determinism;
+mod docs;
 mod emit;
 mod errors;
 mod policies;

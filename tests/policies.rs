@@ -17,7 +17,7 @@ use resilix::findings::Status;
 use resilix::model::SourceKind;
 use resilix::testing::run_policy_tests;
 
-use crate::util::{builtin_catalog, diff_scan, fixture, render, scan};
+use crate::util::{builtin_catalog, diff_scan, fixture, only_policy, render, scan};
 
 #[test]
 fn policy_fixtures() {
@@ -38,12 +38,8 @@ fn policy_fixtures() {
             // The second half of a diff pair: evaluated with its `.old.config` file.
             return;
         }
-        let only = builtin_catalog().retain(|p| p.id == id);
-        assert_eq!(
-            only.len(),
-            1,
-            "fixtures/policies/{id}: no built-in policy has this id"
-        );
+        let only = only_policy(&id)
+            .unwrap_or_else(|| panic!("fixtures/policies/{id}: no built-in policy has this id"));
         let report = match stem.strip_suffix(".old.config") {
             Some(pair) => {
                 let new = path.with_file_name(format!("{pair}.new.config.json"));
@@ -135,7 +131,7 @@ fn every_policy_has_failing_and_passing_fixtures() {
 #[test]
 fn inline_policy_tests_pass() {
     let catalog = builtin_catalog();
-    let results = run_policy_tests(&catalog);
+    let results = run_policy_tests(catalog);
     let failures: Vec<String> = results
         .iter()
         .filter(|r| !r.passed())

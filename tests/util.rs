@@ -1,7 +1,7 @@
 //! Shared helpers: the repository root, loading fixtures, running the engine, rendering.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use resilix::emit::{EmitContext, OutputFormat, emitter_for};
 use resilix::eval::evaluate;
@@ -18,13 +18,22 @@ pub fn fixture(relative: &str) -> PathBuf {
     root().join("fixtures").join(relative)
 }
 
-/// The built-in catalog (compiled once per test).
-pub fn builtin_catalog() -> Catalog {
-    Catalog::load(&CatalogOptions {
-        builtins: true,
-        ..CatalogOptions::default()
+/// The built-in catalog, compiled once per test process.
+pub fn builtin_catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        Catalog::load(&CatalogOptions {
+            builtins: true,
+            ..CatalogOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("built-in policies do not compile: {:?}", e.errors))
     })
-    .unwrap_or_else(|e| panic!("built-in policies do not compile: {:?}", e.errors))
+}
+
+/// A catalog of just the built-in policy `id`.
+pub fn only_policy(id: &str) -> Option<Catalog> {
+    let (_, policy) = builtin_catalog().by_id(id)?;
+    Some(Catalog::from_policies(vec![policy.clone()]))
 }
 
 /// Loads and evaluates `paths` with `catalog`, as `scan` does.

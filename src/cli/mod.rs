@@ -1,6 +1,7 @@
 //! Command-line arguments (clap derive); the raw layer only.
 
 pub(crate) mod diff;
+pub(crate) mod policies;
 pub(crate) mod scan;
 
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub use diff::DiffArgs;
+pub use policies::{ControlsArgs, FrameworkArg, ListFormat, PoliciesArgs, PoliciesCommand};
 pub use scan::{InputArgs, OutputArgs, PolicyArgs, ScanArgs};
 
 use crate::policy::Severity;
@@ -48,6 +50,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// Evaluate the change-control policies on the changes between two AWS Config snapshots
     Diff(DiffArgs),
+    /// List, show and test policies; print the policy reference
+    Policies(PoliciesArgs),
+    /// Show which framework controls the policies assess
+    Controls(ControlsArgs),
 }
 
 /// The severity at or above which failing findings fail the run.

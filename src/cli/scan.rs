@@ -33,9 +33,21 @@ pub struct PolicyArgs {
 }
 
 impl PolicyArgs {
-    /// Compiles the catalog; every policy error is reported before anything is evaluated.
+    /// Compiles the catalog, without the configuration file; every policy error is reported
+    /// before anything is evaluated.
     pub fn catalog(&self, diagnostics: &mut Diagnostics) -> Option<Catalog> {
-        self.load(diagnostics).map(|(catalog, _)| catalog)
+        let options = CatalogOptions {
+            builtins: !self.no_builtin_policies,
+            user_paths: self.policies.clone(),
+            ..CatalogOptions::default()
+        };
+        match Catalog::load(&options) {
+            Ok(catalog) => Some(catalog),
+            Err(errors) => {
+                diagnostics.push(Box::new(errors));
+                None
+            }
+        }
     }
 
     /// Reads the configuration file and compiles the catalog it selects (its parameters

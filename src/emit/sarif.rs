@@ -277,7 +277,7 @@ fn rule<'a>(policy: &'a Policy) -> Rule<'a> {
             text: non_empty(&help_text, &policy.title),
             markdown,
         },
-        help_uri: format!("{DOCS_URI}#{}", policy.id.replace('.', "")),
+        help_uri: format!("{DOCS_URI}#{}", crate::docs::anchor(&policy.id)),
         default_configuration: Configuration {
             level: level(policy.severity),
         },

@@ -175,16 +175,7 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-pub(crate) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
+pub(crate) use crate::model::value::type_name as kind;
 
 /// Keys under which inputs hold a CIDR inside an object (AWS Config `ipv4Ranges`, rules).
 pub(crate) const CIDR_KEYS: [&str; 6] = [

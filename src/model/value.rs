@@ -37,6 +37,18 @@ pub fn marker(value: &Value) -> Option<Marker> {
     }
 }
 
+/// A short name of a JSON value's type, for messages (`a string`, `a list`, …).
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
 /// A fresh unknown marker value.
 pub fn unknown() -> Value {
     Value::String(UNKNOWN_MARKER.to_owned())

@@ -1486,16 +1486,7 @@ pub fn parse_port_range(value: &Value) -> Option<(u32, u32)> {
     }
 }
 
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
+use crate::model::value::type_name as json_type;
 
 fn same_json_type(a: &Value, b: &Value) -> bool {
     json_type(a) == json_type(b)

@@ -262,6 +262,18 @@ impl Policy {
             })
     }
 
+    /// The resource types the policy checks, per input kind.
+    pub fn types_by_kind(&self) -> BTreeMap<SourceKind, Vec<&str>> {
+        let mut by_kind: BTreeMap<SourceKind, Vec<&str>> = BTreeMap::new();
+        for target in &self.targets {
+            by_kind
+                .entry(target.kind)
+                .or_default()
+                .extend(target.types.iter().map(String::as_str));
+        }
+        by_kind
+    }
+
     /// Whether the policy has a target for this input kind.
     pub fn targets_kind(&self, kind: SourceKind) -> bool {
         self.targets.iter().any(|t| t.kind == kind)
