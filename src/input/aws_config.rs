@@ -230,6 +230,7 @@ fn item_resource(
     let origin = Origin {
         file: Some(Arc::clone(file)),
         offset: Some(offset),
+        declaration: None,
     };
     resource_from_item(value, origin).map_err(|message| {
         LoadError::invalid_at(file, offset, message, "this configuration item", None)

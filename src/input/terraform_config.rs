@@ -50,6 +50,9 @@ struct ConfigResource<'a> {
 
 #[derive(Deserialize)]
 struct ModuleCall<'a> {
+    /// As written in the `module` block: `./modules/net`, a registry address, a Git URL, …
+    #[serde(default)]
+    source: Option<String>,
     #[serde(borrow, default)]
     expressions: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -124,6 +127,52 @@ pub(crate) fn references(
         }
     }
     Ok(out)
+}
+
+/// The module calls of a configuration, as a tree: call name → its `source` and its own calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ModuleTree {
+    pub calls: BTreeMap<String, ModuleCallSource>,
+}
+
+/// One `module` block: where its sources are, and the modules it calls in turn.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ModuleCallSource {
+    pub source: Option<String>,
+    pub module: ModuleTree,
+}
+
+/// The module call tree of a plan's `configuration` (to find the `.tf` sources of each module).
+pub(crate) fn module_tree(configuration: &RawValue) -> Result<ModuleTree, serde_json::Error> {
+    let config: Configuration<'_> = serde_json::from_str(configuration.get())?;
+    Ok(config
+        .root_module
+        .as_ref()
+        .map(|root| tree_of(root, 0))
+        .unwrap_or_default())
+}
+
+fn tree_of(module: &ModuleConfig<'_>, depth: usize) -> ModuleTree {
+    if depth > 64 {
+        return ModuleTree::default();
+    }
+    ModuleTree {
+        calls: module
+            .module_calls
+            .iter()
+            .map(|(name, call)| {
+                let source = ModuleCallSource {
+                    source: call.source.clone(),
+                    module: call
+                        .module
+                        .as_ref()
+                        .map(|m| tree_of(m, depth + 1))
+                        .unwrap_or_default(),
+                };
+                (name.clone(), source)
+            })
+            .collect(),
+    }
 }
 
 /// `module.a.module.b` → `module.a.module.b.`; root → empty.
@@ -372,6 +421,16 @@ mod tests {
         let raw: Box<RawValue> =
             serde_json::from_str(config).unwrap_or_else(|_| RawValue::NULL.to_owned());
         let map = references(&raw, None).unwrap_or_default();
+        let tree = module_tree(&raw).unwrap_or_default();
+        let logs = tree.calls.get("logs").cloned().unwrap_or_default();
+        assert_eq!(logs.source.as_deref(), Some("./logs"));
+        assert_eq!(
+            logs.module
+                .calls
+                .get("sink")
+                .and_then(|s| s.source.as_deref()),
+            Some("./sink")
+        );
         let flow = map
             .get("module.logs.aws_flow_log.this")
             .cloned()

@@ -15,6 +15,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::envelope::{Envelope, offset_in};
+use super::hcl::{self, SourceIndex};
 use super::terraform_config::{self, ReferenceMap, strip_instance_keys};
 use super::{LoadError, LoadOptions, LoadWarning, Loaded};
 use crate::model::{
@@ -87,6 +88,7 @@ pub(crate) fn load(
         },
         None => ReferenceMap::new(),
     };
+    let sources = index_sources(file, env, options, &mut warnings);
     let mut resources = Vec::new();
     let mut unknown_actions = Vec::new();
     for (raw, drift) in [(env.resource_changes, false), (env.resource_drift, true)] {
@@ -109,7 +111,7 @@ pub(crate) fn load(
         })?;
         let converted: Vec<Result<(Resource, Vec<String>), LoadError>> = elements
             .par_iter()
-            .map(|element| convert(file, element, drift, &references))
+            .map(|element| convert(file, element, drift, &references, &sources))
             .collect();
         for item in converted {
             let (resource, unknown) = item?;
@@ -133,6 +135,25 @@ pub(crate) fn load(
         resources,
         warnings,
     })
+}
+
+/// The declarations in the plan's `.tf` sources, when they are at hand.
+fn index_sources(
+    file: &Arc<SourceFile>,
+    env: &Envelope<'_>,
+    options: &LoadOptions,
+    warnings: &mut Vec<LoadWarning>,
+) -> SourceIndex {
+    let Some(root) = hcl::root_for(&options.terraform_sources, file.name(), warnings) else {
+        return SourceIndex::default();
+    };
+    let tree = env
+        .configuration
+        .and_then(|raw| terraform_config::module_tree(raw).ok())
+        .unwrap_or_default();
+    let (index, found) = hcl::index_sources(&root, &tree, options.max_bytes);
+    warnings.extend(found);
+    index
 }
 
 fn check_version(file: &Arc<SourceFile>, env: &Envelope<'_>) -> Result<(), LoadError> {
@@ -170,6 +191,7 @@ fn convert(
     element: &RawValue,
     drift: bool,
     references: &ReferenceMap,
+    sources: &SourceIndex,
 ) -> Result<(Resource, Vec<String>), LoadError> {
     let base = offset_in(file, element.get());
     if !element.get().starts_with('{') {
@@ -266,12 +288,13 @@ fn convert(
             .get(&config_address)
             .cloned()
             .unwrap_or_else(|| Arc::from(Vec::new())),
-        config_address: Some(config_address),
         relationships: Vec::new(),
         origin: Origin {
             file: Some(Arc::clone(file)),
             offset: Some(base),
+            declaration: sources.declaration(&config_address).cloned(),
         },
+        config_address: Some(config_address),
         body: Body::Lazy(Arc::new(lazy)),
     };
     Ok((resource, unknown))
