@@ -246,11 +246,17 @@ fn min_severity_leaves_low_findings_out() {
     let (mut report, catalog) = fixture_report();
     let errors_before = report.count(Status::Error);
     report.retain_at_least(Severity::Medium);
-    assert!(report
-        .findings
-        .iter()
-        .all(|f| f.severity >= Severity::Medium || f.status == Status::Error));
-    assert_eq!(report.count(Status::Error), errors_before, "errors always stay");
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.severity >= Severity::Medium || f.status == Status::Error)
+    );
+    assert_eq!(
+        report.count(Status::Error),
+        errors_before,
+        "errors always stay"
+    );
     assert_eq!(report.filter.unwrap().hidden, 1);
     let text = render(&report, &catalog, OutputFormat::Sarif);
     assert!(validate_sarif(&text).is_empty());

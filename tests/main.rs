@@ -6,6 +6,7 @@
     clippy::panic
 )]
 
+mod baseline;
 mod cli;
 mod corpus;
 mod determinism;
@@ -13,4 +14,5 @@ mod docs;
 mod emit;
 mod errors;
 mod policies;
+mod tf_sources;
 mod util;

@@ -40,7 +40,9 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 fn headline(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
     let gating = report.failing(cx.fail_on);
     let errors = report.count(Status::Error) + report.errors.len();
-    let threshold = cx.fail_on.map_or(String::new(), |t| format!(" at or above {t}"));
+    let threshold = cx
+        .fail_on
+        .map_or(String::new(), |t| format!(" at or above {t}"));
     let failing = plural(gating, "failing finding", "failing findings");
     let verdict = match (errors, gating) {
         (0, 0) if report.count(Status::Fail) == 0 => "✅ resilix: no failing findings".to_owned(),
