@@ -6,6 +6,7 @@
     clippy::panic
 )]
 
+mod action;
 mod baseline;
 mod cli;
 mod corpus;
