@@ -56,8 +56,10 @@ pub struct InputArgs {
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Input")]
     pub max_input_size: u64,
 
-    /// Terraform root module, to point findings at `.tf` lines [default: the current
-    /// directory, else the plan's, when it holds .tf files]
+    /// Terraform root module, to point findings at .tf lines
+    ///
+    /// Default: the current directory when it holds .tf files, else the plan's directory when
+    /// it does.
     #[arg(long, value_name = "DIR", help_heading = "Input")]
     pub tf_root: Option<PathBuf>,
 }
@@ -91,8 +93,10 @@ pub struct OutputArgs {
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
-    /// Also write the report in FORMAT to FILE (atomically); repeatable, e.g. --report
-    /// sarif=results.sarif
+    /// Also write the same report as FORMAT=FILE (repeatable)
+    ///
+    /// For example `--format github --report sarif=results.sarif --report markdown=summary.md`;
+    /// each file is written atomically.
     #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report, help_heading = "Output")]
     pub reports: Vec<(OutputFormat, PathBuf)>,
 
@@ -100,13 +104,17 @@ pub struct OutputArgs {
     #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Output")]
     pub min_severity: Option<SeverityArg>,
 
-    /// File paths in outputs are relative to DIR [default: the git top level, else the
-    /// current directory]
+    /// Write file paths relative to DIR [default: the git top level]
+    ///
+    /// The nearest directory at or above the current one that holds `.git`; else the current
+    /// directory.
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     pub repo_root: Option<PathBuf>,
 
-    /// SARIF automationDetails.id, to keep several analyses of one commit apart in code
-    /// scanning (e.g. terraform/prod)
+    /// SARIF automationDetails.id (code scanning category)
+    ///
+    /// Keeps several analyses of one commit apart in code scanning, e.g. one per Terraform root
+    /// (`terraform/prod`).
     #[arg(long, value_name = "CATEGORY", value_parser = clap::builder::NonEmptyStringValueParser::new(), help_heading = "Output")]
     pub sarif_category: Option<String>,
 
@@ -114,8 +122,10 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = FailOn::Low, help_heading = "Gate")]
     pub fail_on: FailOn,
 
+    /// Fail only on findings not recorded in this baseline
+    ///
     /// Findings recorded in FILE (`resilix baseline create`) are reported as known and never
-    /// fail; only new ones do
+    /// fail the gate.
     #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub baseline: Option<PathBuf>,
 }
