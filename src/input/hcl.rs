@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use hcl_edit::Span;
 use hcl_edit::parser::parse_body;
+use rayon::prelude::*;
 
 use super::terraform_config::ModuleTree;
 use super::{LoadWarning, read_source};
@@ -210,16 +211,28 @@ impl Indexer {
                 .is_some_and(|n| n == "override.tf" || n.ends_with("_override.tf"));
             (is_override, name)
         });
-        let mut declarations = BTreeMap::new();
-        for path in files {
-            let path = normalize(&dir.join(path.file_name().unwrap_or_default()));
-            match read_source(&path, self.max_bytes) {
-                Ok(file) => self.file(&file, &mut declarations),
-                Err(error) => self.warnings.push(LoadWarning {
+        // Files are parsed in parallel, then merged in the order above.
+        let parsed: Vec<Result<Vec<(String, Declaration)>, LoadWarning>> = files
+            .par_iter()
+            .map(|path| {
+                let path = normalize(&dir.join(path.file_name().unwrap_or_default()));
+                let file = read_source(&path, self.max_bytes).map_err(|error| LoadWarning {
                     name: path.display().to_string(),
                     message: format!("cannot read this Terraform file ({error}); findings for resources declared here point at the plan"),
                     help: None,
-                }),
+                })?;
+                declarations_in(&file)
+            })
+            .collect();
+        let mut declarations = BTreeMap::new();
+        for result in parsed {
+            match result {
+                Ok(found) => {
+                    for (key, declaration) in found {
+                        declarations.entry(key).or_insert(declaration);
+                    }
+                }
+                Err(warning) => self.warnings.push(warning),
             }
         }
         let declarations = Arc::new(declarations);
@@ -227,43 +240,46 @@ impl Indexer {
             .insert(dir.to_path_buf(), Arc::clone(&declarations));
         declarations
     }
+}
 
-    fn file(&mut self, file: &Arc<SourceFile>, out: &mut BTreeMap<String, Declaration>) {
-        let body = match parse_body(file.text()) {
-            Ok(body) => body,
-            Err(error) => {
-                let at = error.location();
-                self.warnings.push(LoadWarning {
-                    name: format!("{}:{}:{}", file.name(), at.line(), at.column()),
-                    message: format!(
-                        "cannot parse this Terraform file ({}); findings for resources declared in it point at the plan",
-                        error.message()
-                    ),
-                    help: None,
-                });
-                return;
-            }
+/// The `resource`, `data` and `module` blocks of one `.tf` file, by module-relative address,
+/// in file order; a file that does not parse is a warning naming its line.
+fn declarations_in(file: &Arc<SourceFile>) -> Result<Vec<(String, Declaration)>, LoadWarning> {
+    let body = parse_body(file.text()).map_err(|error| {
+        let at = error.location();
+        LoadWarning {
+            name: format!("{}:{}:{}", file.name(), at.line(), at.column()),
+            message: format!(
+                "cannot parse this Terraform file ({}); findings for resources declared in it point at the plan",
+                error.message()
+            ),
+            help: None,
+        }
+    })?;
+    let name: Arc<str> = Arc::from(file.name());
+    let mut out = Vec::new();
+    for block in body.blocks() {
+        let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
+        let key = match (block.ident.as_str(), labels.as_slice()) {
+            ("resource", [type_name, name]) => format!("{type_name}.{name}"),
+            ("data", [type_name, name]) => format!("data.{type_name}.{name}"),
+            ("module", [name]) => format!("module.{name}"),
+            _ => continue,
         };
-        let name: Arc<str> = Arc::from(file.name());
-        for block in body.blocks() {
-            let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
-            let key = match (block.ident.as_str(), labels.as_slice()) {
-                ("resource", [type_name, name]) => format!("{type_name}.{name}"),
-                ("data", [type_name, name]) => format!("data.{type_name}.{name}"),
-                ("module", [name]) => format!("module.{name}"),
-                _ => continue,
-            };
-            let Some(span) = block.ident.span().or_else(|| block.span()) else {
-                continue;
-            };
-            let at = file.line_col(span.start);
-            out.entry(key).or_insert_with(|| Declaration {
+        let Some(span) = block.ident.span().or_else(|| block.span()) else {
+            continue;
+        };
+        let at = file.line_col(span.start);
+        out.push((
+            key,
+            Declaration {
                 file: Arc::clone(&name),
                 line: at.line,
                 column: at.column,
-            });
-        }
+            },
+        ));
     }
+    Ok(out)
 }
 
 /// Terraform treats a source as a local path only when it starts with `./` or `../`.
@@ -337,14 +353,7 @@ mod tests {
     fn blocks_are_found_by_a_real_parser() {
         let text = "# resource \"aws_s3_bucket\" \"commented\" {}\nlocals {\n  x = \"resource \\\"aws_s3_bucket\\\" \\\"in_string\\\" {\"\n}\n\n  resource \"aws_s3_bucket\" \"logs\" {\n  bucket = \"logs\"\n}\ndata aws_iam_policy_document \"p\" {}\nmodule \"net\" {\n  source = \"./net\"\n}\n";
         let file = SourceFile::new("infra/main.tf", text);
-        let mut indexer = Indexer {
-            max_bytes: 1 << 20,
-            parsed: HashMap::new(),
-            index: SourceIndex::default(),
-            warnings: Vec::new(),
-        };
-        let mut out = BTreeMap::new();
-        indexer.file(&file, &mut out);
+        let out = declarations_in(&file).unwrap_or_default();
         let found: Vec<(&str, usize, usize)> = out
             .iter()
             .map(|(k, d)| (k.as_str(), d.line, d.column))
@@ -357,26 +366,16 @@ mod tests {
                 ("module.net", 10, 1),
             ]
         );
-        assert!(indexer.warnings.is_empty());
     }
 
     #[test]
     fn a_file_that_does_not_parse_is_a_warning_with_its_line() {
         let file = SourceFile::new("bad.tf", "resource \"a\" \"b\" {\n  x = \n}\n");
-        let mut indexer = Indexer {
-            max_bytes: 1 << 20,
-            parsed: HashMap::new(),
-            index: SourceIndex::default(),
-            warnings: Vec::new(),
-        };
-        let mut out = BTreeMap::new();
-        indexer.file(&file, &mut out);
-        assert!(out.is_empty());
-        assert_eq!(indexer.warnings.len(), 1);
-        assert!(
-            indexer.warnings[0].name.starts_with("bad.tf:"),
-            "{:?}",
-            indexer.warnings[0]
+        let warning = declarations_in(&file).err();
+        assert_eq!(
+            warning.map(|w| w.name),
+            Some("bad.tf:2:7".to_owned()),
+            "the file and where it stops parsing"
         );
     }
 
