@@ -6,6 +6,8 @@
     clippy::panic
 )]
 
+mod action;
+mod baseline;
 mod cli;
 mod corpus;
 mod determinism;
@@ -13,4 +15,5 @@ mod docs;
 mod emit;
 mod errors;
 mod policies;
+mod tf_sources;
 mod util;

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::{EmitContext, Emitter, fingerprint};
 use crate::eval::Evidence;
-use crate::findings::{ErrorRecord, Report, Status};
+use crate::findings::baseline::Comparison;
+use crate::findings::{BaselineState, ErrorRecord, Report, Status};
 use crate::model::{CloudContext, SourceKind};
 use crate::policy::{Category, Severity};
 
@@ -17,7 +18,7 @@ pub struct JsonEmitter;
 struct JsonReport<'a> {
     schema: &'static str,
     tool: Tool<'a>,
-    summary: Summary,
+    summary: Summary<'a>,
     findings: Vec<JsonFinding<'a>>,
     errors: &'a [ErrorRecord],
 }
@@ -29,7 +30,7 @@ struct Tool<'a> {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     files: usize,
     resources: usize,
     evaluated: usize,
@@ -40,6 +41,12 @@ struct Summary {
     errors: usize,
     /// Failing findings per severity.
     by_severity: BTreeMap<&'static str, usize>,
+    /// The comparison with `--baseline`, when one is in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a Comparison>,
+    /// Findings left out by `--min-severity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hidden_below_min_severity: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -55,6 +62,9 @@ struct JsonFinding<'a> {
     evidence: &'a [Evidence],
     controls: &'a BTreeMap<String, Vec<String>>,
     fingerprint: String,
+    /// `new` or `unchanged` when a baseline is in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineState>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +82,16 @@ struct JsonResource<'a> {
     column: Option<usize>,
     #[serde(flatten)]
     context: &'a CloudContext,
+    /// The `.tf` block that declares the resource, when the sources were at hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declaration: Option<JsonDeclaration>,
+}
+
+#[derive(Serialize)]
+struct JsonDeclaration {
+    file: String,
+    line: usize,
+    column: usize,
 }
 
 impl Emitter for JsonEmitter {
@@ -100,10 +120,18 @@ impl Emitter for JsonEmitter {
                         line: at.map(|a| a.line),
                         column: at.map(|a| a.column),
                         context: &resource.context,
+                        declaration: resource.origin.declaration.as_ref().map(|d| {
+                            JsonDeclaration {
+                                file: cx.artifact_uri(&d.file),
+                                line: d.line,
+                                column: d.column,
+                            }
+                        }),
                     },
                     evidence: &finding.evidence,
                     controls: &policy.controls,
                     fingerprint: fingerprint(&policy.id, resource),
+                    baseline: finding.baseline,
                 })
             })
             .collect();
@@ -127,6 +155,8 @@ impl Emitter for JsonEmitter {
                 passed: report.passes.len(),
                 errors: report.count(Status::Error) + report.errors.len(),
                 by_severity,
+                baseline: report.baseline.as_ref(),
+                hidden_below_min_severity: report.filter.map(|f| f.hidden),
             },
             findings,
             errors: &report.errors,

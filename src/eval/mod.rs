@@ -250,6 +250,7 @@ fn finding(
         priority: base_priority(policy.severity),
         message,
         evidence: result.evidence,
+        baseline: None,
     }
 }
 

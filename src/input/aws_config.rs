@@ -230,6 +230,7 @@ fn item_resource(
     let origin = Origin {
         file: Some(Arc::clone(file)),
         offset: Some(offset),
+        declaration: None,
     };
     resource_from_item(value, origin).map_err(|message| {
         LoadError::invalid_at(file, offset, message, "this configuration item", None)
@@ -498,7 +499,9 @@ mod tests {
                 "Policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"kms:*\"}}"
             }
         });
-        let resource = resource_from_item(item, Origin::default()).unwrap().unwrap();
+        let resource = resource_from_item(item, Origin::default())
+            .unwrap()
+            .unwrap();
         let doc = resource.documents().unwrap().after;
         assert_eq!(
             doc["supplementaryConfiguration"]["Policy"]["Statement"][0]["Principal"],

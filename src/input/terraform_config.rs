@@ -53,6 +53,9 @@ struct ConfigResource<'a> {
 
 #[derive(Deserialize)]
 struct ModuleCall<'a> {
+    /// As written in the `module` block: `./modules/net`, a registry address, a Git URL, …
+    #[serde(default)]
+    source: Option<String>,
     #[serde(borrow, default)]
     expressions: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -76,6 +79,8 @@ pub(crate) struct ConfigIndex {
     /// Where each configuration resource's `expressions` are in the file (byte range), by
     /// configuration-level address: which attributes the user set, and how.
     pub expressions: HashMap<String, Range<usize>>,
+    /// The module call tree (to find the `.tf` sources of each module).
+    pub modules: ModuleTree,
 }
 
 /// Reads `configuration`: references of the resources whose type is in `needed` (all when
@@ -92,7 +97,10 @@ pub(crate) fn index(
     let mut modules: HashMap<String, &ModuleConfig<'_>> = HashMap::new();
     index_modules(root, String::new(), &mut modules, 0);
     let resolver = Resolver { modules: &modules };
-    let mut out = ConfigIndex::default();
+    let mut out = ConfigIndex {
+        modules: tree_of(root, 0),
+        ..ConfigIndex::default()
+    };
     let mut paths: Vec<&String> = modules.keys().collect();
     paths.sort();
     for path in paths {
@@ -219,6 +227,42 @@ impl Shape {
             | (Shape::Constant, block @ Shape::Block(_)) => block,
             (Shape::Constant, Shape::Constant) => Shape::Constant,
         }
+    }
+}
+
+/// The module calls of a configuration, as a tree: call name → its `source` and its own calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ModuleTree {
+    pub calls: BTreeMap<String, ModuleCallSource>,
+}
+
+/// One `module` block: where its sources are, and the modules it calls in turn.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ModuleCallSource {
+    pub source: Option<String>,
+    pub module: ModuleTree,
+}
+
+fn tree_of(module: &ModuleConfig<'_>, depth: usize) -> ModuleTree {
+    if depth > 64 {
+        return ModuleTree::default();
+    }
+    ModuleTree {
+        calls: module
+            .module_calls
+            .iter()
+            .map(|(name, call)| {
+                let source = ModuleCallSource {
+                    source: call.source.clone(),
+                    module: call
+                        .module
+                        .as_ref()
+                        .map(|m| tree_of(m, depth + 1))
+                        .unwrap_or_default(),
+                };
+                (name.clone(), source)
+            })
+            .collect(),
     }
 }
 
@@ -471,6 +515,18 @@ mod tests {
         let map = index(&file, &raw, None)
             .map(|i| i.references)
             .unwrap_or_default();
+        let tree = index(&file, &raw, None)
+            .map(|i| i.modules)
+            .unwrap_or_default();
+        let logs = tree.calls.get("logs").cloned().unwrap_or_default();
+        assert_eq!(logs.source.as_deref(), Some("./logs"));
+        assert_eq!(
+            logs.module
+                .calls
+                .get("sink")
+                .and_then(|s| s.source.as_deref()),
+            Some("./sink")
+        );
         let flow = map
             .get("module.logs.aws_flow_log.this")
             .cloned()

@@ -15,6 +15,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::envelope::{Envelope, offset_in};
+use super::hcl::{self, SourceIndex};
 use super::terraform_config::{self, ConfigIndex, Shape, strip_instance_keys};
 use super::{LoadError, LoadOptions, LoadWarning, Loaded};
 use crate::model::{
@@ -88,6 +89,7 @@ pub(crate) fn load(
         },
         None => None,
     };
+    let sources = index_sources(file, config.as_ref(), options, &mut warnings);
     let mut resources = Vec::new();
     let mut unknown_actions = Vec::new();
     for (raw, drift) in [(env.resource_changes, false), (env.resource_drift, true)] {
@@ -110,7 +112,7 @@ pub(crate) fn load(
         })?;
         let converted: Vec<Result<(Resource, Vec<String>), LoadError>> = elements
             .par_iter()
-            .map(|element| convert(file, element, drift, config.as_ref()))
+            .map(|element| convert(file, element, drift, config.as_ref(), &sources))
             .collect();
         for item in converted {
             let (resource, unknown) = item?;
@@ -134,6 +136,23 @@ pub(crate) fn load(
         resources,
         warnings,
     })
+}
+
+/// The declarations in the plan's `.tf` sources, when they are at hand.
+fn index_sources(
+    file: &Arc<SourceFile>,
+    config: Option<&ConfigIndex>,
+    options: &LoadOptions,
+    warnings: &mut Vec<LoadWarning>,
+) -> SourceIndex {
+    let Some(root) = hcl::root_for(&options.terraform_sources, file.name(), warnings) else {
+        return SourceIndex::default();
+    };
+    let no_modules = terraform_config::ModuleTree::default();
+    let tree = config.map_or(&no_modules, |c| &c.modules);
+    let (index, found) = hcl::index_sources(&root, tree, options.max_bytes);
+    warnings.extend(found);
+    index
 }
 
 fn check_version(file: &Arc<SourceFile>, env: &Envelope<'_>) -> Result<(), LoadError> {
@@ -171,6 +190,7 @@ fn convert(
     element: &RawValue,
     drift: bool,
     config: Option<&ConfigIndex>,
+    sources: &SourceIndex,
 ) -> Result<(Resource, Vec<String>), LoadError> {
     let base = offset_in(file, element.get());
     if !element.get().starts_with('{') {
@@ -267,12 +287,13 @@ fn convert(
         references: config
             .and_then(|c| c.references.get(&config_address).cloned())
             .unwrap_or_else(|| Arc::from(Vec::new())),
-        config_address: Some(config_address),
         relationships: Vec::new(),
         origin: Origin {
             file: Some(Arc::clone(file)),
             offset: Some(base),
+            declaration: sources.declaration(&config_address).cloned(),
         },
+        config_address: Some(config_address),
         body: Body::Lazy(Arc::new(lazy)),
     };
     Ok((resource, unknown))
@@ -540,8 +561,14 @@ mod tests {
         // Not configured: computed by the provider, so absent for policies.
         assert!(after.get("arn").is_none() && after.get("metadata_options").is_none());
         // Configured by reference: set, known after apply.
-        assert_eq!(value::marker(&after["kms_key_id"]), Some(value::Marker::UnknownSet));
-        assert_eq!(value::marker(&after["ingress"][0]["cidr_blocks"][0]), Some(value::Marker::UnknownSet));
+        assert_eq!(
+            value::marker(&after["kms_key_id"]),
+            Some(value::Marker::UnknownSet)
+        );
+        assert_eq!(
+            value::marker(&after["ingress"][0]["cidr_blocks"][0]),
+            Some(value::Marker::UnknownSet)
+        );
         // Configured otherwise (a function of nothing known yet): still unknown.
         assert_eq!(value::marker(&after["name"]), Some(value::Marker::Unknown));
     }
