@@ -60,6 +60,7 @@ pub fn run(cli: Cli) -> Outcome {
         cli::Command::Diff(args) => cli::diff::run(args, cli.quiet, &mut diagnostics),
         cli::Command::Policies(args) => cli::policies::run(args, &mut diagnostics),
         cli::Command::Controls(args) => cli::policies::run_controls(args, &mut diagnostics),
+        cli::Command::Baseline(args) => cli::baseline::run(args, cli.quiet, &mut diagnostics),
     };
     Outcome {
         status,

@@ -8,7 +8,7 @@ use insta_cmd::get_cargo_bin;
 use crate::emit::validate_sarif;
 use crate::util::root;
 
-fn resilix() -> Command {
+pub fn resilix() -> Command {
     let mut command = Command::new(get_cargo_bin("resilix"));
     command
         .current_dir(root())
@@ -31,7 +31,7 @@ fn scan() -> Command {
 }
 
 /// Runs a command and renders what users see: exit code, stdout, stderr.
-fn run(command: &mut Command) -> String {
+pub fn run(command: &mut Command) -> String {
     let output = command.output().unwrap();
     format!(
         "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
@@ -53,7 +53,7 @@ macro_rules! assert_cmd_snapshot {
 }
 
 /// Replaces the temporary directory in outputs.
-fn with_tmp_filter(dir: &std::path::Path, f: impl FnOnce()) {
+pub fn with_tmp_filter(dir: &std::path::Path, f: impl FnOnce()) {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(&regex_escape(&dir.display().to_string()), "[TMP]");
     settings.bind(f);
@@ -202,4 +202,126 @@ fn cli_directory_without_inputs() {
     with_tmp_filter(dir.path(), || {
         assert_cmd_snapshot!(scan().arg(dir.path()));
     });
+}
+
+const REPO_PLAN: &str = "fixtures/repos/network/plan.json";
+
+/// The fixture repository's policies (see `fixtures/repos/network/README.md`).
+pub fn repo_policy_args() -> [&'static str; 5] {
+    [
+        "--no-builtin-policies",
+        "--policies",
+        "fixtures/repos/network/policies",
+        "--policies",
+        "policies/aws/s3/block-public-access.yaml",
+    ]
+}
+
+/// `--format github` as a pull request sees it: annotations on the `.tf` lines, found beside
+/// the plan, with paths relative to `--repo-root`.
+#[test]
+fn cli_github_annotations_on_tf_lines() {
+    assert_cmd_snapshot!(
+        resilix()
+            .args(["scan", REPO_PLAN, "--format", "github"])
+            .args(repo_policy_args())
+            .args(["--repo-root", "fixtures/repos/network"])
+    );
+}
+
+/// One run writes every report: annotations on stdout, SARIF, Markdown and JUnit to files.
+#[test]
+fn cli_one_run_writes_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("results.sarif");
+    let summary = dir.path().join("summary.md");
+    let junit = dir.path().join("junit.xml");
+    let output = resilix()
+        .args(["scan", REPO_PLAN, "--format", "github", "-q"])
+        .args(repo_policy_args())
+        .arg("--report")
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("--report")
+        .arg(format!("markdown={}", summary.display()))
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .args(["--sarif-category", "terraform"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let annotations = stdout.lines().filter(|l| l.starts_with("::")).count();
+    let sarif = std::fs::read_to_string(&sarif).unwrap();
+    assert!(validate_sarif(&sarif).is_empty());
+    let value: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(value["runs"][0]["automationDetails"]["id"], "terraform/");
+    assert_eq!(
+        value["runs"][0]["results"].as_array().unwrap().len(),
+        annotations,
+        "the same findings in every output"
+    );
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.starts_with("## ❌ resilix: 5 failing findings"),
+        "{summary}"
+    );
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(junit.contains("<testsuites name=\"resilix\" tests=\"7\" failures=\"5\""));
+}
+
+#[test]
+fn cli_report_argument_errors() {
+    for (arg, expected) in [
+        ("yaml=out.yaml", "`yaml` is not a format"),
+        ("sarif", "expected FORMAT=FILE"),
+        ("sarif=", "the file name is missing"),
+    ] {
+        let output = resilix()
+            .args(["scan", PASS_PLAN, "--report", arg])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{arg}: {stderr}");
+    }
+}
+
+/// `--min-severity` keeps findings below it out of the outputs and the gate.
+#[test]
+fn cli_min_severity() {
+    let output = resilix()
+        .args([
+            "scan",
+            REPO_PLAN,
+            "--format",
+            "json",
+            "-q",
+            "--min-severity",
+            "critical",
+        ])
+        .args(repo_policy_args())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the critical finding still fails"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(report["summary"]["hidden_below_min_severity"], 5);
+    assert_eq!(report["findings"][0]["resource"]["declaration"]["line"], 13);
+}
+
+/// The repository root is the nearest directory holding `.git`, as a file (worktrees,
+/// submodules) or a directory.
+#[test]
+fn repository_root_is_found_walking_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("a/b");
+    std::fs::create_dir_all(&deep).unwrap();
+    let outside = resilix::cli::repository_root(&deep);
+    assert!(outside == deep || !outside.starts_with(dir.path()));
+    std::fs::write(dir.path().join("a/.git"), "gitdir: elsewhere").unwrap();
+    assert_eq!(resilix::cli::repository_root(&deep), dir.path().join("a"));
 }

@@ -6,6 +6,8 @@
     clippy::panic
 )]
 
+mod action;
+mod baseline;
 mod change;
 mod cli;
 mod corpus;
@@ -14,4 +16,5 @@ mod docs;
 mod emit;
 mod errors;
 mod policies;
+mod tf_sources;
 mod util;

@@ -38,9 +38,14 @@ pub fn only_policy(id: &str) -> Option<Catalog> {
 
 /// Loads and evaluates `paths` with `catalog`, as `scan` does.
 pub fn scan(catalog: &Catalog, paths: &[PathBuf]) -> Report {
+    scan_with(catalog, paths, LoadOptions::default())
+}
+
+/// [`scan`] with load options (e.g. where the `.tf` sources are).
+pub fn scan_with(catalog: &Catalog, paths: &[PathBuf], options: LoadOptions) -> Report {
     let options = LoadOptions {
         reference_types: Some(Arc::new(catalog.reference_types())),
-        ..LoadOptions::default()
+        ..options
     };
     let loaded = load_paths(paths, &options);
     assert!(loaded.errors.is_empty(), "load errors: {:?}", loaded.errors);
@@ -55,6 +60,8 @@ pub fn scan(catalog: &Catalog, paths: &[PathBuf]) -> Report {
         errors: evaluation.errors,
         files: loaded.files,
         evaluated: evaluation.evaluated,
+        baseline: None,
+        filter: None,
     };
     report.sort(catalog);
     report
@@ -77,6 +84,8 @@ pub fn diff_scan(catalog: &Catalog, old: &Path, new: &Path) -> Report {
         errors: evaluation.errors,
         files: old.files + new.files,
         evaluated: evaluation.evaluated,
+        baseline: None,
+        filter: None,
     };
     report.sort(catalog);
     report
@@ -84,14 +93,24 @@ pub fn diff_scan(catalog: &Catalog, old: &Path, new: &Path) -> Report {
 
 /// Renders a report in a format, with paths relative to the repository root.
 pub fn render(report: &Report, catalog: &Catalog, format: OutputFormat) -> String {
-    let cx = EmitContext {
+    render_with(report, format, emit_context(catalog))
+}
+
+/// The context tests render with: paths relative to the repository root, no colour, no gate.
+pub fn emit_context(catalog: &Catalog) -> EmitContext<'_> {
+    EmitContext {
         catalog,
         version: "0.0.0-test",
         base_dir: root(),
         working_dir: root(),
         color: false,
         fail_on: None,
-    };
+        sarif_category: None,
+    }
+}
+
+/// Renders a report with a given context.
+pub fn render_with(report: &Report, format: OutputFormat, cx: EmitContext<'_>) -> String {
     let mut out = Vec::new();
     emitter_for(format).emit(&mut out, report, &cx).unwrap();
     String::from_utf8(out).unwrap()

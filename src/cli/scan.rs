@@ -2,16 +2,16 @@
 //! (`scan` now; `diff` and `audit` reuse [`PolicyArgs`], [`OutputArgs`] and [`finish`]).
 
 use std::io::{self, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
 
-use super::{FailOn, InputFormatArg, parse_size};
+use super::{FailOn, InputFormatArg, SeverityArg, parse_size};
 use crate::config::Config;
 use crate::emit::{EmitContext, OutputFormat, emitter_for};
 use crate::findings::{ErrorRecord, Report, Status};
-use crate::input::{self, InputFormat, LoadError, LoadOptions, LoadWarning};
+use crate::input::{self, InputFormat, LoadError, LoadOptions, LoadWarning, TerraformSources};
 use crate::model::ResourceSet;
 use crate::policy::{Catalog, CatalogOptions, Severity};
 use crate::{Diagnostics, ExitStatus, output};
@@ -105,6 +105,13 @@ pub struct InputArgs {
     /// Refuse inputs larger than this (e.g. 500M, 2G)
     #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Input")]
     pub max_input_size: u64,
+
+    /// Terraform root module, to point findings at .tf lines
+    ///
+    /// Default: the current directory when it holds .tf files, else the plan's directory when
+    /// it does.
+    #[arg(long, value_name = "DIR", help_heading = "Input")]
+    pub tf_root: Option<PathBuf>,
 }
 
 impl InputArgs {
@@ -117,6 +124,10 @@ impl InputArgs {
             },
             max_bytes: self.max_input_size,
             reference_types: Some(Arc::new(catalog.reference_types())),
+            terraform_sources: match &self.tf_root {
+                Some(dir) => TerraformSources::Root(dir.clone()),
+                None => TerraformSources::Auto,
+            },
         }
     }
 }
@@ -132,10 +143,42 @@ pub struct OutputArgs {
     #[arg(long, short = 'o', value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
+    /// Also write the same report as FORMAT=FILE (repeatable)
+    ///
+    /// For example `--format github --report sarif=results.sarif --report markdown=summary.md`;
+    /// each file is written atomically.
+    #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = parse_report, help_heading = "Output")]
+    pub reports: Vec<(OutputFormat, PathBuf)>,
+
+    /// Leave findings below this severity out of every output and of the gate
+    #[arg(long, value_enum, value_name = "SEVERITY", help_heading = "Output")]
+    pub min_severity: Option<SeverityArg>,
+
+    /// Write file paths relative to DIR [default: the git top level]
+    ///
+    /// The nearest directory at or above the current one that holds `.git`; else the current
+    /// directory.
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    pub repo_root: Option<PathBuf>,
+
+    /// SARIF automationDetails.id (code scanning category)
+    ///
+    /// Keeps several analyses of one commit apart in code scanning, e.g. one per Terraform root
+    /// (`terraform/prod`).
+    #[arg(long, value_name = "CATEGORY", value_parser = clap::builder::NonEmptyStringValueParser::new(), help_heading = "Output")]
+    pub sarif_category: Option<String>,
+
     /// Exit 1 when a failing finding is at or above this severity [default: the
     /// configuration's `fail-on`, else low]
     #[arg(long, value_enum, help_heading = "Gate")]
     pub fail_on: Option<FailOn>,
+
+    /// Fail only on findings not recorded in this baseline
+    ///
+    /// Findings recorded in FILE (`resilix baseline create`) are reported as known and never
+    /// fail the gate.
+    #[arg(long, value_name = "FILE", help_heading = "Gate")]
+    pub baseline: Option<PathBuf>,
 }
 
 impl OutputArgs {
@@ -146,6 +189,34 @@ impl OutputArgs {
             None => config.fail_on.unwrap_or(Some(Severity::Low)),
         }
     }
+}
+
+/// `FORMAT=FILE` of `--report`.
+fn parse_report(text: &str) -> Result<(OutputFormat, PathBuf), String> {
+    use clap::ValueEnum;
+    let (format, file) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected FORMAT=FILE, e.g. sarif=results.sarif"))?;
+    let format = OutputFormat::from_str(format.trim(), true).map_err(|_| {
+        let known: Vec<String> = OutputFormat::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_owned()))
+            .collect();
+        format!("`{format}` is not a format (one of: {})", known.join(", "))
+    })?;
+    if file.is_empty() {
+        return Err(format!("`{text}`: the file name is missing"));
+    }
+    Ok((format, PathBuf::from(file)))
+}
+
+/// The repository root: the nearest directory at or above `dir` holding `.git` (a directory,
+/// or a file in a worktree or submodule), else `dir` itself.
+pub fn repository_root(dir: &Path) -> PathBuf {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .unwrap_or(dir)
+        .to_path_buf()
 }
 
 /// Arguments of `resilix scan`.
@@ -190,16 +261,16 @@ pub struct Inputs {
     pub files: usize,
 }
 
-/// Evaluates, applies the configuration (approvals, waivers, risk-based priority), writes the
-/// report and decides the exit status: the pipeline every evaluating command ends with.
-pub(crate) fn finish(
+/// Evaluates the inputs into a sorted report, with the configuration applied (approvals,
+/// waivers, risk-based priority); load and configuration warnings (unless `quiet`) and errors
+/// go to `diagnostics`.
+pub(crate) fn evaluate(
     catalog: &Catalog,
     config: &Config,
     inputs: Inputs,
-    args: &OutputArgs,
     quiet: bool,
     diagnostics: &mut Diagnostics,
-) -> ExitStatus {
+) -> Report {
     let evaluation = crate::eval::evaluate(catalog, &inputs.resources);
     let mut errors: Vec<ErrorRecord> = inputs.errors.iter().map(error_record).collect();
     errors.extend(evaluation.errors);
@@ -210,12 +281,11 @@ pub(crate) fn finish(
         errors,
         files: inputs.files,
         evaluated: evaluation.evaluated,
+        baseline: None,
+        filter: None,
     };
     config.triage(&mut report, catalog);
     report.sort(catalog);
-    let threshold = args.threshold(config);
-
-    let had_errors = !report.errors.is_empty() || report.count(Status::Error) > 0;
     if !quiet {
         for warning in config.warnings() {
             diagnostics.push(Box::new(warning));
@@ -227,8 +297,50 @@ pub(crate) fn finish(
     for error in inputs.errors {
         diagnostics.push(Box::new(error));
     }
+    report
+}
+
+/// Whether the report holds errors (unreadable inputs, policies that could not be evaluated).
+pub(crate) fn has_errors(report: &Report) -> bool {
+    !report.errors.is_empty() || report.count(Status::Error) > 0
+}
+
+/// Evaluates, applies the configuration (approvals, waivers, risk-based priority), writes the
+/// report and decides the exit status: the pipeline every evaluating command ends with.
+pub(crate) fn finish(
+    catalog: &Catalog,
+    config: &Config,
+    inputs: Inputs,
+    args: &OutputArgs,
+    quiet: bool,
+    diagnostics: &mut Diagnostics,
+) -> ExitStatus {
+    // A baseline that cannot be read is a usage error: nothing is evaluated or written.
+    let baseline = match &args.baseline {
+        Some(path) => match input::load_baseline(path) {
+            Ok(baseline) => Some((input::display_name(path), baseline)),
+            Err(error) => {
+                diagnostics.push(Box::new(error));
+                return ExitStatus::Error;
+            }
+        },
+        None => None,
+    };
+    let mut report = evaluate(catalog, config, inputs, quiet, diagnostics);
+    let threshold = args.threshold(config);
+    if let Some((name, baseline)) = &baseline {
+        baseline.apply(&mut report, catalog, name);
+    }
+    if let Some(min) = args.min_severity {
+        report.retain_at_least(min.severity());
+    }
+    let had_errors = has_errors(&report);
 
     let working_dir = std::env::current_dir().unwrap_or_default();
+    let base_dir = match &args.repo_root {
+        Some(dir) => working_dir.join(dir),
+        None => repository_root(&working_dir),
+    };
     let color = args.output.is_none()
         && args.format.is_human_readable()
         && io::stdout().is_terminal()
@@ -236,49 +348,63 @@ pub(crate) fn finish(
     let cx = EmitContext {
         catalog,
         version: env!("CARGO_PKG_VERSION"),
-        base_dir: working_dir.clone(),
+        base_dir,
         working_dir,
         color,
         fail_on: threshold,
+        sarif_category: args.sarif_category.clone(),
     };
-    let emitter = emitter_for(args.format);
-    match &args.output {
-        Some(path) => {
-            if let Err(error) = output::write_atomic(path, |w| emitter.emit(w, &report, &cx)) {
-                diagnostics.push(Box::new(error));
-                return ExitStatus::Error;
+    // Every output comes from this one report: the primary one, then each --report.
+    let mut outputs: Vec<(OutputFormat, Option<&PathBuf>)> =
+        vec![(args.format, args.output.as_ref())];
+    outputs.extend(
+        args.reports
+            .iter()
+            .map(|(format, path)| (*format, Some(path))),
+    );
+    let mut write_failed = false;
+    for (format, path) in outputs {
+        let emitter = emitter_for(format);
+        match path {
+            Some(path) => {
+                if let Err(error) = output::write_atomic(path, |w| emitter.emit(w, &report, &cx)) {
+                    // The other outputs are still written.
+                    diagnostics.push(Box::new(error));
+                    write_failed = true;
+                    continue;
+                }
+                if !quiet {
+                    let _ = writeln!(
+                        io::stderr(),
+                        "resilix: wrote {}: {}",
+                        path.display(),
+                        one_line_summary(&report)
+                    );
+                }
             }
-            if !quiet {
-                let _ = writeln!(
-                    io::stderr(),
-                    "resilix: wrote {}: {}",
-                    path.display(),
-                    one_line_summary(&report)
-                );
-            }
-        }
-        None => {
-            let stdout = io::stdout();
-            let mut lock = io::BufWriter::new(stdout.lock());
-            let written = emitter
-                .emit(&mut lock, &report, &cx)
-                .and_then(|()| lock.flush());
-            match written {
-                Ok(()) => {}
-                // `resilix scan … | head`: the reader is gone; stop quietly.
-                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
-                Err(error) => {
-                    diagnostics.push(Box::new(crate::output::OutputError::Io {
-                        path: "<stdout>".to_owned(),
-                        source: error,
-                    }));
-                    return ExitStatus::Error;
+            None => {
+                let stdout = io::stdout();
+                let mut lock = io::BufWriter::new(stdout.lock());
+                let written = emitter
+                    .emit(&mut lock, &report, &cx)
+                    .and_then(|()| lock.flush());
+                match written {
+                    Ok(()) => {}
+                    // `resilix scan … | head`: the reader is gone; stop quietly.
+                    Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
+                    Err(error) => {
+                        diagnostics.push(Box::new(crate::output::OutputError::Io {
+                            path: "<stdout>".to_owned(),
+                            source: error,
+                        }));
+                        write_failed = true;
+                    }
                 }
             }
         }
     }
 
-    if had_errors {
+    if had_errors || write_failed {
         ExitStatus::Error
     } else if report.failing(threshold) > 0 {
         ExitStatus::Violations

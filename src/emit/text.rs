@@ -103,8 +103,15 @@ impl Emitter for TextEmitter {
                     paint.paint(
                         dim,
                         &format!(
-                            "[{} · {} · priority {}{asset}]",
-                            policy.id, finding.severity, finding.priority
+                            "[{} · {} · priority {}{asset}{}]",
+                            policy.id,
+                            finding.severity,
+                            finding.priority,
+                            if finding.is_known() {
+                                " · in baseline"
+                            } else {
+                                ""
+                            }
                         )
                     ),
                 )?;
@@ -139,7 +146,7 @@ impl Emitter for TextEmitter {
                         paint.paint(dim, &evidence_line(evidence))
                     )?;
                 }
-                if finding.status == Status::Fail && finding.is_open() {
+                if finding.status == Status::Fail && finding.is_open() && !finding.is_known() {
                     let fix = policy.remediation.text.lines().next().unwrap_or_default();
                     writeln!(out, "           fix: {fix}")?;
                 }
@@ -194,6 +201,20 @@ fn summary(
         line.push_str(&format!(", {errors} error(s)"));
     }
     writeln!(out, "{line}")?;
+    if let Some(baseline) = &report.baseline {
+        writeln!(
+            out,
+            "baseline {}: {} known finding(s) (not failing), {} new, {} fixed",
+            baseline.file, baseline.unchanged, baseline.new, baseline.absent
+        )?;
+    }
+    if let Some(filter) = report.filter.filter(|f| f.hidden > 0) {
+        writeln!(
+            out,
+            "{} finding(s) below {} not shown (--min-severity)",
+            filter.hidden, filter.min
+        )?;
+    }
     if let Some(threshold) = cx.fail_on {
         let gating = report.failing(Some(threshold));
         if gating > 0 {

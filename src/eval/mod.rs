@@ -266,6 +266,7 @@ fn finding(
         criticality: None,
         approval: None,
         waiver: None,
+        baseline: None,
     }
 }
 

@@ -31,7 +31,13 @@ pub(crate) fn apply(operator: &Operator, value: Option<&Value>) -> OpResult {
     let value = value.filter(|v| !v.is_null());
     if let Some(m) = value.and_then(marker) {
         return match (m, operator) {
-            (Marker::Sensitive, Operator::Exists(expected)) => (*expected).into(),
+            // A redacted value, or a value the configuration sets by reference, exists.
+            (Marker::Sensitive | Marker::UnknownSet, Operator::Exists(expected)) => {
+                (*expected).into()
+            }
+            // A value taken from another object's attribute (an id, an ARN, a name) is set and
+            // not empty: truthy. Its content is unknown, so every other operator is undecided.
+            (Marker::UnknownSet, Operator::Truthy(expected)) => (*expected).into(),
             _ => OpResult::Verdict(Verdict::Undecided),
         };
     }

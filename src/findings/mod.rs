@@ -1,8 +1,10 @@
 //! Findings and the report: the only thing emitters see.
 
+pub mod baseline;
 pub mod compliance;
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::eval::Evidence;
 use crate::model::{Resource, ResourceSet};
@@ -51,6 +53,9 @@ pub struct Finding {
     /// The waiver that covers this finding. An active waiver suppresses it (it is still
     /// reported, with the justification, and does not fail the gate); an expired one does not.
     pub waiver: Option<Waiver>,
+    /// Against a baseline (`scan --baseline`): whether the finding is new or already known.
+    /// `None` when no baseline is in use.
+    pub baseline: Option<BaselineState>,
 }
 
 impl Finding {
@@ -63,6 +68,11 @@ impl Finding {
     /// Whether an active waiver suppresses it.
     pub fn is_waived(&self) -> bool {
         self.waiver.as_ref().is_some_and(|w| !w.expired)
+    }
+
+    /// A failing or undecided finding recorded in the baseline: shown, never gating.
+    pub fn is_known(&self) -> bool {
+        self.baseline == Some(BaselineState::Unchanged)
     }
 }
 
@@ -147,6 +157,36 @@ impl Waiver {
     }
 }
 
+/// A finding compared with the baseline (SARIF `baselineState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline: it fails the gate as usual.
+    New,
+    /// In the baseline: reported as a note, never failing the gate.
+    Unchanged,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// A fingerprint of a finding that depends only on the policy and the resource's identity
+/// (not on file, line or run), so alerts stay the same alert across runs and baselines match.
+pub fn fingerprint(policy_id: &str, resource: &Resource) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(policy_id.as_bytes());
+    hasher.update([0]);
+    hasher.update(resource.identity().as_bytes());
+    let digest = hasher.finalize();
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
 /// A passing result, kept compact (there are many).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pass {
@@ -214,6 +254,19 @@ pub struct Report {
     pub files: usize,
     /// Resources that met at least one policy.
     pub evaluated: usize,
+    /// The baseline the findings were compared with (`scan --baseline`).
+    pub baseline: Option<baseline::Comparison>,
+    /// Findings left out by `--min-severity`.
+    pub filter: Option<SeverityFilter>,
+}
+
+/// `--min-severity`: failing and undecided findings below it are left out of every output and
+/// of the gate (evaluation errors always stay).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeverityFilter {
+    pub min: Severity,
+    /// How many findings were left out.
+    pub hidden: usize,
 }
 
 impl Report {
@@ -251,15 +304,28 @@ impl Report {
         self.passes.sort_unstable();
     }
 
-    /// Failing findings at or above `threshold` (`None`: never fail). Approved changes and
-    /// waived findings do not count.
+    /// Failing findings at or above `threshold` (`None`: never fail): the findings that fail the
+    /// gate. Approved changes, waived findings and those known from the baseline do not count.
     pub fn failing(&self, threshold: Option<Severity>) -> usize {
         threshold.map_or(0, |t| {
             self.findings
                 .iter()
-                .filter(|f| f.status == Status::Fail && f.is_open() && f.severity >= t)
+                .filter(|f| {
+                    f.status == Status::Fail && f.is_open() && !f.is_known() && f.severity >= t
+                })
                 .count()
         })
+    }
+
+    /// Leaves out failing and undecided findings below `min` (`--min-severity`).
+    pub fn retain_at_least(&mut self, min: Severity) {
+        let before = self.findings.len();
+        self.findings
+            .retain(|f| f.status == Status::Error || f.severity >= min);
+        self.filter = Some(SeverityFilter {
+            min,
+            hidden: before - self.findings.len(),
+        });
     }
 
     /// Findings with this status that are neither approved nor waived.

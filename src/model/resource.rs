@@ -260,6 +260,21 @@ pub struct Origin {
     pub file: Option<Arc<SourceFile>>,
     /// Byte offset of the resource's JSON object in the file.
     pub offset: Option<usize>,
+    /// Terraform: the block in the `.tf` sources that declares the resource, when the sources
+    /// were at hand. Findings point there rather than at the plan.
+    pub declaration: Option<Declaration>,
+}
+
+/// A place in a configuration source file: the `resource "TYPE" "NAME"` block that declares a
+/// resource (every `count`/`for_each` instance points at its block), or, for a resource inside
+/// a module whose sources are not local, the `module` block that calls it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Declaration {
+    /// The file, as a path relative to the working directory (or absolute, as found).
+    pub file: Arc<str>,
+    /// 1-based line and column (column counted in characters).
+    pub line: usize,
+    pub column: usize,
 }
 
 impl Origin {
