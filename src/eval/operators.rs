@@ -216,6 +216,27 @@ fn cidr_is_public(value: &Value) -> Result<Option<bool>, String> {
     }
 }
 
+/// How evidence shows a value an operator read: a whole rule object is shown as the ports or
+/// the address range the operator looked at, not as the object.
+pub(crate) fn shown(operator: &Operator, value: &Value) -> String {
+    match (operator, value) {
+        (Operator::PortOverlaps(_), Value::Object(_)) => match port_span(value) {
+            Ok(Some(PortSpan::Range(0, 65535))) => "all ports".to_owned(),
+            Ok(Some(PortSpan::Range(a, b))) if a == b => format!("port {a}"),
+            Ok(Some(PortSpan::Range(a, b))) => format!("ports {a}-{b}"),
+            Ok(Some(PortSpan::None)) => "no ports (ICMP)".to_owned(),
+            _ => crate::model::value::display(value),
+        },
+        (Operator::CidrPublic(_), Value::Object(map)) => {
+            CIDR_KEYS.iter().find_map(|k| map.get(*k)).map_or_else(
+                || crate::model::value::display(value),
+                crate::model::value::display,
+            )
+        }
+        _ => crate::model::value::display(value),
+    }
+}
+
 pub(crate) enum PortSpan {
     /// A protocol without ports (ICMP).
     None,
@@ -233,9 +254,12 @@ pub(crate) fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
                     .find_map(|k| map.get(*k))
                     .filter(|v| !v.is_null())
             };
+            // A network ACL entry in AWS Config holds its ports as `portRange: {from, to}`.
+            let range = map.get("portRange").or_else(|| map.get("PortRange"));
+            let in_range = |key: &str| range.and_then(|r| r.get(key)).filter(|v| !v.is_null());
             let protocol = get(&["protocol", "ip_protocol", "ipProtocol", "IpProtocol"]);
-            let from = get(&["from_port", "fromPort", "FromPort"]);
-            let to = get(&["to_port", "toPort", "ToPort"]);
+            let from = get(&["from_port", "fromPort", "FromPort"]).or_else(|| in_range("from"));
+            let to = get(&["to_port", "toPort", "ToPort"]).or_else(|| in_range("to"));
             if [protocol, from, to]
                 .iter()
                 .flatten()
@@ -343,6 +367,13 @@ mod tests {
             Some(Verdict::Fail)
         );
         assert_eq!(verdict(&admin, json!("3000-4000")), Some(Verdict::Pass));
+        assert_eq!(
+            verdict(
+                &admin,
+                json!({"protocol": "6", "portRange": {"from": 20, "to": 25}})
+            ),
+            Some(Verdict::Pass)
+        );
     }
 
     #[test]
