@@ -200,6 +200,8 @@ struct PolicySummary<'a> {
     severity: Severity,
     category: Category,
     status: PolicyStatus,
+    /// On by default (`false`: opt-in, enabled in resilix.yaml).
+    enabled: bool,
     /// Input kinds the policy targets.
     targets: Vec<SourceKind>,
     /// Resource types per input kind.
@@ -217,6 +219,7 @@ fn summary(policy: &Policy) -> PolicySummary<'_> {
         severity: policy.severity,
         category: policy.category,
         status: policy.status,
+        enabled: policy.enabled,
         targets: resource_types.keys().copied().collect(),
         resource_types,
         controls: &policy.controls,
@@ -246,15 +249,21 @@ fn list(catalog: &Catalog, format: ListFormat) -> io::Result<()> {
                 let kinds: Vec<&str> = summary(policy).targets.iter().map(|k| k.as_str()).collect();
                 writeln!(
                     out,
-                    "{:<width$}  {:<8}  {:<15}  {:<20}  {}",
+                    "{:<width$}  {:<8}  {:<15}  {:<20}  {}{}",
                     policy.id,
                     policy.severity.as_str(),
                     policy.category.as_str(),
                     kinds.join(","),
-                    policy.title
+                    policy.title,
+                    if policy.enabled { "" } else { "  (opt-in)" }
                 )?;
             }
-            writeln!(out, "\n{} policies", catalog.len())
+            let opt_in = catalog.policies.iter().filter(|p| !p.enabled).count();
+            writeln!(
+                out,
+                "\n{} policies ({opt_in} opt-in: enable them in resilix.yaml)",
+                catalog.len()
+            )
         }
     }
 }

@@ -25,6 +25,7 @@ const POLICY_KEYS: &[&str] = &[
     "severity",
     "category",
     "status",
+    "enabled",
     "since",
     "description",
     "rationale",
@@ -292,6 +293,10 @@ impl<'f> Compiler<'f> {
                 None => None,
             },
         };
+        let enabled = match fields.get("enabled") {
+            Some(n) => self.boolean(n, "`enabled`").unwrap_or(true),
+            None => true,
+        };
         if let Some(since) = fields.get("since") {
             self.string(since, "`since`");
         }
@@ -362,6 +367,7 @@ impl<'f> Compiler<'f> {
             severity: severity?,
             category: category?,
             status: status?,
+            enabled,
             description: description?,
             rationale: rationale?,
             remediation: remediation?,
