@@ -54,6 +54,8 @@ pub fn run(cli: Cli) -> Outcome {
     }
     let status = match &cli.command {
         cli::Command::Scan(args) => cli::scan::run(args, cli.quiet, &mut diagnostics),
+        #[cfg(feature = "aws")]
+        cli::Command::Audit(args) => cli::audit::run(args, cli.quiet, &mut diagnostics),
     };
     Outcome {
         status,

@@ -6,6 +6,8 @@
     clippy::panic
 )]
 
+#[cfg(feature = "aws")]
+mod audit;
 mod cli;
 mod corpus;
 mod determinism;

@@ -60,6 +60,7 @@ pub fn render(report: &Report, catalog: &Catalog, format: OutputFormat) -> Strin
         working_dir: root(),
         color: false,
         fail_on: None,
+        frameworks: resilix::frameworks::all().iter().map(|f| f.id).collect(),
     };
     let mut out = Vec::new();
     emitter_for(format).emit(&mut out, report, &cx).unwrap();

@@ -1,12 +1,16 @@
 //! Command-line arguments (clap derive); the raw layer only.
 
+#[cfg(feature = "aws")]
+pub(crate) mod audit;
 pub(crate) mod scan;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use scan::{InputArgs, OutputArgs, PolicyArgs, ScanArgs};
+#[cfg(feature = "aws")]
+pub use audit::{AuditArgs, FetchArg};
+pub use scan::{FrameworkArg, InputArgs, OutputArgs, PolicyArgs, ScanArgs};
 
 use crate::policy::Severity;
 
@@ -44,6 +48,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan Terraform plans and AWS Config data against the policies
     Scan(ScanArgs),
+    /// Pull AWS Config items live (regions of one account, or an organization's aggregator)
+    /// and evaluate them like `scan`
+    #[cfg(feature = "aws")]
+    Audit(AuditArgs),
 }
 
 /// The severity at or above which failing findings fail the run.

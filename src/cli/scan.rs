@@ -85,6 +85,55 @@ pub struct OutputArgs {
     /// Exit 1 when a failing finding is at or above this severity
     #[arg(long, value_enum, default_value_t = FailOn::Low, help_heading = "Gate")]
     pub fail_on: FailOn,
+
+    /// Framework of the auditor's report (html, audit-markdown); repeatable [default: all three]
+    #[arg(
+        long = "framework",
+        value_enum,
+        value_name = "FRAMEWORK",
+        help_heading = "Output"
+    )]
+    pub frameworks: Vec<FrameworkArg>,
+}
+
+/// A framework the auditor's report can be written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum FrameworkArg {
+    /// NIST SP 800-53 Rev. 5
+    #[value(name = "nist-800-53-r5")]
+    Nist80053R5,
+    /// ISO/IEC 17799:2005
+    #[value(name = "iso-17799-2005")]
+    Iso177992005,
+    /// COBIT 4.1
+    #[value(name = "cobit-4.1")]
+    Cobit41,
+}
+
+impl FrameworkArg {
+    pub fn id(self) -> &'static str {
+        match self {
+            FrameworkArg::Nist80053R5 => "nist-800-53-r5",
+            FrameworkArg::Iso177992005 => "iso-17799-2005",
+            FrameworkArg::Cobit41 => "cobit-4.1",
+        }
+    }
+}
+
+impl OutputArgs {
+    /// The frameworks to report on, in the order given (all three by default).
+    pub fn framework_ids(&self) -> Vec<&'static str> {
+        let mut ids: Vec<&'static str> = Vec::new();
+        for framework in &self.frameworks {
+            if !ids.contains(&framework.id()) {
+                ids.push(framework.id());
+            }
+        }
+        if ids.is_empty() {
+            ids = crate::frameworks::all().iter().map(|f| f.id).collect();
+        }
+        ids
+    }
 }
 
 /// Arguments of `resilix scan`.
@@ -173,6 +222,7 @@ pub(crate) fn finish(
         working_dir,
         color,
         fail_on: args.fail_on.threshold(),
+        frameworks: args.framework_ids(),
     };
     let emitter = emitter_for(args.format);
     match &args.output {

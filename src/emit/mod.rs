@@ -3,7 +3,10 @@
 //! Emitters never evaluate anything: they get policy metadata through the [`EmitContext`] and
 //! write what the report holds.
 
+mod auditor;
+mod html;
 mod json;
+mod markdown_audit;
 mod sarif;
 mod text;
 
@@ -16,7 +19,10 @@ use crate::findings::{Finding, Report};
 use crate::model::Resource;
 use crate::policy::{Catalog, Policy, Severity};
 
+pub use auditor::AuditorView;
+pub use html::HtmlEmitter;
 pub use json::JsonEmitter;
+pub use markdown_audit::AuditMarkdownEmitter;
 pub use sarif::SarifEmitter;
 pub use text::TextEmitter;
 
@@ -29,6 +35,10 @@ pub enum OutputFormat {
     Json,
     /// SARIF 2.1.0 for GitHub code scanning and other SARIF tools.
     Sarif,
+    /// The auditor's report: one self-contained HTML page, control by control.
+    Html,
+    /// The auditor's report in Markdown, control by control.
+    AuditMarkdown,
 }
 
 impl OutputFormat {
@@ -49,6 +59,8 @@ pub struct EmitContext<'a> {
     pub color: bool,
     /// The `--fail-on` threshold, for summaries.
     pub fail_on: Option<Severity>,
+    /// Frameworks the auditor's report covers (`nist-800-53-r5`, …), in order.
+    pub frameworks: Vec<&'static str>,
 }
 
 impl EmitContext<'_> {
@@ -114,6 +126,8 @@ pub fn emitter_for(format: OutputFormat) -> Box<dyn Emitter> {
         OutputFormat::Text => Box::new(TextEmitter),
         OutputFormat::Json => Box::new(JsonEmitter),
         OutputFormat::Sarif => Box::new(SarifEmitter),
+        OutputFormat::Html => Box::new(HtmlEmitter),
+        OutputFormat::AuditMarkdown => Box::new(AuditMarkdownEmitter),
     }
 }
 
@@ -143,6 +157,29 @@ pub fn evidence_line(evidence: &crate::eval::Evidence) -> String {
         line.push_str(&format!(" — {note}"));
     }
     line
+}
+
+/// The artifact a resource pulled live from AWS Config is reported at: `aws/ACCOUNT/REGION`.
+///
+/// GitHub code scanning rejects a whole SARIF file if one result lacks a physical location, and
+/// a live resource has no file. A stable path per account and region gives each alert a place
+/// that groups it with its neighbours in the alert list (the ARN stays the logical location and
+/// the fingerprint, so an alert is still one resource). Audits saved with `--save` point at the
+/// resource's line in the snapshot file instead.
+pub fn live_artifact(resource: &Resource) -> String {
+    format!(
+        "aws/{}/{}",
+        resource
+            .context
+            .account
+            .as_deref()
+            .unwrap_or("unknown-account"),
+        resource
+            .context
+            .region
+            .as_deref()
+            .unwrap_or("unknown-region")
+    )
 }
 
 /// Where a resource is, as `file:line:column` (or its account/region for live data).

@@ -411,18 +411,19 @@ impl Emitter for SarifEmitter {
 
 fn location(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Location {
     let resource = report.resource(finding);
-    let physical = resource.and_then(|r| {
-        let name = r.origin.file_name()?;
+    let physical = resource.map(|r| {
+        let uri = match r.origin.file_name() {
+            Some(name) => cx.artifact_uri(name),
+            None => super::live_artifact(r),
+        };
         let at = r.origin.line_col();
-        Some(PhysicalLocation {
-            artifact_location: ArtifactLocation {
-                uri: cx.artifact_uri(name),
-            },
+        PhysicalLocation {
+            artifact_location: ArtifactLocation { uri },
             region: Some(Region {
                 start_line: at.map_or(1, |a| a.line.max(1)),
                 start_column: at.map_or(1, |a| a.column.max(1)),
             }),
-        })
+        }
     });
     Location {
         physical_location: physical,

@@ -8,6 +8,7 @@ mod aws_config;
 mod envelope;
 pub mod policy_document;
 mod read;
+pub mod snapshot;
 mod terraform_config;
 mod terraform_plan;
 pub mod testdoc;
@@ -64,6 +65,9 @@ impl Default for LoadOptions {
 pub struct Loaded {
     pub resources: Vec<Resource>,
     pub warnings: Vec<LoadWarning>,
+    /// Errors that do not stop the input's resources being used (a snapshot saved by an
+    /// incomplete audit): the run still exits 2.
+    pub errors: Vec<LoadError>,
 }
 
 /// An input that could not be read or understood. Each names the file and, where possible, the
@@ -109,6 +113,16 @@ pub enum LoadError {
     #[error("{path}: {message}")]
     #[diagnostic(code(load::walk))]
     Walk { path: String, message: String },
+
+    /// Part of an AWS Config pull failed: what was pulled is evaluated, the rest is missing.
+    #[error("{name}: {message}")]
+    #[diagnostic(code(load::incomplete))]
+    Incomplete {
+        name: String,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
 }
 
 impl LoadError {
@@ -120,7 +134,7 @@ impl LoadError {
             | LoadError::Encoding { path, .. }
             | LoadError::Walk { path, .. } => path,
             LoadError::Located(located) => &located.name,
-            LoadError::Unrecognized { name, .. } => name,
+            LoadError::Unrecognized { name, .. } | LoadError::Incomplete { name, .. } => name,
         }
     }
 
@@ -422,6 +436,7 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadOutcome {
             Ok(loaded) => {
                 resources.extend(loaded.resources);
                 warnings.extend(loaded.warnings);
+                errors.extend(loaded.errors);
             }
             Err(error) => errors.push(error),
         }

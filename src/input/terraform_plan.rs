@@ -132,6 +132,7 @@ pub(crate) fn load(
     Ok(Loaded {
         resources,
         warnings,
+        errors: Vec::new(),
     })
 }
 
