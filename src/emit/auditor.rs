@@ -20,8 +20,8 @@ pub struct AuditorView<'a> {
     pub summary: Summary,
     /// Inputs or parts of a pull that could not be read: the report is incomplete.
     pub errors: &'a [ErrorRecord],
-    /// Policies that could not be evaluated on some resource.
-    pub evaluation_errors: usize,
+    /// Results that could not be evaluated: (resource address, policy id, message).
+    pub evaluation_errors: Vec<(String, String, String)>,
     pub frameworks: Vec<FrameworkView<'a>>,
     /// Every policy named in the report, by id.
     pub policies: Vec<&'a Policy>,
@@ -229,7 +229,22 @@ impl<'a> AuditorView<'a> {
         AuditorView {
             summary,
             errors: &report.errors,
-            evaluation_errors: report.count(Status::Error),
+            evaluation_errors: report
+                .findings
+                .iter()
+                .filter(|f| f.status == Status::Error)
+                .map(|f| {
+                    (
+                        report
+                            .resource(f)
+                            .map_or_else(String::new, |r| r.address.clone()),
+                        cx.catalog
+                            .get(f.policy)
+                            .map_or_else(String::new, |p| p.id.clone()),
+                        f.message.clone(),
+                    )
+                })
+                .collect(),
             frameworks,
             policies: named
                 .into_iter()
@@ -241,7 +256,7 @@ impl<'a> AuditorView<'a> {
     /// Whether the report covers less than it was asked to (unreadable inputs, failed pulls,
     /// evaluation errors).
     pub fn is_incomplete(&self) -> bool {
-        !self.errors.is_empty() || self.evaluation_errors > 0
+        !self.errors.is_empty() || !self.evaluation_errors.is_empty()
     }
 }
 

@@ -23,8 +23,9 @@ h1 { font-size: 28px; margin: 0 0 4px; } h2 { font-size: 22px; margin: 36px 0 12
 h3 { font-size: 18px; margin: 28px 0 10px; } h4 { font-size: 16px; margin: 0 0 8px; } h5 { font-size: 14px; margin: 14px 0 6px; color: var(--muted); }
 p.sub, .muted { color: var(--muted); } code { font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--bg); padding: 1px 4px; border-radius: 4px; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 16px; font-size: 14px; }
-th, td { text-align: left; vertical-align: top; padding: 6px 10px; border-bottom: 1px solid var(--line); }
-th { background: var(--bg); font-weight: 600; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+th, td { text-align: left; vertical-align: top; padding: 6px 10px; border-bottom: 1px solid var(--line); overflow-wrap: break-word; }
+th { background: var(--bg); font-weight: 600; white-space: nowrap; }
+td code, .evidence { overflow-wrap: anywhere; } table.results td:first-child { width: 24%; } table.results td:last-child { width: 42%; } td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0 20px; }
 .card { flex: 1 1 200px; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
 .card .value { font-size: 28px; font-weight: 600; } .card .label { color: var(--muted); font-size: 13px; }
@@ -56,6 +57,23 @@ fn esc(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text written by policy authors: escaped, with Markdown code spans (`like this`) as `<code>`.
+fn prose(text: &str) -> String {
+    let mut out = String::new();
+    for (index, part) in text.split('`').enumerate() {
+        // Odd parts sit between backticks; a trailing unpaired backtick stays literal.
+        if index % 2 == 1 && text.matches('`').count() > index {
+            out.push_str(&format!("<code>{}</code>", esc(part)));
+        } else {
+            if index % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(&esc(part));
         }
     }
     out
@@ -222,17 +240,8 @@ fn incomplete(h: &mut String, view: &AuditorView<'_>) {
             esc(&error.message)
         );
     }
-    if view.evaluation_errors > 0 {
-        let _ = writeln!(
-            h,
-            "<li>{} polic{} could not be evaluated on some resources (see the findings with status error).</li>",
-            view.evaluation_errors,
-            if view.evaluation_errors == 1 {
-                "y"
-            } else {
-                "ies"
-            }
-        );
+    for (address, _, message) in &view.evaluation_errors {
+        let _ = writeln!(h, "<li><code>{}</code> {}</li>", esc(address), esc(message));
     }
     h.push_str("</ul>\n</section>\n");
 }
@@ -393,7 +402,7 @@ fn control_detail(h: &mut String, framework: &str, control: &ControlView<'_>) {
     for group in &control.groups {
         let _ = write!(
             h,
-            "<h5>{}</h5>\n<table>\n<thead><tr><th>Resource</th><th>Type</th><th>Policy</th>\
+            "<h5>{}</h5>\n<table class=\"results\">\n<thead><tr><th>Resource</th><th>Type</th><th>Policy</th>\
              <th>Severity</th><th>Result</th><th>Evidence</th></tr></thead>\n<tbody>\n",
             esc(&group.label)
         );
@@ -440,9 +449,9 @@ fn policies(h: &mut String, view: &AuditorView<'_>) {
             esc(&policy.title),
             severity_badge(policy.severity),
             esc(policy.category.as_str()),
-            esc(policy.description.trim()),
-            esc(policy.rationale.trim()),
-            esc(policy.remediation.text.trim()),
+            prose(policy.description.trim()),
+            prose(policy.rationale.trim()),
+            prose(policy.remediation.text.trim()),
             controls.join("; ")
         );
     }

@@ -16,7 +16,7 @@ fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '#' => {
+            '|' | '\\' | '`' | '*' | '[' | ']' | '#' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -28,6 +28,15 @@ fn md(text: &str) -> String {
         }
     }
     out
+}
+
+/// Text written by policy authors (titles, descriptions, remediation), which may use Markdown
+/// code spans: only HTML is escaped, and line breaks are kept out of list items.
+fn prose(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace(['\n', '\r'], " ")
 }
 
 /// Inline code; backticks inside are swapped for a look-alike so the span cannot break.
@@ -68,12 +77,8 @@ impl Emitter for AuditMarkdownEmitter {
                     md(&error.message)
                 );
             }
-            if view.evaluation_errors > 0 {
-                let _ = writeln!(
-                    m,
-                    "> - {} result(s) could not be evaluated (status error).",
-                    view.evaluation_errors
-                );
+            for (address, _, message) in &view.evaluation_errors {
+                let _ = writeln!(m, "> - {}: {}", code(address), md(message));
             }
             m.push('\n');
         }
@@ -238,9 +243,9 @@ impl Emitter for AuditMarkdownEmitter {
                     md(&policy.title),
                     policy.severity,
                     policy.category,
-                    md(policy.description.trim()),
-                    md(policy.rationale.trim()),
-                    md(policy.remediation.text.trim()),
+                    prose(policy.description.trim()),
+                    prose(policy.rationale.trim()),
+                    prose(policy.remediation.text.trim()),
                     md(&controls.join("; "))
                 );
             }
