@@ -47,7 +47,7 @@ impl FailureKind {
     pub fn help(self) -> &'static str {
         match self {
             FailureKind::NoRecorder => {
-                "turn on AWS Config recording in this region, or leave the region out with --region"
+                "turn on AWS Config recording there, or leave those regions out (--region)"
             }
             FailureKind::AccessDenied => {
                 "grant config:Describe*, config:List*, config:BatchGet* and config:Select* (the AWS managed policy AWS_ConfigRole or SecurityAudit has them)"

@@ -80,6 +80,7 @@ pub async fn pull_regions(
         });
     }
     let mut ready: Vec<(String, Client)> = Vec::new();
+    let mut unrecorded: Vec<String> = Vec::new();
     while let Some(joined) = probes.join_next().await {
         match joined {
             Ok((region, client, Probe::Ready(warnings))) => {
@@ -91,11 +92,28 @@ pub async fn pull_regions(
                 progress.scope_done(&region);
             }
             Ok((region, _, Probe::Failed(failure))) => {
-                pull.failures.push(failure);
+                if failure.kind == FailureKind::NoRecorder {
+                    unrecorded.push(region.clone());
+                } else {
+                    pull.failures.push(failure);
+                }
                 progress.scope_done(&region);
             }
             Err(error) => pull.failures.push(task_failure(&error)),
         }
+    }
+    // One failure for all the regions without a recorder (often most of them, with
+    // --all-regions), rather than one each.
+    unrecorded.sort();
+    match unrecorded.as_slice() {
+        [] => {}
+        [region] => pull
+            .failures
+            .push(no_recorder(region, format!("in {region}"))),
+        regions => pull.failures.push(no_recorder(
+            &regions.join(", "),
+            format!("in {} regions ({})", regions.len(), regions.join(", ")),
+        )),
     }
     ready.sort_by(|a, b| a.0.cmp(&b.0));
 
@@ -291,14 +309,7 @@ async fn probe_region(client: &Client, region: &str, all_regions: bool) -> Probe
     };
     let statuses = out.configuration_recorders_status();
     if statuses.is_empty() {
-        return Probe::Failed(Failure {
-            scope: region.to_owned(),
-            kind: FailureKind::NoRecorder,
-            operation,
-            message: format!(
-                "AWS Config has no configuration recorder in {region}: nothing there is recorded, so nothing there can be audited"
-            ),
-        });
+        return Probe::Failed(no_recorder(region, format!("in {region}")));
     }
     let mut warnings = Vec::new();
     if !statuses.iter().any(|s| s.recording()) {
@@ -314,6 +325,17 @@ async fn probe_region(client: &Client, region: &str, all_regions: bool) -> Probe
         }
     }
     Probe::Ready(warnings)
+}
+
+fn no_recorder(scope: &str, where_: String) -> Failure {
+    Failure {
+        scope: scope.to_owned(),
+        kind: FailureKind::NoRecorder,
+        operation: "DescribeConfigurationRecorderStatus",
+        message: format!(
+            "AWS Config has no configuration recorder {where_}: nothing there is recorded, so nothing there can be audited"
+        ),
+    }
 }
 
 /// Every source of the aggregator whose last update failed: its data may be missing or stale.

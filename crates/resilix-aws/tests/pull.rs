@@ -553,3 +553,38 @@ async fn throttling_is_retried_by_the_sdk_and_does_not_fail_the_pull() {
     assert_eq!(ids(&pull), vec!["bucket-000"]);
     assert_eq!(throttled.num_calls(), 3);
 }
+
+#[tokio::test]
+async fn regions_without_a_recorder_are_reported_together() {
+    let none = || {
+        mock!(Client::describe_configuration_recorder_status)
+            .then_output(|| DescribeConfigurationRecorderStatusOutput::builder().build())
+    };
+    let (a, b) = (none(), none());
+    let pull = pull_regions(
+        vec![
+            (
+                "us-west-2".to_owned(),
+                mock_client!(aws_sdk_config, RuleMode::MatchAny, [&a]),
+            ),
+            (
+                "ap-south-1".to_owned(),
+                mock_client!(aws_sdk_config, RuleMode::MatchAny, [&b]),
+            ),
+        ],
+        &[BUCKET.to_owned()],
+        Method::Batch,
+        true,
+        &settings(),
+        progress(),
+    )
+    .await;
+    assert!(pull.items.is_empty());
+    assert_eq!(pull.failures.len(), 1, "{:?}", pull.failures);
+    assert_eq!(pull.failures[0].scope, "ap-south-1, us-west-2");
+    assert!(
+        pull.failures[0]
+            .message
+            .contains("no configuration recorder in 2 regions (ap-south-1, us-west-2)")
+    );
+}
