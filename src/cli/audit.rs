@@ -84,13 +84,16 @@ pub struct AuditArgs {
 /// An audit that could not start or brought nothing back.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum AuditError {
-    #[error("audit: {message}")]
+    #[error("audit: {fatal}")]
     #[diagnostic(code(audit::failed))]
-    Failed {
-        message: String,
+    Pull {
+        fatal: resilix_aws::Fatal,
         #[help]
-        help: Option<String>,
+        help: Option<&'static str>,
     },
+    #[error("audit: nothing could be pulled; no report was written")]
+    #[diagnostic(code(audit::nothing_pulled))]
+    NothingPulled,
     #[error("audit: `{resource_type}` is not a resource type any policy in use targets")]
     #[diagnostic(code(audit::resource_type))]
     UnknownType {
@@ -166,10 +169,8 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
     let pull = match pulled {
         Ok(pull) => pull,
         Err(fatal) => {
-            diagnostics.push(Box::new(AuditError::Failed {
-                message: fatal.to_string(),
-                help: fatal.help().map(str::to_owned),
-            }));
+            let help = fatal.help();
+            diagnostics.push(Box::new(AuditError::Pull { fatal, help }));
             return ExitStatus::Error;
         }
     };
@@ -179,10 +180,7 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
         for error in snapshot::incomplete_errors("aws-config", &record) {
             diagnostics.push(Box::new(error));
         }
-        diagnostics.push(Box::new(AuditError::Failed {
-            message: "nothing could be pulled; no report was written".to_owned(),
-            help: None,
-        }));
+        diagnostics.push(Box::new(AuditError::NothingPulled));
         return ExitStatus::Error;
     }
 
