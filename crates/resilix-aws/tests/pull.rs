@@ -23,6 +23,7 @@ use aws_sdk_config::operation::list_aggregate_discovered_resources::ListAggregat
 use aws_sdk_config::operation::list_discovered_resources::{
     ListDiscoveredResourcesError, ListDiscoveredResourcesOutput,
 };
+use aws_sdk_config::operation::select_aggregate_resource_config::SelectAggregateResourceConfigOutput;
 use aws_sdk_config::operation::select_resource_config::SelectResourceConfigOutput;
 use aws_sdk_config::types::error::{
     NoAvailableConfigurationRecorderException, NoSuchConfigurationAggregatorException,
@@ -586,5 +587,53 @@ async fn regions_without_a_recorder_are_reported_together() {
         pull.failures[0]
             .message
             .contains("no configuration recorder in 2 regions (ap-south-1, us-west-2)")
+    );
+}
+
+#[tokio::test]
+async fn an_aggregator_can_be_queried_with_select() {
+    let found = mock!(Client::describe_configuration_aggregators)
+        .then_output(|| DescribeConfigurationAggregatorsOutput::builder().build());
+    let sources = mock!(Client::describe_configuration_aggregator_sources_status)
+        .then_output(|| DescribeConfigurationAggregatorSourcesStatusOutput::builder().build());
+    let rows = mock!(Client::select_aggregate_resource_config)
+        .match_requests(|r| {
+            r.configuration_aggregator_name() == Some("org")
+                && r.expression() == Some("SELECT * WHERE resourceType = 'AWS::S3::Bucket'")
+        })
+        .then_output(|| {
+            SelectAggregateResourceConfigOutput::builder()
+                .results(
+                    serde_json::json!({"accountId": "222233334444", "awsRegion": "eu-west-1",
+                        "resourceType": BUCKET, "resourceId": "b", "configuration": {}})
+                    .to_string(),
+                )
+                .results("not json")
+                .build()
+        });
+    let client = mock_client!(
+        aws_sdk_config,
+        RuleMode::MatchAny,
+        [&found, &sources, &rows]
+    );
+    let pull = pull_aggregator(
+        &client,
+        "org",
+        &[BUCKET.to_owned()],
+        Method::Select,
+        &settings(),
+        progress(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids(&pull), vec!["b"]);
+    assert_eq!(pull.items[0]["awsAccountId"], "222233334444");
+    // A row that is not an item is not silently dropped.
+    assert_eq!(pull.failures.len(), 1, "{:?}", pull.failures);
+    assert_eq!(pull.failures[0].operation, "SelectAggregateResourceConfig");
+    assert!(
+        pull.failures[0]
+            .message
+            .starts_with("1 query result(s) were not JSON objects")
     );
 }
