@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::scan::PolicyArgs;
+use super::scan::{FrameworkArg, PolicyArgs};
 use crate::docs;
 use crate::findings::compliance::ControlState;
 use crate::frameworks;
@@ -74,27 +74,6 @@ pub struct ControlsArgs {
     pub format: ListFormat,
     #[command(flatten)]
     pub policy: PolicyArgs,
-}
-
-/// Frameworks policies map to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FrameworkArg {
-    #[value(name = "nist-800-53-r5")]
-    Nist80053R5,
-    #[value(name = "iso-17799-2005")]
-    Iso177992005,
-    #[value(name = "cobit-4.1")]
-    Cobit41,
-}
-
-impl FrameworkArg {
-    pub fn id(self) -> &'static str {
-        match self {
-            FrameworkArg::Nist80053R5 => "nist-800-53-r5",
-            FrameworkArg::Iso177992005 => "iso-17799-2005",
-            FrameworkArg::Cobit41 => "cobit-4.1",
-        }
-    }
 }
 
 pub(crate) fn run(args: &PoliciesArgs, diagnostics: &mut Diagnostics) -> ExitStatus {

@@ -37,6 +37,9 @@ pub(crate) struct Envelope<'a> {
     pub configuration_items: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "baseConfigurationItems")]
     pub base_configuration_items: Option<&'a RawValue>,
+    /// What `resilix audit --save` pulled and could not pull.
+    #[serde(borrow, default, rename = "resilixAudit")]
+    pub resilix_audit: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "unprocessedResourceKeys")]
     pub unprocessed_resource_keys: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "Results")]

@@ -11,6 +11,7 @@ mod envelope;
 mod hcl;
 pub mod policy_document;
 mod read;
+pub mod snapshot;
 pub mod tags;
 mod terraform_config;
 mod terraform_plan;
@@ -73,6 +74,9 @@ impl Default for LoadOptions {
 pub struct Loaded {
     pub resources: Vec<Resource>,
     pub warnings: Vec<LoadWarning>,
+    /// Errors that do not stop the input's resources being used (a snapshot saved by an
+    /// incomplete audit): the run still exits 2.
+    pub errors: Vec<LoadError>,
 }
 
 /// An input that could not be read or understood. Each names the file and, where possible, the
@@ -118,6 +122,16 @@ pub enum LoadError {
     #[error("{path}: {message}")]
     #[diagnostic(code(load::walk))]
     Walk { path: String, message: String },
+
+    /// Part of an AWS Config pull failed: what was pulled is evaluated, the rest is missing.
+    #[error("{name}: {message}")]
+    #[diagnostic(code(load::incomplete))]
+    Incomplete {
+        name: String,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
 }
 
 impl LoadError {
@@ -129,7 +143,7 @@ impl LoadError {
             | LoadError::Encoding { path, .. }
             | LoadError::Walk { path, .. } => path,
             LoadError::Located(located) => &located.name,
-            LoadError::Unrecognized { name, .. } => name,
+            LoadError::Unrecognized { name, .. } | LoadError::Incomplete { name, .. } => name,
         }
     }
 
@@ -431,6 +445,7 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadOutcome {
             Ok(loaded) => {
                 resources.extend(loaded.resources);
                 warnings.extend(loaded.warnings);
+                errors.extend(loaded.errors);
             }
             Err(error) => errors.push(error),
         }

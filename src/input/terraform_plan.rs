@@ -135,6 +135,7 @@ pub(crate) fn load(
     Ok(Loaded {
         resources,
         warnings,
+        errors: Vec::new(),
     })
 }
 

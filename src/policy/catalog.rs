@@ -203,6 +203,23 @@ impl Catalog {
         out
     }
 
+    /// AWS Config resource types the policies look at: the types they target and the types
+    /// their related checks follow (what `resilix audit` pulls).
+    pub fn config_types(&self) -> BTreeSet<String> {
+        let targets = self
+            .policies
+            .iter()
+            .flat_map(|p| &p.targets)
+            .filter(|t| t.kind == SourceKind::AwsConfig)
+            .flat_map(|t| t.types.iter().cloned());
+        let related = self
+            .related_checks()
+            .into_iter()
+            .filter(|(kind, _)| *kind == SourceKind::AwsConfig)
+            .flat_map(|(_, r)| r.types.iter().cloned());
+        targets.chain(related).collect()
+    }
+
     /// Terraform resource types whose `configuration` references some policy follows: the
     /// related types of incoming relations (their references point at the subject), and the
     /// subject types of outgoing ones (the subject's references point at them).
