@@ -198,15 +198,7 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
                 reference_types: Some(Arc::new(catalog.reference_types())),
                 ..LoadOptions::default()
             };
-            let loaded = input::load_paths(std::slice::from_ref(path), &options);
-            Inputs {
-                resources: ResourceSet {
-                    resources: loaded.resources,
-                },
-                errors: loaded.errors,
-                warnings: loaded.warnings,
-                files: loaded.files,
-            }
+            Inputs::from(input::load_paths(std::slice::from_ref(path), &options))
         }
         None => live_inputs(pull, &record),
     };

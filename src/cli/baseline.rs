@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::emit::baseline::write_baseline;
 use crate::findings::baseline::Baseline;
 use crate::input;
-use crate::model::ResourceSet;
 use crate::{Diagnostics, ExitStatus, output};
 
 /// Arguments of `resilix baseline`.
@@ -59,14 +58,7 @@ fn create(args: &BaselineCreateArgs, quiet: bool, diagnostics: &mut Diagnostics)
     // A baseline missing the findings of an unreadable input would let them pass as new
     // findings later on: write nothing.
     let unreadable = !loaded.errors.is_empty();
-    let inputs = Inputs {
-        resources: ResourceSet {
-            resources: loaded.resources,
-        },
-        errors: loaded.errors,
-        warnings: loaded.warnings,
-        files: loaded.files,
-    };
+    let inputs = Inputs::from(loaded);
     // A baseline records findings as the policies see them, without approvals or waivers.
     let report = evaluate(&catalog, &Config::default(), inputs, quiet, diagnostics);
     if unreadable {

@@ -288,15 +288,14 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
         return ExitStatus::Error;
     };
     let loaded = input::load_paths(&args.paths, &args.input.load_options(&catalog));
-    let inputs = Inputs {
-        resources: ResourceSet {
-            resources: loaded.resources,
-        },
-        errors: loaded.errors,
-        warnings: loaded.warnings,
-        files: loaded.files,
-    };
-    finish(&catalog, &config, inputs, &args.output, quiet, diagnostics)
+    finish(
+        &catalog,
+        &config,
+        loaded.into(),
+        &args.output,
+        quiet,
+        diagnostics,
+    )
 }
 
 /// Loaded resources and what went wrong loading them.
@@ -306,6 +305,19 @@ pub struct Inputs {
     pub errors: Vec<LoadError>,
     pub warnings: Vec<LoadWarning>,
     pub files: usize,
+}
+
+impl From<input::LoadOutcome> for Inputs {
+    fn from(loaded: input::LoadOutcome) -> Self {
+        Inputs {
+            resources: ResourceSet {
+                resources: loaded.resources,
+            },
+            errors: loaded.errors,
+            warnings: loaded.warnings,
+            files: loaded.files,
+        }
+    }
 }
 
 /// Evaluates the inputs into a sorted report, with the configuration applied (approvals,

@@ -15,9 +15,10 @@ mod sarif;
 mod text;
 
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::findings::{Finding, Report};
+use crate::input::normalize_path;
 use crate::model::Resource;
 use crate::policy::{Catalog, Policy, Severity};
 
@@ -94,8 +95,8 @@ impl EmitContext<'_> {
         } else {
             self.working_dir.join(path)
         };
-        let absolute = normalize(&absolute);
-        let base = normalize(&self.base_dir);
+        let absolute = normalize_path(&absolute);
+        let base = normalize_path(&self.base_dir);
         let relative = absolute
             .strip_prefix(&base)
             .map(Path::to_path_buf)
@@ -112,21 +113,6 @@ impl EmitContext<'_> {
             text
         }
     }
-}
-
-/// Removes `.` and `..` components without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Writes a report in one format.

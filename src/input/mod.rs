@@ -31,7 +31,7 @@ use crate::source::{Excerpt, SourceFile};
 pub use aws_config::resource_from_item;
 pub use baseline::{BASELINE_SCHEMA, load_baseline};
 pub use hcl::TerraformSources;
-pub use read::{decode_text, display_name, read_source};
+pub use read::{decode_text, display_name, normalize as normalize_path, read_source};
 
 /// Default bound on the size of one input (1 GiB); `--max-input-size` raises it.
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
