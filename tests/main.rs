@@ -12,4 +12,5 @@ mod determinism;
 mod emit;
 mod errors;
 mod policies;
+mod secrets;
 mod util;

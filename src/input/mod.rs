@@ -6,6 +6,7 @@
 
 mod aws_config;
 mod envelope;
+mod excerpt;
 pub mod policy_document;
 mod read;
 mod terraform_config;
@@ -21,7 +22,8 @@ use miette::{Diagnostic, SourceSpan};
 use rayon::prelude::*;
 
 use crate::model::Resource;
-use crate::source::{Excerpt, SourceFile};
+use crate::source::SourceFile;
+use excerpt::RedactedExcerpt;
 
 pub use aws_config::resource_from_item;
 pub use read::{decode_text, display_name, read_source};
@@ -147,7 +149,7 @@ impl LoadError {
             line: at.line,
             column: at.column,
             message: message.into(),
-            src: Excerpt(Arc::clone(file)),
+            src: RedactedExcerpt::new(file, offset),
             span: SourceSpan::new(offset.into(), usize::from(offset < file.text().len())),
             label: label.into(),
             help,
@@ -177,7 +179,7 @@ impl LoadError {
             line: at.line,
             column: at.column,
             message,
-            src: Excerpt(Arc::clone(file)),
+            src: RedactedExcerpt::new(file, offset),
             span: SourceSpan::new(offset.into(), usize::from(offset < text.len())),
             label: "here".to_owned(),
             help,
@@ -200,7 +202,7 @@ pub struct Located {
     pub line: usize,
     pub column: usize,
     pub message: String,
-    src: Excerpt,
+    src: RedactedExcerpt,
     span: SourceSpan,
     label: String,
     help: Option<String>,
