@@ -8,7 +8,7 @@
 //! byte for byte, so that every offset and label stays where it was. The string the error
 //! points into is kept: it is the one users need to see.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
@@ -37,17 +37,19 @@ const IDENTITY_KEYS: &[&str] = &[
 /// Lines of context kept on each side of the error.
 const CONTEXT_LINES: usize = 1;
 
-/// Redacted windows of a file around one offset, computed once when the error is made: one
-/// with context lines for the snippet, one without for the `file:line:column` header.
+/// Redacted windows of a file around one offset, computed the first time the error is shown
+/// (a run may make many errors and show one): one with context lines for the snippet, one
+/// without for the `file:line:column` header.
 #[derive(Debug, Clone)]
 pub struct RedactedExcerpt {
-    with_context: Window,
-    alone: Window,
+    file: Arc<SourceFile>,
+    offset: usize,
+    with_context: OnceLock<Window>,
+    alone: OnceLock<Window>,
 }
 
 #[derive(Debug, Clone)]
 struct Window {
-    name: String,
     data: String,
     span: SourceSpan,
     line: usize,
@@ -56,7 +58,7 @@ struct Window {
 }
 
 impl Window {
-    fn new(file: &Arc<SourceFile>, offset: usize, context: usize) -> Window {
+    fn new(file: &SourceFile, offset: usize, context: usize) -> Window {
         let text = file.text();
         let span = SourceSpan::new(offset.into(), usize::from(offset < text.len()));
         let window = read_excerpt(file, &span, context, context).ok();
@@ -72,7 +74,6 @@ impl Window {
             });
         let end = start.saturating_add(len).min(text.len());
         Window {
-            name: file.name().to_owned(),
             data: redact(text, start, end, offset),
             span: SourceSpan::new(start.into(), end.saturating_sub(start)),
             line,
@@ -84,10 +85,11 @@ impl Window {
 
 impl RedactedExcerpt {
     pub fn new(file: &Arc<SourceFile>, offset: usize) -> RedactedExcerpt {
-        let offset = offset.min(file.text().len());
         RedactedExcerpt {
-            with_context: Window::new(file, offset, CONTEXT_LINES),
-            alone: Window::new(file, offset, 0),
+            file: Arc::clone(file),
+            offset: offset.min(file.text().len()),
+            with_context: OnceLock::new(),
+            alone: OnceLock::new(),
         }
     }
 }
@@ -99,13 +101,14 @@ impl SourceCode for RedactedExcerpt {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let window = if context_lines_before == 0 && context_lines_after == 0 {
-            &self.alone
+        let (cell, context) = if context_lines_before == 0 && context_lines_after == 0 {
+            (&self.alone, 0)
         } else {
-            &self.with_context
+            (&self.with_context, CONTEXT_LINES)
         };
+        let window = cell.get_or_init(|| Window::new(&self.file, self.offset, context));
         Ok(Box::new(MietteSpanContents::new_named(
-            window.name.clone(),
+            self.file.name().to_owned(),
             window.data.as_bytes(),
             window.span,
             window.line,

@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -107,12 +106,10 @@ pub(crate) fn load(
                 None,
             )
         })?;
-        let converted: Vec<Result<(Resource, Vec<String>), LoadError>> = elements
-            .par_iter()
-            .map(|element| convert(file, element, drift, &references))
-            .collect();
-        for item in converted {
-            let (resource, unknown) = item?;
+        let converted = super::convert_in_order(&elements, |element| {
+            convert(file, element, drift, &references)
+        })?;
+        for (resource, unknown) in converted {
             unknown_actions.extend(unknown);
             resources.push(resource);
         }
