@@ -11,6 +11,7 @@ mod corpus;
 mod determinism;
 mod emit;
 mod errors;
+mod hostile;
 mod policies;
 mod secrets;
 mod util;
