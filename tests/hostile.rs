@@ -504,10 +504,20 @@ fn evidence_of_many_failing_elements_is_capped() {
     let plan = write(
         dir.path(),
         "twos.json",
-        plan_with_after("aws_instance", &format!(r#"{{"ebs_block_device":[{twos}]}}"#)),
+        plan_with_after(
+            "aws_instance",
+            &format!(r#"{{"ebs_block_device":[{twos}]}}"#),
+        ),
     );
     let output = resilix()
-        .args(["scan", "-q", "-f", "json", "--no-builtin-policies", "--policies"])
+        .args([
+            "scan",
+            "-q",
+            "-f",
+            "json",
+            "--no-builtin-policies",
+            "--policies",
+        ])
         .arg(hostile_policies())
         .arg(&plan)
         .output()
