@@ -16,4 +16,5 @@ mod errors;
 mod hostile;
 mod policies;
 mod secrets;
+mod signals;
 mod util;
