@@ -15,6 +15,7 @@ mod emit;
 mod errors;
 mod hostile;
 mod policies;
+mod properties;
 mod secrets;
 mod signals;
 mod util;
