@@ -28,16 +28,40 @@ const OPERATOR_CONDITIONS: &[(&str, &str)] = &[
     ("falsy", "{path: $.publicly_accessible, falsy: true}"),
     ("matches", "{path: '$.*', matches: '^(?i)[a-z0-9-]{1,63}$'}"),
     ("contains", "{path: $.cidr_blocks, contains: 0.0.0.0/0}"),
-    ("compare", "{all: [{path: $.size, gt: 1}, {path: $.size, lte: 16384}, {path: $.allocated_storage, gte: 20}, {path: $.port, lt: 65536}]}"),
+    (
+        "compare",
+        "{all: [{path: $.size, gt: 1}, {path: $.size, lte: 16384}, {path: $.allocated_storage, gte: 20}, {path: $.port, lt: 65536}]}",
+    ),
     ("cidr", "{path: '$..cidr_blocks[*]', cidr_public: false}"),
-    ("ports", "{path: $.from_port, port_overlaps: [22, '3389', '20-25']}"),
-    ("json", "{path: $.assume_role_policy, json: {path: '$.Statement[*].Effect', any: {path: $, equals: Allow}}}"),
-    ("each", "{path: '$.ingress[*]', all: {path: '$.cidr_blocks[*]', cidr_public: false}}"),
-    ("quantifiers", "{any: [{path: '$..tags', none: {path: $.Owner, exists: true}}, {not: {path: $.versioning, exists: false}}]}"),
-    ("related", "{related: {types: [aws_s3_bucket_public_access_block, aws_s3_bucket_versioning, aws_security_group], via: $.bucket, any: {path: $.block_public_acls, truthy: true}}}"),
+    (
+        "ports",
+        "{path: $.from_port, port_overlaps: [22, '3389', '20-25']}",
+    ),
+    (
+        "json",
+        "{path: $.assume_role_policy, json: {path: '$.Statement[*].Effect', any: {path: $, equals: Allow}}}",
+    ),
+    (
+        "each",
+        "{path: '$.ingress[*]', all: {path: '$.cidr_blocks[*]', cidr_public: false}}",
+    ),
+    (
+        "quantifiers",
+        "{any: [{path: '$..tags', none: {path: $.Owner, exists: true}}, {not: {path: $.versioning, exists: false}}]}",
+    ),
+    (
+        "related",
+        "{related: {types: [aws_s3_bucket_public_access_block, aws_s3_bucket_versioning, aws_security_group], via: $.bucket, any: {path: $.block_public_acls, truthy: true}}}",
+    ),
     ("param-compare", "{path: $.size, lte: {param: limit}}"),
-    ("param-in", "{path: $.instance_type, not_in: {param: names}}"),
-    ("related-all", "{related: {type: aws_security_group_rule, all: [{path: $.cidr_blocks, not_in: ['0.0.0.0/0']}]}}"),
+    (
+        "param-in",
+        "{path: $.instance_type, not_in: {param: names}}",
+    ),
+    (
+        "related-all",
+        "{related: {type: aws_security_group_rule, all: [{path: $.cidr_blocks, not_in: ['0.0.0.0/0']}]}}",
+    ),
 ];
 
 const TERRAFORM_TYPES: &str = "[aws_s3_bucket, aws_instance, aws_security_group, aws_security_group_rule, aws_ebs_volume, aws_db_instance, aws_iam_role, aws_iam_policy, aws_lambda_function, aws_vpc, aws_subnet]";
@@ -58,7 +82,10 @@ pub fn operator_policy(name: &str, condition: &str) -> String {
 fn operator_policies(params: &BTreeMap<String, BTreeMap<String, Value>>) -> Vec<Policy> {
     let mut policies = Vec::new();
     for (name, condition) in OPERATOR_CONDITIONS {
-        let file = SourceFile::new(format!("fuzz/{name}.yaml"), operator_policy(name, condition));
+        let file = SourceFile::new(
+            format!("fuzz/{name}.yaml"),
+            operator_policy(name, condition),
+        );
         match compile_policy(&file, false, params) {
             Ok(policy) => policies.push(policy),
             Err(errors) => {
@@ -75,7 +102,10 @@ fn operator_policies(params: &BTreeMap<String, BTreeMap<String, Value>>) -> Vec<
 static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
     let catalog = full_catalog(&BTreeMap::new());
     // A harness that silently lost its policies would fuzz nothing of the evaluator.
-    assert!(catalog.len() >= OPERATOR_CONDITIONS.len(), "fuzz policies do not compile");
+    assert!(
+        catalog.len() >= OPERATOR_CONDITIONS.len(),
+        "fuzz policies do not compile"
+    );
     catalog
 });
 
