@@ -9,6 +9,8 @@
 //! [`eval`] evaluates them in parallel; [`emit`] writes one [`findings::Report`] in one format.
 
 pub mod cli;
+pub mod config;
+pub mod docs;
 pub mod emit;
 pub mod eval;
 pub mod findings;
@@ -16,6 +18,7 @@ pub mod frameworks;
 pub mod input;
 pub mod model;
 mod output;
+pub mod pattern;
 pub mod policy;
 pub mod source;
 pub mod testing;
@@ -55,6 +58,10 @@ pub fn run(cli: Cli) -> Outcome {
     }
     let status = match &cli.command {
         cli::Command::Scan(args) => cli::scan::run(args, cli.quiet, &mut diagnostics),
+        cli::Command::Diff(args) => cli::diff::run(args, cli.quiet, &mut diagnostics),
+        cli::Command::Policies(args) => cli::policies::run(args, &mut diagnostics),
+        cli::Command::Controls(args) => cli::policies::run_controls(args, &mut diagnostics),
+        cli::Command::Baseline(args) => cli::baseline::run(args, cli.quiet, &mut diagnostics),
     };
     Outcome {
         status,

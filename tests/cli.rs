@@ -8,7 +8,7 @@ use insta_cmd::get_cargo_bin;
 use crate::emit::validate_sarif;
 use crate::util::root;
 
-fn resilix() -> Command {
+pub fn resilix() -> Command {
     let mut command = Command::new(get_cargo_bin("resilix"));
     command
         .current_dir(root())
@@ -17,8 +17,21 @@ fn resilix() -> Command {
     command
 }
 
+/// `resilix scan` pinned to one built-in policy, so these snapshots are about the command
+/// line, not about the size of the catalog.
+fn scan() -> Command {
+    let mut command = resilix();
+    command.args([
+        "scan",
+        "--no-builtin-policies",
+        "--policies",
+        "policies/aws/s3/block-public-access.yaml",
+    ]);
+    command
+}
+
 /// Runs a command and renders what users see: exit code, stdout, stderr.
-fn run(command: &mut Command) -> String {
+pub fn run(command: &mut Command) -> String {
     let output = command.output().unwrap();
     format!(
         "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
@@ -40,7 +53,7 @@ macro_rules! assert_cmd_snapshot {
 }
 
 /// Replaces the temporary directory in outputs.
-fn with_tmp_filter(dir: &std::path::Path, f: impl FnOnce()) {
+pub fn with_tmp_filter(dir: &std::path::Path, f: impl FnOnce()) {
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(&regex_escape(&dir.display().to_string()), "[TMP]");
     settings.bind(f);
@@ -63,18 +76,17 @@ const PASS_PLAN: &str = "fixtures/policies/aws.s3.block-public-access/pass.plan.
 
 #[test]
 fn cli_scan_failing_plan_exits_1() {
-    assert_cmd_snapshot!(resilix().args(["scan", FAIL_PLAN]));
+    assert_cmd_snapshot!(scan().args([FAIL_PLAN]));
 }
 
 #[test]
 fn cli_scan_passing_plan_exits_0() {
-    assert_cmd_snapshot!(resilix().args(["scan", PASS_PLAN]));
+    assert_cmd_snapshot!(scan().args([PASS_PLAN]));
 }
 
 #[test]
 fn cli_fail_on_threshold() {
-    assert_cmd_snapshot!(resilix().args([
-        "scan",
+    assert_cmd_snapshot!(scan().args([
         FAIL_PLAN,
         "--fail-on",
         "critical",
@@ -82,13 +94,13 @@ fn cli_fail_on_threshold() {
         "json",
         "-q"
     ]));
-    let status = resilix()
-        .args(["scan", FAIL_PLAN, "--fail-on", "never", "-q"])
+    let status = scan()
+        .args([FAIL_PLAN, "--fail-on", "never", "-q"])
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(0));
-    let status = resilix()
-        .args(["scan", FAIL_PLAN, "--fail-on", "high", "-q"])
+    let status = scan()
+        .args([FAIL_PLAN, "--fail-on", "high", "-q"])
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(1));
@@ -100,7 +112,7 @@ fn cli_malformed_input_among_good_ones() {
     let bad = dir.path().join("truncated.json");
     std::fs::write(&bad, "{\n  \"format_version\": \"1.2\",\n  \"resource_changes\": [\n    {\"address\": \"aws_s3_bucket.b\"").unwrap();
     with_tmp_filter(dir.path(), || {
-        assert_cmd_snapshot!(resilix().args(["scan", FAIL_PLAN]).arg(&bad).arg(PASS_PLAN));
+        assert_cmd_snapshot!(scan().args([FAIL_PLAN]).arg(&bad).arg(PASS_PLAN));
     });
 }
 
@@ -109,8 +121,8 @@ fn cli_sarif_output_file_is_written_atomically_and_validates() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results.sarif");
     std::fs::write(&out, "previous content").unwrap();
-    let status = resilix()
-        .args(["scan", FAIL_PLAN, "--format", "sarif", "-o"])
+    let status = scan()
+        .args([FAIL_PLAN, "--format", "sarif", "-o"])
         .arg(&out)
         .status()
         .unwrap();
@@ -130,8 +142,8 @@ fn cli_output_in_a_missing_directory() {
     let out = dir.path().join("missing/results.sarif");
     with_tmp_filter(dir.path(), || {
         assert_cmd_snapshot!(
-            resilix()
-                .args(["scan", FAIL_PLAN, "--format", "sarif", "-o"])
+            scan()
+                .args([FAIL_PLAN, "--format", "sarif", "-o"])
                 .arg(&out)
         );
     });
@@ -141,8 +153,8 @@ fn cli_output_in_a_missing_directory() {
 #[test]
 fn cli_stdin() {
     let text = std::fs::read(root().join(FAIL_PLAN)).unwrap();
-    let mut child = resilix()
-        .args(["scan", "-", "--format", "json", "-q"])
+    let mut child = scan()
+        .args(["-", "--format", "json", "-q"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -157,7 +169,7 @@ fn cli_stdin() {
 
 #[test]
 fn cli_input_size_bound() {
-    assert_cmd_snapshot!(resilix().args(["scan", FAIL_PLAN, "--max-input-size", "1K"]));
+    assert_cmd_snapshot!(scan().args([FAIL_PLAN, "--max-input-size", "1K"]));
 }
 
 #[test]
@@ -173,14 +185,14 @@ fn cli_invalid_user_policies_exit_2_before_scanning() {
 
 #[test]
 fn cli_usage_errors_exit_2() {
-    let output = resilix()
-        .args(["scan", PASS_PLAN, "--format", "yaml"])
+    let output = scan()
+        .args([PASS_PLAN, "--format", "yaml"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("invalid value 'yaml'"));
-    let output = resilix().args(["scan"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
+    let output = resilix().arg("scan").output().unwrap();
+    assert_eq!(output.status.code(), Some(2), "no PATH is a usage error");
 }
 
 #[test]
@@ -188,6 +200,128 @@ fn cli_directory_without_inputs() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("notes.txt"), "nothing to scan").unwrap();
     with_tmp_filter(dir.path(), || {
-        assert_cmd_snapshot!(resilix().args(["scan"]).arg(dir.path()));
+        assert_cmd_snapshot!(scan().arg(dir.path()));
     });
+}
+
+const REPO_PLAN: &str = "fixtures/repos/network/plan.json";
+
+/// The fixture repository's policies (see `fixtures/repos/network/README.md`).
+pub fn repo_policy_args() -> [&'static str; 5] {
+    [
+        "--no-builtin-policies",
+        "--policies",
+        "fixtures/repos/network/policies",
+        "--policies",
+        "policies/aws/s3/block-public-access.yaml",
+    ]
+}
+
+/// `--format github` as a pull request sees it: annotations on the `.tf` lines, found beside
+/// the plan, with paths relative to `--repo-root`.
+#[test]
+fn cli_github_annotations_on_tf_lines() {
+    assert_cmd_snapshot!(
+        resilix()
+            .args(["scan", REPO_PLAN, "--format", "github"])
+            .args(repo_policy_args())
+            .args(["--repo-root", "fixtures/repos/network"])
+    );
+}
+
+/// One run writes every report: annotations on stdout, SARIF, Markdown and JUnit to files.
+#[test]
+fn cli_one_run_writes_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("results.sarif");
+    let summary = dir.path().join("summary.md");
+    let junit = dir.path().join("junit.xml");
+    let output = resilix()
+        .args(["scan", REPO_PLAN, "--format", "github", "-q"])
+        .args(repo_policy_args())
+        .arg("--report")
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("--report")
+        .arg(format!("markdown={}", summary.display()))
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
+        .args(["--sarif-category", "terraform"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let annotations = stdout.lines().filter(|l| l.starts_with("::")).count();
+    let sarif = std::fs::read_to_string(&sarif).unwrap();
+    assert!(validate_sarif(&sarif).is_empty());
+    let value: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(value["runs"][0]["automationDetails"]["id"], "terraform/");
+    assert_eq!(
+        value["runs"][0]["results"].as_array().unwrap().len(),
+        annotations,
+        "the same findings in every output"
+    );
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.starts_with("## ❌ resilix: 5 failing findings"),
+        "{summary}"
+    );
+    let junit = std::fs::read_to_string(&junit).unwrap();
+    assert!(junit.contains("<testsuites name=\"resilix\" tests=\"7\" failures=\"5\""));
+}
+
+#[test]
+fn cli_report_argument_errors() {
+    for (arg, expected) in [
+        ("yaml=out.yaml", "`yaml` is not a format"),
+        ("sarif", "expected FORMAT=FILE"),
+        ("sarif=", "the file name is missing"),
+    ] {
+        let output = resilix()
+            .args(["scan", PASS_PLAN, "--report", arg])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{arg}: {stderr}");
+    }
+}
+
+/// `--min-severity` keeps findings below it out of the outputs and the gate.
+#[test]
+fn cli_min_severity() {
+    let output = resilix()
+        .args([
+            "scan",
+            REPO_PLAN,
+            "--format",
+            "json",
+            "-q",
+            "--min-severity",
+            "critical",
+        ])
+        .args(repo_policy_args())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the critical finding still fails"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(report["summary"]["hidden_below_min_severity"], 5);
+    assert_eq!(report["findings"][0]["resource"]["declaration"]["line"], 13);
+}
+
+/// The repository root is the nearest directory holding `.git`, as a file (worktrees,
+/// submodules) or a directory.
+#[test]
+fn repository_root_is_found_walking_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("a/b");
+    std::fs::create_dir_all(&deep).unwrap();
+    let outside = resilix::cli::repository_root(&deep);
+    assert!(outside == deep || !outside.starts_with(dir.path()));
+    std::fs::write(dir.path().join("a/.git"), "gitdir: elsewhere").unwrap();
+    assert_eq!(resilix::cli::repository_root(&deep), dir.path().join("a"));
 }

@@ -27,7 +27,7 @@ fn run(threads: &str, format: &str) -> Vec<u8> {
 
 #[test]
 fn output_is_identical_with_1_and_8_threads() {
-    for format in ["sarif", "json", "text"] {
+    for format in ["sarif", "json", "text", "github", "markdown", "junit"] {
         let one = run("1", format);
         let eight = run("8", format);
         assert!(

@@ -9,7 +9,7 @@ use resilix::model::Origin;
 use resilix::policy::{Catalog, CatalogOptions};
 use serde_json::Value;
 
-use crate::util::{fixture, render, root, scan};
+use crate::util::{emit_context, fixture, render, render_with, root, scan};
 
 /// Findings across two files (a plan and a Config snapshot), one resource without a file (as a
 /// live pull has), one undecided result and one evaluation error.
@@ -96,8 +96,8 @@ fn emit_sarif() {
 fn sarif_of_all_policy_fixtures_validates() {
     let catalog = crate::util::builtin_catalog();
     let paths: Vec<PathBuf> = vec![fixture("policies")];
-    let report = scan(&catalog, &paths);
-    let text = render(&report, &catalog, OutputFormat::Sarif);
+    let report = scan(catalog, &paths);
+    let text = render(&report, catalog, OutputFormat::Sarif);
     let errors = validate_sarif(&text);
     assert!(
         errors.is_empty(),
@@ -126,4 +126,140 @@ fn compliance_status_per_framework() {
     assert_eq!(state("AC-2"), Some(ControlState::NotAssessed));
     assert_eq!(nist.covered(), 3);
     assert!(framework_status(&report, &catalog, "no-such-framework").is_none());
+}
+
+/// The context of a CI run: the gate at `low`, as `scan` defaults to.
+fn gated(catalog: &Catalog) -> resilix::emit::EmitContext<'_> {
+    resilix::emit::EmitContext {
+        fail_on: Some(resilix::policy::Severity::Low),
+        ..emit_context(catalog)
+    }
+}
+
+#[test]
+fn emit_markdown() {
+    let (report, catalog) = fixture_report();
+    insta::assert_snapshot!(
+        "emit_markdown",
+        render_with(&report, OutputFormat::Markdown, gated(&catalog))
+    );
+}
+
+#[test]
+fn emit_github() {
+    let (report, catalog) = fixture_report();
+    let text = render_with(&report, OutputFormat::Github, gated(&catalog));
+    // One workflow command per line: no raw line break may survive in a message.
+    for line in text.lines().filter(|l| l.starts_with("::")) {
+        let (command, _) = line.split_once(' ').unwrap();
+        assert!(
+            ["::error", "::warning", "::notice"].contains(&command),
+            "{line}"
+        );
+    }
+    insta::assert_snapshot!("emit_github", text);
+}
+
+#[test]
+fn emit_junit() {
+    let (report, catalog) = fixture_report();
+    let text = render_with(&report, OutputFormat::Junit, gated(&catalog));
+    // One test case per policy × resource, passes included.
+    let cases = text.matches("<testcase ").count();
+    assert_eq!(
+        cases,
+        report.passes.len() + report.findings.len() + report.errors.len()
+    );
+    insta::assert_snapshot!("emit_junit", text);
+}
+
+/// GitHub rejects a run with more than 25,000 results: the highest-priority ones are kept and a
+/// notification says what was left out.
+#[test]
+fn sarif_results_are_capped_at_githubs_limit() {
+    use resilix::findings::Status;
+    let (mut report, catalog) = fixture_report();
+    let high = report
+        .findings
+        .iter()
+        .find(|f| f.status == Status::Fail && f.severity == resilix::policy::Severity::High)
+        .unwrap()
+        .clone();
+    let low = report
+        .findings
+        .iter()
+        .find(|f| f.severity == resilix::policy::Severity::Low && f.status == Status::Fail)
+        .unwrap()
+        .clone();
+    // 24,999 high + 3 low results, in priority order as the report keeps them.
+    report.findings = std::iter::repeat_n(high, 24_999)
+        .chain(std::iter::repeat_n(low, 3))
+        .collect();
+    let text = render(&report, &catalog, OutputFormat::Sarif);
+    let value: Value = serde_json::from_str(&text).unwrap();
+    let run = &value["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 25_000);
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == "test.storage.size-limit")
+            .count(),
+        1,
+        "the lowest-priority results are the ones left out"
+    );
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    let cut = notes
+        .iter()
+        .find(|n| n["level"] == "warning")
+        .expect("a notification says what was cut");
+    insta::assert_snapshot!(
+        "sarif_results_cap_notification",
+        cut["message"]["text"].as_str().unwrap()
+    );
+    assert_eq!(run["invocations"][0]["executionSuccessful"], true);
+}
+
+/// `--sarif-category` fills `automationDetails.id` the way upload-sarif's `category` does.
+#[test]
+fn sarif_category_is_the_automation_id() {
+    let (report, catalog) = fixture_report();
+    for (category, id) in [("terraform", "terraform/"), ("tf/prod/", "tf/prod/")] {
+        let cx = resilix::emit::EmitContext {
+            sarif_category: Some(category.to_owned()),
+            ..emit_context(&catalog)
+        };
+        let text = render_with(&report, OutputFormat::Sarif, cx);
+        assert!(validate_sarif(&text).is_empty());
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["runs"][0]["automationDetails"]["id"], id);
+    }
+}
+
+/// `--min-severity` leaves low findings out of every output and of the gate, and says so.
+#[test]
+fn min_severity_leaves_low_findings_out() {
+    use resilix::findings::Status;
+    use resilix::policy::Severity;
+    let (mut report, catalog) = fixture_report();
+    let errors_before = report.count(Status::Error);
+    report.retain_at_least(Severity::Medium);
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.severity >= Severity::Medium || f.status == Status::Error)
+    );
+    assert_eq!(
+        report.count(Status::Error),
+        errors_before,
+        "errors always stay"
+    );
+    assert_eq!(report.filter.unwrap().hidden, 1);
+    let text = render(&report, &catalog, OutputFormat::Sarif);
+    assert!(validate_sarif(&text).is_empty());
+    assert!(text.contains("1 finding(s) below medium were left out (--min-severity medium)."));
+    assert!(!text.contains("\"ruleId\": \"test.storage.size-limit\""));
 }

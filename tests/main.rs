@@ -8,9 +8,13 @@
     clippy::panic
 )]
 
+mod action;
+mod baseline;
+mod change;
 mod cli;
 mod corpus;
 mod determinism;
+mod docs;
 mod emit;
 mod errors;
 mod hostile;
@@ -18,4 +22,5 @@ mod policies;
 mod properties;
 mod secrets;
 mod signals;
+mod tf_sources;
 mod util;

@@ -5,6 +5,10 @@
 //! resource and fail none). Plans are `*.plan.json`, AWS Config data `*.config.json`. Each
 //! fixture's findings, rendered as text with only that policy enabled, are snapshotted as
 //! `<policy-id>__<stem>`.
+//!
+//! Change-control policies are checked on AWS Config data through `resilix diff`: their Config
+//! fixtures come in pairs, `<stem>.old.config.json` and `<stem>.new.config.json`, evaluated as
+//! the changes from the old to the new set (snapshot `<policy-id>__<stem>.diff`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,7 +17,7 @@ use resilix::findings::Status;
 use resilix::model::SourceKind;
 use resilix::testing::run_policy_tests;
 
-use crate::util::{builtin_catalog, fixture, render, scan};
+use crate::util::{builtin_catalog, diff_scan, fixture, only_policy, render, scan};
 
 #[test]
 fn policy_fixtures() {
@@ -24,19 +28,30 @@ fn policy_fixtures() {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        let stem = path
+        let mut stem = path
             .file_name()
             .unwrap()
             .to_string_lossy()
             .trim_end_matches(".json")
             .to_owned();
-        let only = builtin_catalog().retain(|p| p.id == id);
-        assert_eq!(
-            only.len(),
-            1,
-            "fixtures/policies/{id}: no built-in policy has this id"
-        );
-        let report = scan(&only, &[path.to_path_buf()]);
+        if stem.ends_with(".new.config") {
+            // The second half of a diff pair: evaluated with its `.old.config` file.
+            return;
+        }
+        let only = only_policy(&id)
+            .unwrap_or_else(|| panic!("fixtures/policies/{id}: no built-in policy has this id"));
+        let report = match stem.strip_suffix(".old.config") {
+            Some(pair) => {
+                let new = path.with_file_name(format!("{pair}.new.config.json"));
+                assert!(
+                    new.exists(),
+                    "{id}/{stem}: no {pair}.new.config.json beside it"
+                );
+                stem = format!("{pair}.diff");
+                diff_scan(&only, path, &new)
+            }
+            None => scan(&only, &[path.to_path_buf()]),
+        };
         let failed = report.count(Status::Fail);
         if stem.starts_with("fail") {
             assert!(
@@ -116,7 +131,7 @@ fn every_policy_has_failing_and_passing_fixtures() {
 #[test]
 fn inline_policy_tests_pass() {
     let catalog = builtin_catalog();
-    let results = run_policy_tests(&catalog);
+    let results = run_policy_tests(catalog);
     let failures: Vec<String> = results
         .iter()
         .filter(|r| !r.passed())

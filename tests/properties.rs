@@ -10,7 +10,7 @@ use std::sync::{Arc, LazyLock};
 
 use clap::ValueEnum;
 use proptest::prelude::*;
-use resilix::emit::{EmitContext, OutputFormat, emitter_for, fingerprint};
+use resilix::emit::{OutputFormat, emitter_for, fingerprint};
 use resilix::findings::Report;
 use resilix::input::{InputFormat, LoadError, LoadOptions, decode_text, load_source};
 use resilix::model::{ResourceSet, SourceKind};
@@ -20,12 +20,14 @@ use serde_json::{Map, Value, json};
 
 use crate::util::builtin_catalog;
 
-static CATALOG: LazyLock<Catalog> = LazyLock::new(builtin_catalog);
+fn catalog() -> &'static Catalog {
+    builtin_catalog()
+}
 
 /// The resource types the built-in policies check, per input kind.
 fn builtin_types(kind: SourceKind) -> Vec<String> {
     let mut types = BTreeSet::new();
-    for policy in &CATALOG.policies {
+    for policy in &catalog().policies {
         for target in policy.targets.iter().filter(|t| t.kind == kind) {
             types.extend(target.types.iter().cloned());
         }
@@ -37,7 +39,7 @@ fn builtin_types(kind: SourceKind) -> Vec<String> {
 /// generated values meet the policies' paths, not only unrelated keys.
 static POLICY_KEYS: LazyLock<Vec<String>> = LazyLock::new(|| {
     let mut keys = BTreeSet::new();
-    for policy in &CATALOG.policies {
+    for policy in &catalog().policies {
         for line in policy
             .origin
             .file
@@ -165,7 +167,7 @@ fn aws_config() -> impl Strategy<Value = Value> {
 fn options(format: InputFormat) -> LoadOptions {
     LoadOptions {
         format,
-        reference_types: Some(Arc::new(CATALOG.reference_types())),
+        reference_types: Some(Arc::new(catalog().reference_types())),
         ..LoadOptions::default()
     }
 }
@@ -199,7 +201,7 @@ fn load(name: &str, text: String, format: InputFormat) -> Option<ResourceSet> {
 }
 
 fn report(resources: ResourceSet) -> Report {
-    let evaluation = resilix::eval::evaluate(&CATALOG, &resources);
+    let evaluation = resilix::eval::evaluate(catalog(), &resources);
     let mut report = Report {
         resources,
         findings: evaluation.findings,
@@ -207,21 +209,16 @@ fn report(resources: ResourceSet) -> Report {
         errors: evaluation.errors,
         files: 1,
         evaluated: evaluation.evaluated,
+        baseline: None,
+        filter: None,
     };
-    report.sort(&CATALOG);
+    report.sort(catalog());
     report
 }
 
 /// Every output format, in order, as bytes.
 fn render_all(report: &Report) -> Vec<Vec<u8>> {
-    let cx = EmitContext {
-        catalog: &CATALOG,
-        version: "0.0.0-test",
-        base_dir: crate::util::root(),
-        working_dir: crate::util::root(),
-        color: false,
-        fail_on: None,
-    };
+    let cx = crate::util::emit_context(catalog());
     OutputFormat::value_variants()
         .iter()
         .map(|format| {
@@ -337,7 +334,7 @@ proptest! {
             let text = format!("{}{}", "\n".repeat(pad), serde_json::to_string_pretty(&doc).unwrap());
             let set = load(file, text, InputFormat::Auto).expect("loads");
             let resource = set.resources.into_iter().next().expect("one resource");
-            CATALOG.policies.iter().map(|p| fingerprint(&p.id, &resource)).collect::<Vec<_>>()
+            catalog().policies.iter().map(|p| fingerprint(&p.id, &resource)).collect::<Vec<_>>()
         };
         let address = format!("aws_s3_bucket.{name}");
         let a = one(&address, &first, "a.json", 0);

@@ -1,7 +1,7 @@
 //! Shared helpers: the repository root, loading fixtures, running the engine, rendering.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use resilix::emit::{EmitContext, OutputFormat, emitter_for};
 use resilix::eval::evaluate;
@@ -18,20 +18,34 @@ pub fn fixture(relative: &str) -> PathBuf {
     root().join("fixtures").join(relative)
 }
 
-/// The built-in catalog (compiled once per test).
-pub fn builtin_catalog() -> Catalog {
-    Catalog::load(&CatalogOptions {
-        builtins: true,
-        ..CatalogOptions::default()
+/// The built-in catalog, compiled once per test process.
+pub fn builtin_catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        Catalog::load(&CatalogOptions {
+            builtins: true,
+            ..CatalogOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("built-in policies do not compile: {:?}", e.errors))
     })
-    .unwrap_or_else(|e| panic!("built-in policies do not compile: {:?}", e.errors))
+}
+
+/// A catalog of just the built-in policy `id`.
+pub fn only_policy(id: &str) -> Option<Catalog> {
+    let (_, policy) = builtin_catalog().by_id(id)?;
+    Some(Catalog::from_policies(vec![policy.clone()]))
 }
 
 /// Loads and evaluates `paths` with `catalog`, as `scan` does.
 pub fn scan(catalog: &Catalog, paths: &[PathBuf]) -> Report {
+    scan_with(catalog, paths, LoadOptions::default())
+}
+
+/// [`scan`] with load options (e.g. where the `.tf` sources are).
+pub fn scan_with(catalog: &Catalog, paths: &[PathBuf], options: LoadOptions) -> Report {
     let options = LoadOptions {
         reference_types: Some(Arc::new(catalog.reference_types())),
-        ..LoadOptions::default()
+        ..options
     };
     let loaded = load_paths(paths, &options);
     assert!(loaded.errors.is_empty(), "load errors: {:?}", loaded.errors);
@@ -46,6 +60,32 @@ pub fn scan(catalog: &Catalog, paths: &[PathBuf]) -> Report {
         errors: evaluation.errors,
         files: loaded.files,
         evaluated: evaluation.evaluated,
+        baseline: None,
+        filter: None,
+    };
+    report.sort(catalog);
+    report
+}
+
+/// Loads two sets of AWS Config data and evaluates `catalog` on the changes between them, as
+/// `resilix diff` does.
+pub fn diff_scan(catalog: &Catalog, old: &Path, new: &Path) -> Report {
+    let options = LoadOptions::default();
+    let old = load_paths(&[old.to_path_buf()], &options);
+    let new = load_paths(&[new.to_path_buf()], &options);
+    assert!(old.errors.is_empty() && new.errors.is_empty());
+    let (changes, _) = resilix::input::config_diff::diff(old.resources, new.resources);
+    let resources = ResourceSet { resources: changes };
+    let evaluation = evaluate(catalog, &resources);
+    let mut report = Report {
+        resources,
+        findings: evaluation.findings,
+        passes: evaluation.passes,
+        errors: evaluation.errors,
+        files: old.files + new.files,
+        evaluated: evaluation.evaluated,
+        baseline: None,
+        filter: None,
     };
     report.sort(catalog);
     report
@@ -53,14 +93,24 @@ pub fn scan(catalog: &Catalog, paths: &[PathBuf]) -> Report {
 
 /// Renders a report in a format, with paths relative to the repository root.
 pub fn render(report: &Report, catalog: &Catalog, format: OutputFormat) -> String {
-    let cx = EmitContext {
+    render_with(report, format, emit_context(catalog))
+}
+
+/// The context tests render with: paths relative to the repository root, no colour, no gate.
+pub fn emit_context(catalog: &Catalog) -> EmitContext<'_> {
+    EmitContext {
         catalog,
         version: "0.0.0-test",
         base_dir: root(),
         working_dir: root(),
         color: false,
         fail_on: None,
-    };
+        sarif_category: None,
+    }
+}
+
+/// Renders a report with a given context.
+pub fn render_with(report: &Report, format: OutputFormat, cx: EmitContext<'_>) -> String {
     let mut out = Vec::new();
     emitter_for(format).emit(&mut out, report, &cx).unwrap();
     String::from_utf8(out).unwrap()

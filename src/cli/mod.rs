@@ -1,12 +1,18 @@
 //! Command-line arguments (clap derive); the raw layer only.
 
+pub(crate) mod baseline;
+pub(crate) mod diff;
+pub(crate) mod policies;
 pub(crate) mod scan;
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use scan::{InputArgs, OutputArgs, PolicyArgs, ScanArgs};
+pub use baseline::{BaselineArgs, BaselineCommand, BaselineCreateArgs};
+pub use diff::DiffArgs;
+pub use policies::{ControlsArgs, FrameworkArg, ListFormat, PoliciesArgs, PoliciesCommand};
+pub use scan::{InputArgs, OutputArgs, PolicyArgs, ScanArgs, repository_root};
 
 use crate::policy::Severity;
 
@@ -44,6 +50,14 @@ pub struct Cli {
 pub enum Command {
     /// Scan Terraform plans and AWS Config data against the policies
     Scan(ScanArgs),
+    /// Evaluate the change-control policies on the changes between two AWS Config snapshots
+    Diff(DiffArgs),
+    /// List, show and test policies; print the policy reference
+    Policies(PoliciesArgs),
+    /// Show which framework controls the policies assess
+    Controls(ControlsArgs),
+    /// Record today's findings so that scans fail only on new ones
+    Baseline(BaselineArgs),
 }
 
 /// The severity at or above which failing findings fail the run.
@@ -65,6 +79,28 @@ impl FailOn {
             FailOn::Medium => Some(Severity::Medium),
             FailOn::Low => Some(Severity::Low),
             FailOn::Never => None,
+        }
+    }
+}
+
+/// A severity on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl SeverityArg {
+    pub fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Critical => Severity::Critical,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Info => Severity::Info,
         }
     }
 }

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::{EmitContext, Emitter, fingerprint};
 use crate::eval::Evidence;
-use crate::findings::{ErrorRecord, Report, Status};
+use crate::findings::baseline::Comparison;
+use crate::findings::{Approval, BaselineState, Criticality, ErrorRecord, Report, Status, Waiver};
 use crate::model::{CloudContext, SourceKind};
 use crate::policy::{Category, Severity};
 
@@ -17,7 +18,7 @@ pub struct JsonEmitter;
 struct JsonReport<'a> {
     schema: &'static str,
     tool: Tool<'a>,
-    summary: Summary,
+    summary: Summary<'a>,
     findings: Vec<JsonFinding<'a>>,
     errors: &'a [ErrorRecord],
 }
@@ -29,7 +30,7 @@ struct Tool<'a> {
 }
 
 #[derive(Serialize)]
-struct Summary {
+struct Summary<'a> {
     files: usize,
     resources: usize,
     evaluated: usize,
@@ -38,8 +39,18 @@ struct Summary {
     review: usize,
     passed: usize,
     errors: usize,
+    /// Findings suppressed by an active waiver.
+    waived: usize,
+    /// Change-control findings whose change is approved.
+    approved: usize,
     /// Failing findings per severity.
     by_severity: BTreeMap<&'static str, usize>,
+    /// The comparison with `--baseline`, when one is in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a Comparison>,
+    /// Findings left out by `--min-severity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hidden_below_min_severity: Option<usize>,
 }
 
 #[derive(Serialize)]
@@ -50,11 +61,22 @@ struct JsonFinding<'a> {
     severity: Severity,
     category: Category,
     priority: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    criticality: Option<Criticality>,
     message: &'a str,
     resource: JsonResource<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<&'static str>,
     evidence: &'a [Evidence],
     controls: &'a BTreeMap<String, Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval: Option<&'a Approval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiver: Option<&'a Waiver>,
     fingerprint: String,
+    /// `new` or `unchanged` when a baseline is in use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineState>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +94,16 @@ struct JsonResource<'a> {
     column: Option<usize>,
     #[serde(flatten)]
     context: &'a CloudContext,
+    /// The `.tf` block that declares the resource, when the sources were at hand.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    declaration: Option<JsonDeclaration>,
+}
+
+#[derive(Serialize)]
+struct JsonDeclaration {
+    file: String,
+    line: usize,
+    column: usize,
 }
 
 impl Emitter for JsonEmitter {
@@ -90,6 +122,7 @@ impl Emitter for JsonEmitter {
                     severity: finding.severity,
                     category: policy.category,
                     priority: finding.priority,
+                    criticality: finding.criticality,
                     message: &finding.message,
                     resource: JsonResource {
                         address: &resource.address,
@@ -100,10 +133,21 @@ impl Emitter for JsonEmitter {
                         line: at.map(|a| a.line),
                         column: at.map(|a| a.column),
                         context: &resource.context,
+                        declaration: resource.origin.declaration.as_ref().map(|d| {
+                            JsonDeclaration {
+                                file: cx.artifact_uri(&d.file),
+                                line: d.line,
+                                column: d.column,
+                            }
+                        }),
                     },
+                    change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
                     evidence: &finding.evidence,
                     controls: &policy.controls,
+                    approval: finding.approval.as_ref(),
+                    waiver: finding.waiver.as_ref(),
                     fingerprint: fingerprint(&policy.id, resource),
+                    baseline: finding.baseline,
                 })
             })
             .collect();
@@ -126,7 +170,11 @@ impl Emitter for JsonEmitter {
                 review: report.count(Status::Review),
                 passed: report.passes.len(),
                 errors: report.count(Status::Error) + report.errors.len(),
+                waived: report.count_waived(),
+                approved: report.count_approved(),
                 by_severity,
+                baseline: report.baseline.as_ref(),
+                hidden_below_min_severity: report.filter.map(|f| f.hidden),
             },
             findings,
             errors: &report.errors,

@@ -3,20 +3,25 @@
 //! Emitters never evaluate anything: they get policy metadata through the [`EmitContext`] and
 //! write what the report holds.
 
+pub mod baseline;
+mod github;
 mod json;
+mod junit;
+mod markdown;
 mod sarif;
 mod text;
 
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::findings::{Finding, Report};
 use crate::model::Resource;
 use crate::policy::{Catalog, Policy, Severity};
 
+pub use github::GithubEmitter;
 pub use json::JsonEmitter;
+pub use junit::JunitEmitter;
+pub use markdown::MarkdownEmitter;
 pub use sarif::SarifEmitter;
 pub use text::TextEmitter;
 
@@ -29,6 +34,12 @@ pub enum OutputFormat {
     Json,
     /// SARIF 2.1.0 for GitHub code scanning and other SARIF tools.
     Sarif,
+    /// JUnit XML: one test case per policy and resource, for CI test reports.
+    Junit,
+    /// A Markdown summary (for `$GITHUB_STEP_SUMMARY` or a pull request comment).
+    Markdown,
+    /// GitHub Actions workflow commands: one annotation per finding.
+    Github,
 }
 
 impl OutputFormat {
@@ -49,6 +60,9 @@ pub struct EmitContext<'a> {
     pub color: bool,
     /// The `--fail-on` threshold, for summaries.
     pub fail_on: Option<Severity>,
+    /// `--sarif-category`: SARIF `automationDetails.id`, so several analyses of one commit
+    /// (plans of several roots, Config snapshots) coexist in code scanning.
+    pub sarif_category: Option<String>,
 }
 
 impl EmitContext<'_> {
@@ -114,19 +128,13 @@ pub fn emitter_for(format: OutputFormat) -> Box<dyn Emitter> {
         OutputFormat::Text => Box::new(TextEmitter),
         OutputFormat::Json => Box::new(JsonEmitter),
         OutputFormat::Sarif => Box::new(SarifEmitter),
+        OutputFormat::Junit => Box::new(JunitEmitter),
+        OutputFormat::Markdown => Box::new(MarkdownEmitter),
+        OutputFormat::Github => Box::new(GithubEmitter),
     }
 }
 
-/// A fingerprint of a finding that depends only on the policy and the resource's identity
-/// (not on file, line or run), so alerts stay the same alert across runs.
-pub fn fingerprint(policy_id: &str, resource: &Resource) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(policy_id.as_bytes());
-    hasher.update([0]);
-    hasher.update(resource.identity().as_bytes());
-    let digest = hasher.finalize();
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::findings::fingerprint;
 
 /// One line of evidence as people read it.
 pub fn evidence_line(evidence: &crate::eval::Evidence) -> String {
@@ -145,12 +153,52 @@ pub fn evidence_line(evidence: &crate::eval::Evidence) -> String {
     line
 }
 
+/// Where a finding about a resource points: the `.tf` block that declares it when the sources
+/// were at hand, else the resource in its input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Repository-relative URI (forward slashes).
+    pub uri: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl Place {
+    /// `uri:line:column`, `uri:line` or `uri`.
+    pub fn display(&self) -> String {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", self.uri),
+            (Some(line), None) => format!("{}:{line}", self.uri),
+            _ => self.uri.clone(),
+        }
+    }
+}
+
+impl EmitContext<'_> {
+    /// The place findings about `resource` point at; `None` for data pulled live.
+    pub fn place(&self, resource: &Resource) -> Option<Place> {
+        if let Some(declared) = &resource.origin.declaration {
+            return Some(Place {
+                uri: self.artifact_uri(&declared.file),
+                line: Some(declared.line),
+                column: Some(declared.column),
+            });
+        }
+        let name = resource.origin.file_name()?;
+        let at = resource.origin.line_col();
+        Some(Place {
+            uri: self.artifact_uri(name),
+            line: at.map(|a| a.line),
+            column: at.map(|a| a.column),
+        })
+    }
+}
+
 /// Where a resource is, as `file:line:column` (or its account/region for live data).
 pub fn resource_location(resource: &Resource, cx: &EmitContext<'_>) -> String {
-    match (resource.origin.file_name(), resource.origin.line_col()) {
-        (Some(name), Some(at)) => format!("{}:{}:{}", cx.artifact_uri(name), at.line, at.column),
-        (Some(name), None) => cx.artifact_uri(name),
-        (None, _) => format!(
+    match cx.place(resource) {
+        Some(place) => place.display(),
+        None => format!(
             "{}/{}",
             resource.context.account.as_deref().unwrap_or("-"),
             resource.context.region.as_deref().unwrap_or("-")

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{EmitContext, Emitter, evidence_line, fingerprint};
-use crate::findings::{Finding, Report, Status};
+use crate::findings::{Approval, BaselineState, Criticality, Finding, Report, Status, Waiver};
 use crate::policy::{Policy, PolicyIndex, Severity};
 
 pub struct SarifEmitter;
@@ -19,6 +19,9 @@ const INFORMATION_URI: &str = "https://github.com/resilix/resilix";
 const DOCS_URI: &str = "https://github.com/resilix/resilix/blob/main/docs/policies.md";
 /// GitHub accepts at most 20 tags per rule.
 const MAX_TAGS: usize = 20;
+/// GitHub code scanning rejects a run with more results than this; the highest-priority results
+/// are kept and a notification says what was left out.
+pub const MAX_RESULTS: usize = 25_000;
 
 #[derive(Serialize)]
 struct Log<'a> {
@@ -125,8 +128,19 @@ struct SarifResult {
     message: Text,
     locations: Vec<Location>,
     partial_fingerprints: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     rank: f64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
     properties: ResultProperties,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
 }
 
 #[derive(Serialize)]
@@ -138,6 +152,14 @@ struct ResultProperties {
     #[serde(rename = "security-severity")]
     security_severity: String,
     priority: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    criticality: Option<Criticality>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval: Option<Approval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired_waiver: Option<Waiver>,
     controls: BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     account: Option<String>,
@@ -260,7 +282,7 @@ fn rule<'a>(policy: &'a Policy) -> Rule<'a> {
             text: non_empty(&help_text, &policy.title),
             markdown,
         },
-        help_uri: format!("{DOCS_URI}#{}", policy.id.replace('.', "")),
+        help_uri: format!("{DOCS_URI}#{}", crate::docs::anchor(&policy.id)),
         default_configuration: Configuration {
             level: level(policy.severity),
         },
@@ -299,67 +321,56 @@ impl Emitter for SarifEmitter {
 
         let mut results = Vec::new();
         let mut notifications = Vec::new();
-        for finding in &report.findings {
-            let (Some(policy), Some(resource)) = (cx.policy(finding), report.resource(finding))
-            else {
-                continue;
-            };
-            let location = location(finding, report, cx);
-            if finding.status == Status::Error {
-                notifications.push(Notification {
-                    level: "error",
-                    message: Text {
-                        text: non_empty(
-                            &format!("{}: {}", resource.address, finding.message),
-                            "evaluation error",
-                        ),
-                    },
-                    locations: vec![location],
-                });
+        // New findings first, then those known from the baseline; each in priority order.
+        let (known, current): (Vec<&Finding>, Vec<&Finding>) = report
+            .findings
+            .iter()
+            .filter(|f| f.status != Status::Error)
+            .partition(|f| f.is_known());
+        let mut left_out: BTreeMap<Severity, usize> = BTreeMap::new();
+        for (n, finding) in current.iter().chain(known.iter()).enumerate() {
+            if n >= MAX_RESULTS {
+                *left_out.entry(finding.severity).or_default() += 1;
                 continue;
             }
-            let evidence: Vec<String> = finding.evidence.iter().map(evidence_line).collect();
-            let mut text = format!(
-                "{}: {}.",
-                finding.message.trim_end_matches('.'),
-                resource.address
-            );
-            if let Some(first) = evidence.first() {
-                text.push(' ');
-                text.push_str(first);
-                if evidence.len() > 1 {
-                    text.push_str(&format!(" (and {} more)", evidence.len() - 1));
-                }
+            if let Some(result) = result(finding, report, cx, &rule_index) {
+                results.push(result);
             }
-            let (kind, level) = match finding.status {
-                Status::Review => ("review", "note"),
-                _ => ("fail", level(finding.severity)),
-            };
-            let mut fingerprints = BTreeMap::new();
-            fingerprints.insert(
-                "primaryLocationLineHash",
-                format!("{}:1", fingerprint(&policy.id, resource)),
-            );
-            results.push(SarifResult {
-                rule_id: policy.id.clone(),
-                rule_index: rule_index.get(&finding.policy).copied().unwrap_or(0),
-                kind,
-                level,
-                message: Text { text },
-                locations: vec![location],
-                partial_fingerprints: fingerprints,
-                rank: f64::from(finding.priority),
-                properties: ResultProperties {
-                    resource_type: resource.type_name.to_string(),
-                    resource_identity: resource.identity(),
-                    source: resource.source.as_str(),
-                    security_severity: format!("{:.1}", f64::from(finding.priority) / 10.0),
-                    priority: finding.priority,
-                    controls: policy.controls.clone(),
-                    account: resource.context.account.clone(),
-                    region: resource.context.region.clone(),
-                    evidence,
+        }
+        if !left_out.is_empty() {
+            notifications.push(Notification {
+                level: "warning",
+                message: Text {
+                    text: left_out_message(&left_out),
                 },
+                locations: Vec::new(),
+            });
+        }
+        for finding in report.findings.iter().filter(|f| f.status == Status::Error) {
+            let (Some(_), Some(resource)) = (cx.policy(finding), report.resource(finding)) else {
+                continue;
+            };
+            notifications.push(Notification {
+                level: "error",
+                message: Text {
+                    text: non_empty(
+                        &format!("{}: {}", resource.address, finding.message),
+                        "evaluation error",
+                    ),
+                },
+                locations: vec![location(finding, report, cx)],
+            });
+        }
+        if let Some(filter) = report.filter.filter(|f| f.hidden > 0) {
+            notifications.push(Notification {
+                level: "note",
+                message: Text {
+                    text: format!(
+                        "{} finding(s) below {} were left out (--min-severity {}).",
+                        filter.hidden, filter.min, filter.min
+                    ),
+                },
+                locations: Vec::new(),
             });
         }
         for error in &report.errors {
@@ -397,11 +408,11 @@ impl Emitter for SarifEmitter {
                     },
                 },
                 invocations: vec![Invocation {
-                    execution_successful: notifications.is_empty(),
+                    execution_successful: notifications.iter().all(|n| n.level != "error"),
                     tool_execution_notifications: notifications,
                 }],
                 results,
-                automation_details: None,
+                automation_details: cx.sarif_category.as_deref().map(automation_id),
             }],
         };
         // `from` keeps the kind of an I/O error (a broken pipe must stay one).
@@ -410,18 +421,123 @@ impl Emitter for SarifEmitter {
     }
 }
 
+/// One SARIF result of a failing or undecided finding.
+fn result(
+    finding: &Finding,
+    report: &Report,
+    cx: &EmitContext<'_>,
+    rule_index: &BTreeMap<PolicyIndex, usize>,
+) -> Option<SarifResult> {
+    let policy = cx.policy(finding)?;
+    let resource = report.resource(finding)?;
+    let evidence: Vec<String> = finding.evidence.iter().map(evidence_line).collect();
+    let mut text = format!(
+        "{}: {}.",
+        finding.message.trim_end_matches('.'),
+        resource.address
+    );
+    if let Some(first) = evidence.first() {
+        text.push(' ');
+        text.push_str(first);
+        if evidence.len() > 1 {
+            text.push_str(&format!(" (and {} more)", evidence.len() - 1));
+        }
+    }
+    // An approved change is not a problem, but people want to see it: a note that names the
+    // ticket.
+    let kind = match finding.status {
+        _ if finding.approval.is_some() => "informational",
+        Status::Review => "review",
+        _ => "fail",
+    };
+    let level =
+        if finding.status == Status::Review || finding.is_known() || finding.approval.is_some() {
+            "note"
+        } else {
+            level(finding.severity)
+        };
+    let suppressions = finding
+        .waiver
+        .iter()
+        .filter(|w| !w.expired)
+        .map(|w| Suppression {
+            kind: "external",
+            status: "accepted",
+            justification: w.justification(),
+        })
+        .collect();
+    let mut fingerprints = BTreeMap::new();
+    fingerprints.insert(
+        "primaryLocationLineHash",
+        format!("{}:1", fingerprint(&policy.id, resource)),
+    );
+    Some(SarifResult {
+        rule_id: policy.id.clone(),
+        rule_index: rule_index.get(&finding.policy).copied().unwrap_or(0),
+        kind,
+        level,
+        message: Text {
+            text: non_empty(&text, &policy.title),
+        },
+        locations: vec![location(finding, report, cx)],
+        partial_fingerprints: fingerprints,
+        baseline_state: finding.baseline.map(BaselineState::as_str),
+        rank: f64::from(finding.priority),
+        suppressions,
+        properties: ResultProperties {
+            resource_type: resource.type_name.to_string(),
+            resource_identity: resource.identity(),
+            source: resource.source.as_str(),
+            security_severity: format!("{:.1}", f64::from(finding.priority) / 10.0),
+            priority: finding.priority,
+            criticality: finding.criticality,
+            change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
+            approval: finding.approval.clone(),
+            expired_waiver: finding.waiver.clone().filter(|w| w.expired),
+            controls: policy.controls.clone(),
+            account: resource.context.account.clone(),
+            region: resource.context.region.clone(),
+            evidence,
+        },
+    })
+}
+
+/// What the result limit cut, for the run's notifications.
+fn left_out_message(left_out: &BTreeMap<Severity, usize>) -> String {
+    let total: usize = left_out.values().sum();
+    let by_severity: Vec<String> = left_out
+        .iter()
+        .rev()
+        .map(|(severity, n)| format!("{n} {severity}"))
+        .collect();
+    format!(
+        "{total} lower-priority result(s) were left out ({}): GitHub code scanning accepts at most {MAX_RESULTS} results per run, so the {MAX_RESULTS} highest-priority ones are kept. Fix or baseline findings, or raise --min-severity, to see the rest.",
+        by_severity.join(", ")
+    )
+}
+
+/// `automationDetails.id` for a category: the category is what comes before the last `/`, so
+/// `terraform` becomes `terraform/` (as github/codeql-action/upload-sarif does).
+fn automation_id(category: &str) -> AutomationDetails {
+    let category = category.trim();
+    AutomationDetails {
+        id: if category.ends_with('/') {
+            category.to_owned()
+        } else {
+            format!("{category}/")
+        },
+    }
+}
+
 fn location(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Location {
     let resource = report.resource(finding);
     let physical = resource.and_then(|r| {
-        let name = r.origin.file_name()?;
-        let at = r.origin.line_col();
+        let place = cx.place(r)?;
         Some(PhysicalLocation {
-            artifact_location: ArtifactLocation {
-                uri: cx.artifact_uri(name),
-            },
+            artifact_location: ArtifactLocation { uri: place.uri },
             region: Some(Region {
-                start_line: at.map_or(1, |a| a.line.max(1)),
-                start_column: at.map_or(1, |a| a.column.max(1)),
+                start_line: place.line.unwrap_or(1).max(1),
+                start_column: place.column.unwrap_or(1).max(1),
             }),
         })
     });

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Effects, Style};
 
 use super::{EmitContext, Emitter, evidence_line, resource_location};
-use crate::findings::{Finding, Report, Status};
+use crate::findings::{ApprovalSource, Finding, Report, Status};
 use crate::policy::Severity;
 
 pub struct TextEmitter;
@@ -77,17 +77,24 @@ impl Emitter for TextEmitter {
                     continue;
                 };
                 let label = match finding.status {
+                    _ if finding.approval.is_some() => format!("{:<8}", "APPROVED"),
+                    _ if finding.is_waived() => format!("{:<8}", "WAIVED"),
                     Status::Fail => format!("{:<8}", finding.severity.as_str().to_uppercase()),
                     Status::Review => format!("{:<8}", "REVIEW"),
                     Status::Error => format!("{:<8}", "ERROR"),
                 };
                 let style = match finding.status {
+                    _ if !finding.is_open() => Style::new().fg_color(Some(AnsiColor::Green.into())),
                     Status::Fail => severity_style(finding.severity),
                     Status::Review => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
                     Status::Error => Style::new()
                         .fg_color(Some(AnsiColor::Magenta.into()))
                         .effects(Effects::BOLD),
                 };
+                let asset = finding
+                    .criticality
+                    .map(|c| format!(" ({} asset)", c.as_str()))
+                    .unwrap_or_default();
                 writeln!(
                     out,
                     "  {} {}  {}",
@@ -96,11 +103,42 @@ impl Emitter for TextEmitter {
                     paint.paint(
                         dim,
                         &format!(
-                            "[{} · {} · priority {}]",
-                            policy.id, finding.severity, finding.priority
+                            "[{} · {} · priority {}{asset}{}]",
+                            policy.id,
+                            finding.severity,
+                            finding.priority,
+                            if finding.is_known() {
+                                " · in baseline"
+                            } else {
+                                ""
+                            }
                         )
                     ),
                 )?;
+                if let Some(approval) = &finding.approval {
+                    let by = match &approval.source {
+                        ApprovalSource::Tag { key } => format!("tag {key}"),
+                        ApprovalSource::Config { location } => location.clone(),
+                    };
+                    writeln!(
+                        out,
+                        "           approved: ticket {} ({by})",
+                        approval.ticket
+                    )?;
+                }
+                if let Some(waiver) = &finding.waiver {
+                    let state = if waiver.expired {
+                        format!("waiver EXPIRED on {}", waiver.expires)
+                    } else {
+                        format!("waived until {}", waiver.expires)
+                    };
+                    writeln!(
+                        out,
+                        "           {state}: {} ({})",
+                        waiver.justification(),
+                        waiver.location
+                    )?;
+                }
                 for evidence in &finding.evidence {
                     writeln!(
                         out,
@@ -108,7 +146,7 @@ impl Emitter for TextEmitter {
                         paint.paint(dim, &evidence_line(evidence))
                     )?;
                 }
-                if finding.status == Status::Fail {
+                if finding.status == Status::Fail && finding.is_open() && !finding.is_known() {
                     let fix = policy.remediation.text.lines().next().unwrap_or_default();
                     writeln!(out, "           fix: {fix}")?;
                 }
@@ -150,11 +188,33 @@ fn summary(
         report.count(Status::Review),
         report.passes.len()
     ));
+    let waived = report.count_waived();
+    if waived > 0 {
+        line.push_str(&format!(", {waived} waived"));
+    }
+    let approved = report.count_approved();
+    if approved > 0 {
+        line.push_str(&format!(", {approved} approved change(s)"));
+    }
     let errors = report.count(Status::Error) + report.errors.len();
     if errors > 0 {
         line.push_str(&format!(", {errors} error(s)"));
     }
     writeln!(out, "{line}")?;
+    if let Some(baseline) = &report.baseline {
+        writeln!(
+            out,
+            "baseline {}: {} known finding(s) (not failing), {} new, {} fixed",
+            baseline.file, baseline.unchanged, baseline.new, baseline.absent
+        )?;
+    }
+    if let Some(filter) = report.filter.filter(|f| f.hidden > 0) {
+        writeln!(
+            out,
+            "{} finding(s) below {} not shown (--min-severity)",
+            filter.hidden, filter.min
+        )?;
+    }
     if let Some(threshold) = cx.fail_on {
         let gating = report.failing(Some(threshold));
         if gating > 0 {

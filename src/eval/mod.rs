@@ -7,6 +7,7 @@
 mod operators;
 mod outcome;
 mod relations;
+mod transitions;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -84,11 +85,19 @@ pub(crate) struct Evaluator<'a> {
 impl Evaluator<'_> {
     fn resource(&self, catalog: &Catalog, index: usize, resource: &Resource) -> ResourceResults {
         let mut out = ResourceResults::default();
-        if !resource.is_evaluable() {
+        if !resource.is_evaluable() && !resource.is_change() {
             return out;
         }
         let policies = catalog.for_type(resource.source, &resource.type_name);
-        if policies.is_empty() {
+        // Each target says which resources it sees (`scope`): objects as they are after the
+        // change, or every change, deletions and drift included.
+        let admitted = |&&index: &&PolicyIndex| {
+            catalog
+                .get(index)
+                .and_then(|p| p.target(resource.source, &resource.type_name))
+                .is_some_and(|t| t.scope.admits(resource))
+        };
+        if !policies.iter().any(|i| admitted(&i)) {
             return out;
         }
         out.evaluated = true;
@@ -111,11 +120,14 @@ impl Evaluator<'_> {
                 return out;
             }
         };
-        for &policy_index in policies {
+        for &policy_index in policies.iter() {
             let Some(policy) = catalog.get(policy_index) else {
                 continue;
             };
-            let Some(target) = policy.target(resource.source, &resource.type_name) else {
+            let Some(target) = policy
+                .target(resource.source, &resource.type_name)
+                .filter(|t| t.scope.admits(resource))
+            else {
                 continue;
             };
             let result = catch_unwind(AssertUnwindSafe(|| {
@@ -157,10 +169,11 @@ impl Evaluator<'_> {
         let subject = Subject {
             resource,
             doc: &docs.after,
+            docs,
         };
         let mut when_undecided = false;
         if let Some(when) = &target.when {
-            match cx.condition(when, &subject, "", false) {
+            match cx.condition(when, &subject, "", Polarity::Positive) {
                 Verdict::Fail => {
                     return PolicyResult {
                         verdict: Verdict::Pass,
@@ -182,7 +195,7 @@ impl Evaluator<'_> {
                 e.clear();
             }
         }
-        let mut verdict = cx.condition(&target.assert, &subject, "", false);
+        let mut verdict = cx.condition(&target.assert, &subject, "", Polarity::Positive);
         if when_undecided && verdict == Verdict::Fail {
             verdict = Verdict::Undecided;
         }
@@ -253,19 +266,69 @@ fn finding(
         priority: base_priority(policy.severity),
         message,
         evidence: result.evidence,
+        criticality: None,
+        approval: None,
+        waiver: None,
+        baseline: None,
     }
 }
 
-/// The resource a condition is about, and the document `$` stands for.
+/// The resource a condition is about, the document `$` stands for, and the resource's documents
+/// before and after the change (for `before:`, `after:` and transitions).
 struct Subject<'s> {
     resource: &'s Resource,
     doc: &'s Value,
+    docs: &'s Documents,
 }
 
 struct Context<'e, 'a> {
     evaluator: &'e Evaluator<'a>,
     /// Evidence is collected only on the slow path.
     evidence: Option<Vec<Evidence>>,
+}
+
+/// What a condition's parts must be for the policy to pass, so evidence can say what was
+/// expected of each part: the same (`Positive`), the opposite (`Negative`, under `not`/`none`),
+/// or nothing that can be said part by part (`Mixed`: under "not all of", any one part may fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Polarity {
+    Positive,
+    Negative,
+    Mixed,
+}
+
+impl Polarity {
+    pub(crate) fn flip(self) -> Polarity {
+        match self {
+            Polarity::Positive => Polarity::Negative,
+            Polarity::Negative => Polarity::Positive,
+            Polarity::Mixed => Polarity::Mixed,
+        }
+    }
+
+    /// The polarity of the parts a quantifier combines.
+    pub(crate) fn parts(self, quantifier: Quantifier) -> Polarity {
+        match (self, quantifier) {
+            (Polarity::Mixed, _) => Polarity::Mixed,
+            (Polarity::Positive, Quantifier::All | Quantifier::Any) => Polarity::Positive,
+            (Polarity::Positive, Quantifier::None) => Polarity::Negative,
+            // ¬all: some part must fail, which one is open.
+            (Polarity::Negative, Quantifier::All) => Polarity::Mixed,
+            // ¬any: every part must fail.
+            (Polarity::Negative, Quantifier::Any) => Polarity::Negative,
+            // ¬none = any: some part must hold.
+            (Polarity::Negative, Quantifier::None) => Polarity::Positive,
+        }
+    }
+
+    /// What to say was expected: `positive` as it is, negated, or nothing.
+    pub(crate) fn expect(self, positive: String) -> Option<String> {
+        match self {
+            Polarity::Positive => Some(positive),
+            Polarity::Negative => Some(format!("not {positive}")),
+            Polarity::Mixed => None,
+        }
+    }
 }
 
 impl Context<'_, '_> {
@@ -362,25 +425,27 @@ impl Context<'_, '_> {
         condition: &Condition,
         subject: &Subject<'_>,
         prefix: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         match condition {
             Condition::All(items) => self.combine(
                 items.len(),
-                |cx, i| cx.item(items, i, subject, prefix, negated),
+                |cx, i| cx.item(items, i, subject, prefix, polarity.parts(Quantifier::All)),
                 Quantifier::All,
             ),
             Condition::Any(items) => self.combine(
                 items.len(),
-                |cx, i| cx.item(items, i, subject, prefix, negated),
+                |cx, i| cx.item(items, i, subject, prefix, polarity.parts(Quantifier::Any)),
                 Quantifier::Any,
             ),
             Condition::None(items) => self.combine(
                 items.len(),
-                |cx, i| cx.item(items, i, subject, prefix, !negated),
+                |cx, i| cx.item(items, i, subject, prefix, polarity.parts(Quantifier::None)),
                 Quantifier::None,
             ),
-            Condition::Not(inner) => self.condition(inner, subject, prefix, !negated).negate(),
+            Condition::Not(inner) => self
+                .condition(inner, subject, prefix, polarity.flip())
+                .negate(),
             Condition::Value(check) => {
                 let selection = check.path.select(subject.doc, self.collecting());
                 let path_text = check.path.text();
@@ -389,7 +454,7 @@ impl Context<'_, '_> {
                         self.push(Evidence {
                             path: format!("{prefix}{path_text}"),
                             actual: Some("(known after apply)".to_owned()),
-                            expected: expectation(&check.operator, negated),
+                            expected: polarity.expect(check.operator.expectation()),
                             note: None,
                         });
                         return Verdict::Undecided;
@@ -399,7 +464,7 @@ impl Context<'_, '_> {
                         None,
                         subject,
                         &format!("{prefix}{path_text}"),
-                        negated,
+                        polarity,
                     );
                     return verdict;
                 }
@@ -412,14 +477,8 @@ impl Context<'_, '_> {
                         Some(hit) => {
                             let path =
                                 format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text));
-                            let inner_negated = negated ^ (check.quantifier == Quantifier::None);
-                            cx.value(
-                                &check.operator,
-                                Some(hit.value),
-                                subject,
-                                &path,
-                                inner_negated,
-                            )
+                            let inner = polarity.parts(check.quantifier);
+                            cx.value(&check.operator, Some(hit.value), subject, &path, inner)
                         }
                         None => Verdict::Undecided,
                     },
@@ -430,7 +489,7 @@ impl Context<'_, '_> {
                 let selection = check.path.select(subject.doc, self.collecting());
                 let hits = selection.hits;
                 let count = hits.len() + usize::from(selection.hidden);
-                let inner_negated = negated ^ (check.quantifier == Quantifier::None);
+                let inner = polarity.parts(check.quantifier);
                 let verdict = self.combine(
                     count,
                     |cx, i| match hits.get(i) {
@@ -438,12 +497,13 @@ impl Context<'_, '_> {
                             let nested = Subject {
                                 resource: subject.resource,
                                 doc: hit.value,
+                                docs: subject.docs,
                             };
                             let path = format!(
                                 "{prefix}{} → ",
                                 hit.path.as_deref().unwrap_or(check.path.text())
                             );
-                            cx.condition(&check.condition, &nested, &path, inner_negated)
+                            cx.condition(&check.condition, &nested, &path, inner)
                         }
                         None => {
                             cx.push(Evidence {
@@ -476,9 +536,9 @@ impl Context<'_, '_> {
                     &key,
                     subject.resource,
                     subject.doc,
-                    self.evaluator.resources,
+                    check.from.as_ref(),
                 );
-                let inner_negated = negated ^ (check.quantifier == Quantifier::None);
+                let inner = polarity.parts(check.quantifier);
                 let resources = self.evaluator.resources;
                 let verdict = self.combine(
                     related.len(),
@@ -491,9 +551,10 @@ impl Context<'_, '_> {
                                 let nested = Subject {
                                     resource: other,
                                     doc: &docs.after,
+                                    docs: &docs,
                                 };
                                 let path = format!("{prefix}{}: ", other.address);
-                                cx.condition(&check.condition, &nested, &path, inner_negated)
+                                cx.condition(&check.condition, &nested, &path, inner)
                             }
                             Err(error) => {
                                 cx.push(Evidence {
@@ -513,11 +574,70 @@ impl Context<'_, '_> {
                         path: format!("{prefix}related {}", check.types.join(" / ")),
                         actual: None,
                         expected: None,
-                        note: Some("none refers to this resource".to_owned()),
+                        note: Some(match &check.from {
+                            Some(from) => format!("{} refers to none", from.text()),
+                            None => "none refers to this resource".to_owned(),
+                        }),
                     });
                 }
                 verdict
             }
+            Condition::Action(kinds) => {
+                let kind = subject.resource.change_kind();
+                let verdict = Verdict::from(kinds.contains(&kind));
+                if self.collecting() {
+                    let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                    let expected = polarity.expect(format!("one of {}", names.join(", ")));
+                    let mut actual = kind.as_str().to_owned();
+                    if let Some(reason) = subject
+                        .resource
+                        .change
+                        .as_ref()
+                        .and_then(|c| c.action_reason.as_deref())
+                    {
+                        actual.push_str(&format!(" ({reason})"));
+                    }
+                    self.push(Evidence {
+                        path: format!("{prefix}change"),
+                        actual: Some(actual),
+                        expected,
+                        note: None,
+                    });
+                }
+                verdict
+            }
+            Condition::Drift(expected) => {
+                let drift = subject.resource.change.as_ref().is_some_and(|c| c.drift);
+                let verdict = Verdict::from(drift == *expected);
+                if self.collecting() && drift {
+                    self.push(Evidence {
+                        path: format!("{prefix}change"),
+                        actual: Some(format!(
+                            "{} outside Terraform (drift)",
+                            subject.resource.change_kind()
+                        )),
+                        expected: None,
+                        note: None,
+                    });
+                }
+                verdict
+            }
+            Condition::Before(inner) | Condition::After(inner) => {
+                let before = matches!(condition, Condition::Before(_));
+                let doc: &Value = if before {
+                    subject.docs.before.as_deref().unwrap_or(&Value::Null)
+                } else {
+                    &subject.docs.after
+                };
+                let nested = Subject {
+                    resource: subject.resource,
+                    doc,
+                    docs: subject.docs,
+                };
+                let label = if before { "before" } else { "after" };
+                self.condition(inner, &nested, &format!("{prefix}{label}: "), polarity)
+            }
+            Condition::Transition(check) => self.transition(check, subject, prefix, polarity),
         }
     }
 
@@ -527,10 +647,10 @@ impl Context<'_, '_> {
         i: usize,
         subject: &Subject<'_>,
         prefix: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         match items.get(i) {
-            Some(condition) => self.condition(condition, subject, prefix, negated),
+            Some(condition) => self.condition(condition, subject, prefix, polarity),
             None => Verdict::Error,
         }
     }
@@ -542,10 +662,10 @@ impl Context<'_, '_> {
         value: Option<&Value>,
         subject: &Subject<'_>,
         path: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         if let Operator::Json(inner) = operator {
-            return self.json(inner, value, subject, path, negated);
+            return self.json(inner, value, subject, path, polarity);
         }
         let (verdict, note) = match apply(operator, value) {
             OpResult::Verdict(v) => (v, None),
@@ -553,9 +673,12 @@ impl Context<'_, '_> {
         };
         if self.collecting() {
             self.push(Evidence {
-                path: path.to_owned(),
-                actual: value.filter(|v| !v.is_null()).map(display),
-                expected: expectation(operator, negated),
+                // `$.ingress[0] → $` is the entry itself: `$.ingress[0]`.
+                path: path.strip_suffix(" → $").unwrap_or(path).to_owned(),
+                actual: value
+                    .filter(|v| !v.is_null())
+                    .map(|v| operators::shown(operator, v)),
+                expected: polarity.expect(operator.expectation()),
                 note,
             });
         }
@@ -568,7 +691,7 @@ impl Context<'_, '_> {
         value: Option<&Value>,
         subject: &Subject<'_>,
         path: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         let decoded;
         let doc: &Value = match value.filter(|v| !v.is_null()) {
@@ -582,6 +705,8 @@ impl Context<'_, '_> {
                 });
                 return Verdict::Undecided;
             }
+            // An empty string is no document (a provider's "no policy").
+            Some(Value::String(text)) if text.trim().is_empty() => &Value::Null,
             Some(Value::String(text)) => match crate::input::policy_document::decode(text) {
                 Some(d) => {
                     decoded = d;
@@ -614,14 +739,10 @@ impl Context<'_, '_> {
         let nested = Subject {
             resource: subject.resource,
             doc,
+            docs: subject.docs,
         };
-        self.condition(inner, &nested, &format!("{path} → "), negated)
+        self.condition(inner, &nested, &format!("{path} → "), polarity)
     }
-}
-
-fn expectation(operator: &Operator, negated: bool) -> Option<String> {
-    let text = operator.expectation();
-    Some(if negated { format!("not {text}") } else { text })
 }
 
 /// Evaluates one policy on one resource (for policy tests and tools that check one pair).
@@ -634,7 +755,7 @@ pub fn check_one(
 ) -> Option<Result<PolicyResult, String>> {
     let resource = resources.get(index)?;
     let target = policy.target(resource.source, &resource.type_name)?;
-    if !resource.is_evaluable() {
+    if !target.scope.admits(resource) {
         return None;
     }
     let docs = match resource.documents() {

@@ -31,7 +31,13 @@ pub(crate) fn apply(operator: &Operator, value: Option<&Value>) -> OpResult {
     let value = value.filter(|v| !v.is_null());
     if let Some(m) = value.and_then(marker) {
         return match (m, operator) {
-            (Marker::Sensitive, Operator::Exists(expected)) => (*expected).into(),
+            // A redacted value, or a value the configuration sets by reference, exists.
+            (Marker::Sensitive | Marker::UnknownSet, Operator::Exists(expected)) => {
+                (*expected).into()
+            }
+            // A value taken from another object's attribute (an id, an ARN, a name) is set and
+            // not empty: truthy. Its content is unknown, so every other operator is undecided.
+            (Marker::UnknownSet, Operator::Truthy(expected)) => (*expected).into(),
             _ => OpResult::Verdict(Verdict::Undecided),
         };
     }
@@ -175,19 +181,10 @@ fn number(value: &Value) -> Option<f64> {
     }
 }
 
-pub(crate) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
+pub(crate) use crate::model::value::type_name as kind;
 
 /// Keys under which inputs hold a CIDR inside an object (AWS Config `ipv4Ranges`, rules).
-const CIDR_KEYS: [&str; 6] = [
+pub(crate) const CIDR_KEYS: [&str; 6] = [
     "cidrIp",
     "cidrIpv6",
     "CidrIp",
@@ -219,7 +216,28 @@ fn cidr_is_public(value: &Value) -> Result<Option<bool>, String> {
     }
 }
 
-enum PortSpan {
+/// How evidence shows a value an operator read: a whole rule object is shown as the ports or
+/// the address range the operator looked at, not as the object.
+pub(crate) fn shown(operator: &Operator, value: &Value) -> String {
+    match (operator, value) {
+        (Operator::PortOverlaps(_), Value::Object(_)) => match port_span(value) {
+            Ok(Some(PortSpan::Range(0, 65535))) => "all ports".to_owned(),
+            Ok(Some(PortSpan::Range(a, b))) if a == b => format!("port {a}"),
+            Ok(Some(PortSpan::Range(a, b))) => format!("ports {a}-{b}"),
+            Ok(Some(PortSpan::None)) => "no ports (ICMP)".to_owned(),
+            _ => crate::model::value::display(value),
+        },
+        (Operator::CidrPublic(_), Value::Object(map)) => {
+            CIDR_KEYS.iter().find_map(|k| map.get(*k)).map_or_else(
+                || crate::model::value::display(value),
+                crate::model::value::display,
+            )
+        }
+        _ => crate::model::value::display(value),
+    }
+}
+
+pub(crate) enum PortSpan {
     /// A protocol without ports (ICMP).
     None,
     Range(u32, u32),
@@ -228,7 +246,7 @@ enum PortSpan {
 /// The ports a value covers: a port, a range string, or a rule object
 /// (`from_port`/`to_port`/`protocol`, `fromPort`/`toPort`/`ipProtocol`, `ip_protocol`).
 /// Protocol `-1` / `all` covers every port. `Ok(None)` when a part is not known yet.
-fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
+pub(crate) fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
     match value {
         Value::Object(map) => {
             let get = |keys: &[&str]| {
@@ -236,9 +254,12 @@ fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
                     .find_map(|k| map.get(*k))
                     .filter(|v| !v.is_null())
             };
+            // A network ACL entry in AWS Config holds its ports as `portRange: {from, to}`.
+            let range = map.get("portRange").or_else(|| map.get("PortRange"));
+            let in_range = |key: &str| range.and_then(|r| r.get(key)).filter(|v| !v.is_null());
             let protocol = get(&["protocol", "ip_protocol", "ipProtocol", "IpProtocol"]);
-            let from = get(&["from_port", "fromPort", "FromPort"]);
-            let to = get(&["to_port", "toPort", "ToPort"]);
+            let from = get(&["from_port", "fromPort", "FromPort"]).or_else(|| in_range("from"));
+            let to = get(&["to_port", "toPort", "ToPort"]).or_else(|| in_range("to"));
             if [protocol, from, to]
                 .iter()
                 .flatten()
@@ -346,6 +367,13 @@ mod tests {
             Some(Verdict::Fail)
         );
         assert_eq!(verdict(&admin, json!("3000-4000")), Some(Verdict::Pass));
+        assert_eq!(
+            verdict(
+                &admin,
+                json!({"protocol": "6", "portRange": {"from": 20, "to": 25}})
+            ),
+            Some(Verdict::Pass)
+        );
     }
 
     #[test]

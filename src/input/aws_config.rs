@@ -220,6 +220,7 @@ fn item_resource(
     let origin = Origin {
         file: Some(Arc::clone(file)),
         offset: Some(offset),
+        declaration: None,
     };
     resource_from_item(value, origin).map_err(|message| {
         LoadError::invalid_at(file, offset, message, "this configuration item", None)
@@ -377,7 +378,9 @@ fn decode_embedded(value: &mut Value) {
     }
 }
 
-/// Decodes policy documents (plain or URL-encoded JSON strings) anywhere inside a value.
+/// Decodes and normalizes policy documents anywhere inside a value: plain or URL-encoded JSON
+/// strings, and documents already decoded (a supplementary value such as a KMS key `Policy`
+/// is a JSON string that `decode_embedded` turned into an object).
 fn decode_documents(value: &mut Value, depth: usize) {
     if depth > 64 {
         return;
@@ -391,9 +394,15 @@ fn decode_documents(value: &mut Value, depth: usize) {
         Value::Array(items) => items
             .iter_mut()
             .for_each(|v| decode_documents(v, depth + 1)),
-        Value::Object(map) => map
-            .values_mut()
-            .for_each(|v| decode_documents(v, depth + 1)),
+        Value::Object(map) => {
+            if map.contains_key("Statement") {
+                policy_document::normalize(value);
+            }
+            if let Value::Object(map) = value {
+                map.values_mut()
+                    .for_each(|v| decode_documents(v, depth + 1));
+            }
+        }
         _ => {}
     }
 }
@@ -405,15 +414,10 @@ fn collect_tags(
     supplementary: &Value,
 ) -> Map<String, Value> {
     let mut out = Map::new();
-    if let Some(Value::Object(map)) = top {
-        for (k, v) in map {
-            out.insert(k.clone(), v.clone());
-        }
-    }
-    if !out.is_empty() {
-        return out;
-    }
+    // The item's `tags` (a map in files and the API, a list of {key, value} in Select
+    // results), else the tag lists inside the configuration.
     let candidates = [
+        top,
         supplementary.get("Tags"),
         configuration.get("tags"),
         configuration.get("Tags"),
@@ -474,6 +478,27 @@ fn collect_relationships(value: Option<&Value>) -> Vec<Relationship> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn decoded_supplementary_policies_are_normalized_and_select_tags_read() {
+        let item = json!({
+            "resourceType": "AWS::KMS::Key", "resourceId": "k",
+            "tags": [{"key": "criticality", "value": "high"}],
+            "configuration": {"keyId": "k"},
+            "supplementaryConfiguration": {
+                "Policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"kms:*\"}}"
+            }
+        });
+        let resource = resource_from_item(item, Origin::default())
+            .unwrap()
+            .unwrap();
+        let doc = resource.documents().unwrap().after;
+        assert_eq!(
+            doc["supplementaryConfiguration"]["Policy"]["Statement"][0]["Principal"],
+            json!({"AWS": ["*"]})
+        );
+        assert_eq!(doc["tags"], json!({"criticality": "high"}));
+    }
 
     #[test]
     fn api_form_is_normalized_to_delivery_form() {

@@ -119,7 +119,7 @@ impl SourceCode for RedactedExcerpt {
 }
 
 /// `text[start..end]` with the characters of string values blanked, except values of
-/// [`IDENTITY_KEYS`] and the string that contains `keep`.
+/// [`IDENTITY_KEYS`], the string that contains `keep`, and the value of a key that does.
 ///
 /// The text is scanned from its beginning to know whether the window opens inside a string
 /// (linear, and only on the error path).
@@ -128,9 +128,14 @@ fn redact(text: &str, start: usize, end: usize, keep: usize) -> String {
     let mut out: Vec<u8> = bytes.get(start..end).unwrap_or_default().to_vec();
     let mut index = 0;
     let mut last_key: Option<(usize, usize)> = None;
+    // The error points at a key: its string value is what the error is about.
+    let mut keep_value = false;
     while index < bytes.len() {
         let Some(&byte) = bytes.get(index) else { break };
         if byte != b'"' {
+            if matches!(byte, b'{' | b'[' | b',') {
+                keep_value = false;
+            }
             index += 1;
             if index >= end {
                 break;
@@ -156,11 +161,12 @@ fn redact(text: &str, start: usize, end: usize, keep: usize) -> String {
         let overlaps = content.start < end && content.end > start;
         if is_key {
             last_key = Some((content.start, content.end));
+            keep_value = (open..=close).contains(&keep);
         } else if overlaps {
             let identity = last_key
                 .and_then(|(s, e)| text.get(s..e))
                 .is_some_and(|key| IDENTITY_KEYS.contains(&key));
-            let holds_keep = (open..=close).contains(&keep);
+            let holds_keep = keep_value || (open..=close).contains(&keep);
             if !identity && !holds_keep {
                 for position in content.start.max(start)..content.end.min(end) {
                     if let Some(slot) = out.get_mut(position - start) {
@@ -200,6 +206,16 @@ mod tests {
         assert!(shown.contains(r#""n":3"#), "{shown}");
         assert!(shown.contains(r#""é":"***""#), "{shown}");
         assert!(shown.contains(r#""bad":"here""#), "{shown}");
+    }
+
+    #[test]
+    fn the_value_of_the_key_in_error_is_kept() {
+        let text = r#"{"schema": "something/else", "other": "hidden", "nested": {"a": "b"}}"#;
+        let shown = window(text, text.find("\"schema\"").unwrap_or(0));
+        assert!(shown.contains(r#""schema": "something/else""#), "{shown}");
+        assert!(shown.contains(r#""other": "******""#), "{shown}");
+        let shown = window(text, text.find("\"nested\"").unwrap_or(0));
+        assert!(shown.contains(r#"{"a": "*"}"#), "{shown}");
     }
 
     #[test]

@@ -5,10 +5,14 @@
 //! `*.json.gz`, as AWS Config delivers them); `-` is stdin.
 
 mod aws_config;
+mod baseline;
+pub mod config_diff;
 mod envelope;
 mod excerpt;
+mod hcl;
 pub mod policy_document;
 mod read;
+pub mod tags;
 mod terraform_config;
 mod terraform_plan;
 pub mod testdoc;
@@ -26,6 +30,8 @@ use crate::source::SourceFile;
 use excerpt::RedactedExcerpt;
 
 pub use aws_config::resource_from_item;
+pub use baseline::{BASELINE_SCHEMA, load_baseline};
+pub use hcl::TerraformSources;
 pub use read::{decode_text, display_name, read_source};
 
 /// Default bound on the size of one input (1 GiB); `--max-input-size` raises it.
@@ -49,6 +55,8 @@ pub struct LoadOptions {
     /// Terraform resource types whose `configuration` references are needed (for relationship
     /// checks). `None` resolves references for every resource.
     pub reference_types: Option<Arc<BTreeSet<String>>>,
+    /// Where the `.tf` sources of plans are, to locate findings on their `resource` blocks.
+    pub terraform_sources: TerraformSources,
 }
 
 impl Default for LoadOptions {
@@ -57,6 +65,7 @@ impl Default for LoadOptions {
             format: InputFormat::Auto,
             max_bytes: DEFAULT_MAX_INPUT_BYTES,
             reference_types: None,
+            terraform_sources: TerraformSources::Auto,
         }
     }
 }

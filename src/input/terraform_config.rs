@@ -6,13 +6,16 @@
 //! linked to the VPC at the root that it really points at.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::envelope::offset_in;
 use crate::model::Reference;
+use crate::source::SourceFile;
 
 #[derive(Deserialize, Default)]
 struct Configuration<'a> {
@@ -46,6 +49,9 @@ struct ConfigResource<'a> {
 
 #[derive(Deserialize)]
 struct ModuleCall<'a> {
+    /// As written in the `module` block: `./modules/net`, a registry address, a Git URL, …
+    #[serde(default)]
+    source: Option<String>,
     #[serde(borrow, default)]
     expressions: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -61,19 +67,36 @@ struct Output<'a> {
 /// References of every configuration resource, by configuration-level address.
 pub(crate) type ReferenceMap = HashMap<String, Arc<[Reference]>>;
 
-/// Resolves the references of the resources whose type is in `needed` (all when `None`).
-pub(crate) fn references(
+/// What a plan's `configuration` says about its resources.
+#[derive(Default)]
+pub(crate) struct ConfigIndex {
+    /// Resolved references, for the resource types relationship checks need.
+    pub references: ReferenceMap,
+    /// Where each configuration resource's `expressions` are in the file (byte range), by
+    /// configuration-level address: which attributes the user set, and how.
+    pub expressions: HashMap<String, Range<usize>>,
+    /// The module call tree (to find the `.tf` sources of each module).
+    pub modules: ModuleTree,
+}
+
+/// Reads `configuration`: references of the resources whose type is in `needed` (all when
+/// `None`), and the place of every resource's expressions.
+pub(crate) fn index(
+    file: &SourceFile,
     configuration: &RawValue,
     needed: Option<&BTreeSet<String>>,
-) -> Result<ReferenceMap, serde_json::Error> {
+) -> Result<ConfigIndex, serde_json::Error> {
     let config: Configuration<'_> = serde_json::from_str(configuration.get())?;
     let Some(root) = config.root_module.as_ref() else {
-        return Ok(ReferenceMap::new());
+        return Ok(ConfigIndex::default());
     };
     let mut modules: HashMap<String, &ModuleConfig<'_>> = HashMap::new();
     index_modules(root, String::new(), &mut modules, 0);
     let resolver = Resolver { modules: &modules };
-    let mut out = ReferenceMap::new();
+    let mut out = ConfigIndex {
+        modules: tree_of(root, 0),
+        ..ConfigIndex::default()
+    };
     let mut paths: Vec<&String> = modules.keys().collect();
     paths.sort();
     for path in paths {
@@ -81,13 +104,9 @@ pub(crate) fn references(
             continue;
         };
         for resource in &module.resources {
-            let (Some(type_name), Some(expressions)) = (&resource.type_name, resource.expressions)
-            else {
+            let Some(type_name) = &resource.type_name else {
                 continue;
             };
-            if needed.is_some_and(|set| !set.contains(type_name)) {
-                continue;
-            }
             let local = resource.address.clone().unwrap_or_else(|| {
                 let data = resource.mode.as_deref() == Some("data");
                 format!(
@@ -97,6 +116,17 @@ pub(crate) fn references(
                     resource.name.as_deref().unwrap_or("")
                 )
             });
+            let address = format!("{}{}", prefix(path), local);
+            let Some(expressions) = resource.expressions else {
+                out.expressions.insert(address, 0..0);
+                continue;
+            };
+            let start = offset_in(file, expressions.get());
+            out.expressions
+                .insert(address.clone(), start..start + expressions.get().len());
+            if needed.is_some_and(|set| !set.contains(type_name)) {
+                continue;
+            }
             let Ok(expressions) = serde_json::from_str::<Value>(expressions.get()) else {
                 continue;
             };
@@ -116,10 +146,120 @@ pub(crate) fn references(
                     targets: targets.into_iter().collect(),
                 })
                 .collect();
-            out.insert(format!("{}{}", prefix(path), local), references.into());
+            out.references.insert(address, references.into());
         }
     }
     Ok(out)
+}
+
+/// How the configuration sets an attribute, merged over the blocks of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Shape {
+    /// An expression with references to other objects (its value is set, known after apply).
+    Reference,
+    /// A constant or an expression without references.
+    Constant,
+    /// A nested block (single, or a list/set of blocks merged key by key).
+    Block(BTreeMap<String, Shape>),
+}
+
+impl Shape {
+    /// The shape of a resource's `expressions`.
+    pub(crate) fn of_expressions(expressions: &Value) -> Shape {
+        Shape::of(expressions, 0)
+    }
+
+    fn of(value: &Value, depth: usize) -> Shape {
+        if depth > 64 {
+            return Shape::Constant;
+        }
+        match value {
+            Value::Object(map)
+                if !map.is_empty()
+                    && map
+                        .keys()
+                        .all(|k| k == "references" || k == "constant_value") =>
+            {
+                let has_references = map
+                    .get("references")
+                    .and_then(Value::as_array)
+                    .is_some_and(|r| !r.is_empty());
+                if has_references {
+                    Shape::Reference
+                } else {
+                    Shape::Constant
+                }
+            }
+            Value::Object(map) => Shape::Block(
+                map.iter()
+                    .map(|(k, v)| (k.clone(), Shape::of(v, depth + 1)))
+                    .collect(),
+            ),
+            Value::Array(items) => items
+                .iter()
+                .map(|item| Shape::of(item, depth + 1))
+                .reduce(Shape::merge)
+                .unwrap_or(Shape::Block(BTreeMap::new())),
+            _ => Shape::Constant,
+        }
+    }
+
+    /// Merges the shapes of two blocks of one list (a set has no stable order, so blocks are
+    /// merged rather than paired by index): a reference anywhere wins.
+    fn merge(self, other: Shape) -> Shape {
+        match (self, other) {
+            (Shape::Block(mut a), Shape::Block(b)) => {
+                for (key, shape) in b {
+                    let merged = match a.remove(&key) {
+                        Some(existing) => existing.merge(shape),
+                        None => shape,
+                    };
+                    a.insert(key, merged);
+                }
+                Shape::Block(a)
+            }
+            (Shape::Reference, _) | (_, Shape::Reference) => Shape::Reference,
+            (block @ Shape::Block(_), Shape::Constant)
+            | (Shape::Constant, block @ Shape::Block(_)) => block,
+            (Shape::Constant, Shape::Constant) => Shape::Constant,
+        }
+    }
+}
+
+/// The module calls of a configuration, as a tree: call name → its `source` and its own calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ModuleTree {
+    pub calls: BTreeMap<String, ModuleCallSource>,
+}
+
+/// One `module` block: where its sources are, and the modules it calls in turn.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ModuleCallSource {
+    pub source: Option<String>,
+    pub module: ModuleTree,
+}
+
+fn tree_of(module: &ModuleConfig<'_>, depth: usize) -> ModuleTree {
+    if depth > 64 {
+        return ModuleTree::default();
+    }
+    ModuleTree {
+        calls: module
+            .module_calls
+            .iter()
+            .map(|(name, call)| {
+                let source = ModuleCallSource {
+                    source: call.source.clone(),
+                    module: call
+                        .module
+                        .as_ref()
+                        .map(|m| tree_of(m, depth + 1))
+                        .unwrap_or_default(),
+                };
+                (name.clone(), source)
+            })
+            .collect(),
+    }
 }
 
 /// `module.a.module.b` → `module.a.module.b.`; root → empty.
@@ -367,7 +507,22 @@ mod tests {
                       "resources": [{"address": "aws_s3_bucket.sink", "type": "aws_s3_bucket", "name": "sink"}]}}}}}}}}"#;
         let raw: Box<RawValue> =
             serde_json::from_str(config).unwrap_or_else(|_| RawValue::NULL.to_owned());
-        let map = references(&raw, None).unwrap_or_default();
+        let file = SourceFile::new("config.json", config);
+        let map = index(&file, &raw, None)
+            .map(|i| i.references)
+            .unwrap_or_default();
+        let tree = index(&file, &raw, None)
+            .map(|i| i.modules)
+            .unwrap_or_default();
+        let logs = tree.calls.get("logs").cloned().unwrap_or_default();
+        assert_eq!(logs.source.as_deref(), Some("./logs"));
+        assert_eq!(
+            logs.module
+                .calls
+                .get("sink")
+                .and_then(|s| s.source.as_deref()),
+            Some("./sink")
+        );
         let flow = map
             .get("module.logs.aws_flow_log.this")
             .cloned()

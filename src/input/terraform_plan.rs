@@ -14,7 +14,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::envelope::{Envelope, offset_in};
-use super::terraform_config::{self, ReferenceMap, strip_instance_keys};
+use super::hcl::{self, SourceIndex};
+use super::terraform_config::{self, ConfigIndex, Shape, strip_instance_keys};
 use super::{LoadError, LoadOptions, LoadWarning, Loaded};
 use crate::model::{
     Action, Actions, Body, Change, CloudContext, DocError, Documents, ItemStatus, LazyDocument,
@@ -69,23 +70,25 @@ pub(crate) fn load(
 ) -> Result<Loaded, LoadError> {
     check_version(file, env)?;
     let mut warnings = Vec::new();
-    let references = match env.configuration {
-        Some(raw) => match terraform_config::references(raw, options.reference_types.as_deref()) {
-            Ok(map) => map,
+    let config = match env.configuration {
+        Some(raw) => match terraform_config::index(file, raw, options.reference_types.as_deref()) {
+            Ok(index) => Some(index),
             Err(error) => {
                 warnings.push(LoadWarning {
                     name: file.name().to_owned(),
                     message: format!(
                         "the plan's `configuration` section could not be read ({error}); \
-                         relationship checks cannot follow references"
+                         relationship checks cannot follow references, and values known only \
+                         after apply stay undecided"
                     ),
                     help: None,
                 });
-                ReferenceMap::new()
+                None
             }
         },
-        None => ReferenceMap::new(),
+        None => None,
     };
+    let sources = index_sources(file, config.as_ref(), options, &mut warnings);
     let mut resources = Vec::new();
     let mut unknown_actions = Vec::new();
     for (raw, drift) in [(env.resource_changes, false), (env.resource_drift, true)] {
@@ -107,7 +110,7 @@ pub(crate) fn load(
             )
         })?;
         let converted = super::convert_in_order(&elements, |element| {
-            convert(file, element, drift, &references)
+            convert(file, element, drift, config.as_ref(), &sources)
         })?;
         for (resource, unknown) in converted {
             unknown_actions.extend(unknown);
@@ -130,6 +133,23 @@ pub(crate) fn load(
         resources,
         warnings,
     })
+}
+
+/// The declarations in the plan's `.tf` sources, when they are at hand.
+fn index_sources(
+    file: &Arc<SourceFile>,
+    config: Option<&ConfigIndex>,
+    options: &LoadOptions,
+    warnings: &mut Vec<LoadWarning>,
+) -> SourceIndex {
+    let Some(root) = hcl::root_for(&options.terraform_sources, file.name(), warnings) else {
+        return SourceIndex::default();
+    };
+    let no_modules = terraform_config::ModuleTree::default();
+    let tree = config.map_or(&no_modules, |c| &c.modules);
+    let (index, found) = hcl::index_sources(&root, tree, options.max_bytes);
+    warnings.extend(found);
+    index
 }
 
 fn check_version(file: &Arc<SourceFile>, env: &Envelope<'_>) -> Result<(), LoadError> {
@@ -166,7 +186,8 @@ fn convert(
     file: &Arc<SourceFile>,
     element: &RawValue,
     drift: bool,
-    references: &ReferenceMap,
+    config: Option<&ConfigIndex>,
+    sources: &SourceIndex,
 ) -> Result<(Resource, Vec<String>), LoadError> {
     let base = offset_in(file, element.get());
     if !element.get().starts_with('{') {
@@ -236,6 +257,7 @@ fn convert(
     };
     let lazy = PlanDocument {
         file: Arc::clone(file),
+        expressions: config.and_then(|c| c.expressions.get(&config_address).cloned()),
         before: range(change.before),
         after: range(change.after),
         after_unknown: range(change.after_unknown),
@@ -259,16 +281,16 @@ fn convert(
         resource_id: None,
         resource_name: None,
         arn: None,
-        references: references
-            .get(&config_address)
-            .cloned()
+        references: config
+            .and_then(|c| c.references.get(&config_address).cloned())
             .unwrap_or_else(|| Arc::from(Vec::new())),
-        config_address: Some(config_address),
         relationships: Vec::new(),
         origin: Origin {
             file: Some(Arc::clone(file)),
             offset: Some(base),
+            declaration: sources.declaration(&config_address).cloned(),
         },
+        config_address: Some(config_address),
         body: Body::Lazy(Arc::new(lazy)),
     };
     Ok((resource, unknown))
@@ -286,6 +308,8 @@ fn index_suffix(raw: &str) -> String {
 /// A resource's values in a plan, kept as text until evaluated.
 struct PlanDocument {
     file: Arc<SourceFile>,
+    /// The resource's `expressions` in the plan's configuration (`None`: no configuration).
+    expressions: Option<Range<usize>>,
     before: Option<Range<usize>>,
     after: Option<Range<usize>>,
     after_unknown: Option<Range<usize>>,
@@ -318,16 +342,18 @@ impl PlanDocument {
 impl LazyDocument for PlanDocument {
     fn materialize(&self) -> Result<Documents, DocError> {
         let mut after = self.parse(&self.after)?;
-        if !after.is_null() {
-            let sensitive = self.parse(&self.after_sensitive)?;
-            apply_mask(&mut after, &sensitive, value::sensitive, 0);
-            let unknown = self.parse(&self.after_unknown)?;
+        let sensitive = self.parse(&self.after_sensitive)?;
+        apply_mask(&mut after, &sensitive, value::sensitive, 0);
+        let unknown = self.parse(&self.after_unknown)?;
+        if has_true(&unknown, 0) {
             apply_mask(&mut after, &unknown, value::unknown, 0);
-        } else {
-            // A value unknown as a whole (rare, but allowed by the format).
-            let unknown = self.parse(&self.after_unknown)?;
-            if unknown == Value::Bool(true) {
-                after = value::unknown();
+            if let Some(range) = &self.expressions {
+                let expressions = if range.is_empty() {
+                    Value::Object(serde_json::Map::new())
+                } else {
+                    self.parse(&Some(range.clone()))?
+                };
+                classify_unknown(&mut after, Some(&Shape::of_expressions(&expressions)), 0);
             }
         }
         let before = match &self.before {
@@ -347,6 +373,60 @@ impl LazyDocument for PlanDocument {
             after: Arc::new(after),
             before,
         })
+    }
+}
+
+/// Uses the configuration to tell apart the values Terraform marks unknown:
+/// - set by an expression that references other objects → *set*, value known after apply;
+/// - not set in the configuration at all → computed by the provider: for a policy that is the
+///   provider's default, so the marker is removed ("not configured");
+/// - set otherwise (a constant, a variable) → still unknown.
+///
+/// `shape` is `None` inside an attribute the configuration does not set.
+fn classify_unknown(value: &mut Value, shape: Option<&Shape>, depth: usize) {
+    if depth > 256 {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for key in keys {
+                let child_shape = match shape {
+                    Some(Shape::Block(fields)) => fields.get(&key),
+                    // Inside a referenced or constant attribute (a map value), keep its shape.
+                    Some(other @ (Shape::Reference | Shape::Constant)) => Some(other),
+                    None => None,
+                };
+                let Some(child) = map.get_mut(&key) else {
+                    continue;
+                };
+                if value::marker(child) == Some(value::Marker::Unknown) {
+                    match child_shape {
+                        None => {
+                            map.remove(&key);
+                        }
+                        Some(Shape::Reference) => *child = value::unknown_set(),
+                        Some(_) => {}
+                    }
+                } else {
+                    classify_unknown(child, child_shape, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                if value::marker(item) == Some(value::Marker::Unknown) {
+                    match shape {
+                        None => *item = Value::Null,
+                        Some(Shape::Reference) => *item = value::unknown_set(),
+                        Some(_) => {}
+                    }
+                } else {
+                    classify_unknown(item, shape, depth + 1);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -470,6 +550,39 @@ mod tests {
         );
         assert_eq!(after["tags"], json!({"a": "b"}));
         assert!(!after.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn unknown_values_are_classified_by_the_configuration() {
+        let mut after = json!({
+            "bucket": "b",
+            "arn": value::UNKNOWN_MARKER,
+            "kms_key_id": value::UNKNOWN_MARKER,
+            "name": value::UNKNOWN_MARKER,
+            "metadata_options": value::UNKNOWN_MARKER,
+            "ingress": [{"cidr_blocks": [value::UNKNOWN_MARKER], "from_port": 22}],
+        });
+        let expressions = json!({
+            "bucket": {"constant_value": "b"},
+            "kms_key_id": {"references": ["aws_kms_key.k.arn", "aws_kms_key.k"]},
+            "name": {},
+            "ingress": [{"from_port": {"constant_value": 22},
+                          "cidr_blocks": {"references": ["aws_vpc.v.cidr_block", "aws_vpc.v"]}}],
+        });
+        classify_unknown(&mut after, Some(&Shape::of_expressions(&expressions)), 0);
+        // Not configured: computed by the provider, so absent for policies.
+        assert!(after.get("arn").is_none() && after.get("metadata_options").is_none());
+        // Configured by reference: set, known after apply.
+        assert_eq!(
+            value::marker(&after["kms_key_id"]),
+            Some(value::Marker::UnknownSet)
+        );
+        assert_eq!(
+            value::marker(&after["ingress"][0]["cidr_blocks"][0]),
+            Some(value::Marker::UnknownSet)
+        );
+        // Configured otherwise (a function of nothing known yet): still unknown.
+        assert_eq!(value::marker(&after["name"]), Some(value::Marker::Unknown));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //!     block_public_acls: true
 //!   aws_db_instance.main:
 //!     password: {$sensitive: hunter2}           # marked sensitive in the plan
-//!     arn: {$unknown: true}                     # known only after apply
+//!     kms_key_id: {$unknown: true}              # set, but known only after apply
 //!     $actions: [delete, create]                # planned actions (default: create)
 //!     $before: {storage_encrypted: true}        # values before the change
 //! ```
@@ -184,11 +184,15 @@ fn split_markers(
             continue;
         }
         if value.get("$unknown").is_some() {
+            // Set in the configuration, known only after apply: Terraform writes an expression
+            // without constant or references (a function such as uuid()) as `{}`.
+            set(expressions, &key, json!({}));
             set(unknown, &key, json!(true));
             map.remove(&key);
             continue;
         }
         if let Some(secret) = value.get("$sensitive").cloned() {
+            set(expressions, &key, json!({"constant_value": secret.clone()}));
             *value = secret;
             set(sensitive, &key, json!(true));
             continue;
@@ -199,7 +203,10 @@ fn split_markers(
                 split_markers(value, &mut u, &mut s, &mut e, depth + 1)?;
                 keep(unknown, &key, u);
                 keep(sensitive, &key, s);
-                keep(expressions, &key, e);
+                set(expressions, &key, e);
+            }
+            Value::Array(items) if !items.iter().any(Value::is_object) => {
+                set(expressions, &key, json!({"constant_value": items.clone()}));
             }
             Value::Array(items) => {
                 let (mut us, mut ss, mut es) = (Vec::new(), Vec::new(), Vec::new());
@@ -212,9 +219,9 @@ fn split_markers(
                 }
                 keep(unknown, &key, Value::Array(us));
                 keep(sensitive, &key, Value::Array(ss));
-                keep(expressions, &key, Value::Array(es));
+                set(expressions, &key, Value::Array(es));
             }
-            _ => {}
+            other => set(expressions, &key, json!({"constant_value": other.clone()})),
         }
     }
     Ok(())
@@ -332,7 +339,7 @@ mod tests {
             Some(vec!["module.m.aws_s3_bucket.data".to_owned()])
         );
         let doc = block.documents().unwrap().after;
-        assert_eq!(marker(&doc["bucket"]), Some(Marker::Unknown));
+        assert_eq!(marker(&doc["bucket"]), Some(Marker::UnknownSet));
         assert_eq!(marker(&doc["secret"]), Some(Marker::Sensitive));
         assert!(!text.contains("$ref"));
     }

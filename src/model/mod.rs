@@ -5,6 +5,7 @@ mod resource;
 pub mod value;
 
 pub use resource::{
-    Action, Actions, Body, Change, CloudContext, DocError, Documents, ItemStatus, LazyDocument,
-    Mode, Origin, Reference, Relationship, Resource, ResourceSet, SourceKind,
+    Action, Actions, Body, Change, ChangeKind, CloudContext, Declaration, DocError, Documents,
+    ItemStatus, LazyDocument, Mode, Origin, Reference, Relationship, Resource, ResourceSet,
+    SourceKind,
 };

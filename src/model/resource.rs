@@ -127,9 +127,80 @@ impl Actions {
             "change"
         }
     }
+
+    /// What the change does to the object, as one kind (the `action:` condition of policies).
+    /// Delete-then-create and create-then-delete are both a replacement; any other list holding
+    /// `delete` is a deletion, so new combinations are still seen.
+    pub fn kind(&self) -> ChangeKind {
+        if self.is_replace() {
+            ChangeKind::Replace
+        } else if self.destroys() {
+            ChangeKind::Delete
+        } else if self.contains(Action::Forget) {
+            ChangeKind::Forget
+        } else if self.contains(Action::Create) {
+            ChangeKind::Create
+        } else if self.contains(Action::Update) {
+            ChangeKind::Update
+        } else if self.contains(Action::Read) {
+            ChangeKind::Read
+        } else {
+            ChangeKind::NoOp
+        }
+    }
 }
 
-/// The planned change of a Terraform resource.
+/// What a change does to an object, the way change control talks about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChangeKind {
+    Create,
+    Update,
+    /// Delete-then-create or create-then-delete.
+    Replace,
+    Delete,
+    /// Removed from management without being destroyed (`removed { lifecycle { destroy = false } }`).
+    Forget,
+    Read,
+    NoOp,
+}
+
+impl ChangeKind {
+    pub const ALL: [ChangeKind; 7] = [
+        ChangeKind::Create,
+        ChangeKind::Update,
+        ChangeKind::Replace,
+        ChangeKind::Delete,
+        ChangeKind::Forget,
+        ChangeKind::Read,
+        ChangeKind::NoOp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Create => "create",
+            ChangeKind::Update => "update",
+            ChangeKind::Replace => "replace",
+            ChangeKind::Delete => "delete",
+            ChangeKind::Forget => "forget",
+            ChangeKind::Read => "read",
+            ChangeKind::NoOp => "no-op",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChangeKind> {
+        ChangeKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+impl fmt::Display for ChangeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A change of a resource: a Terraform planned change or drift, or the difference between two
+/// AWS Config snapshots (`resilix diff`).
 #[derive(Debug, Clone, Default)]
 pub struct Change {
     pub actions: Actions,
@@ -189,6 +260,21 @@ pub struct Origin {
     pub file: Option<Arc<SourceFile>>,
     /// Byte offset of the resource's JSON object in the file.
     pub offset: Option<usize>,
+    /// Terraform: the block in the `.tf` sources that declares the resource, when the sources
+    /// were at hand. Findings point there rather than at the plan.
+    pub declaration: Option<Declaration>,
+}
+
+/// A place in a configuration source file: the `resource "TYPE" "NAME"` block that declares a
+/// resource (every `count`/`for_each` instance points at its block), or, for a resource inside
+/// a module whose sources are not local, the `module` block that calls it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Declaration {
+    /// The file, as a path relative to the working directory (or absolute, as found).
+    pub file: Arc<str>,
+    /// 1-based line and column (column counted in characters).
+    pub line: usize,
+    pub column: usize,
 }
 
 impl Origin {
@@ -247,7 +333,7 @@ pub struct Resource {
     /// Terraform address (`module.a.aws_s3_bucket.b["x"]`), else ARN, else resource id.
     pub address: String,
     pub mode: Mode,
-    /// Terraform: the planned change.
+    /// The change: planned (Terraform), drift, or between two Config snapshots (`resilix diff`).
     pub change: Option<Change>,
     /// AWS Config: the item status.
     pub status: ItemStatus,
@@ -282,6 +368,24 @@ impl Resource {
                 .change
                 .as_ref()
                 .is_none_or(|c| !c.drift && c.actions.has_after())
+    }
+
+    /// Whether change-control targets see it: a managed resource with a change that does
+    /// something (created, updated, replaced, deleted, forgotten, or drifted). Unlike
+    /// [`Resource::is_evaluable`], objects that no longer exist after the change are included.
+    pub fn is_change(&self) -> bool {
+        self.mode == Mode::Managed
+            && self
+                .change
+                .as_ref()
+                .is_some_and(|c| !matches!(c.actions.kind(), ChangeKind::NoOp | ChangeKind::Read))
+    }
+
+    /// What the change does (`no-op` for a resource without a change).
+    pub fn change_kind(&self) -> ChangeKind {
+        self.change
+            .as_ref()
+            .map_or(ChangeKind::NoOp, |c| c.actions.kind())
     }
 
     /// A stable identity, independent of file and line: the Terraform address (with its deposed

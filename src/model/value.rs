@@ -12,6 +12,9 @@ use serde_json::Value;
 
 /// Text of the marker for a value known only after apply.
 pub const UNKNOWN_MARKER: &str = "\u{0}resilix:unknown-after-apply";
+/// Text of the marker for a value known only after apply that the configuration sets (by a
+/// reference to another object): it will exist, but its value is not known yet.
+pub const UNKNOWN_SET_MARKER: &str = "\u{0}resilix:set-known-after-apply";
 /// Text of the marker for a redacted sensitive value.
 pub const SENSITIVE_MARKER: &str = "\u{0}resilix:sensitive";
 
@@ -20,6 +23,9 @@ pub const SENSITIVE_MARKER: &str = "\u{0}resilix:sensitive";
 pub enum Marker {
     /// A value known only after apply.
     Unknown,
+    /// A value known only after apply that is certainly set (the configuration references
+    /// another object for it).
+    UnknownSet,
     /// A value redacted at load because the input marked it sensitive.
     Sensitive,
 }
@@ -30,6 +36,7 @@ pub fn marker(value: &Value) -> Option<Marker> {
     match value {
         Value::String(s) if s.starts_with('\u{0}') => match s.as_str() {
             UNKNOWN_MARKER => Some(Marker::Unknown),
+            UNKNOWN_SET_MARKER => Some(Marker::UnknownSet),
             SENSITIVE_MARKER => Some(Marker::Sensitive),
             _ => None,
         },
@@ -37,9 +44,26 @@ pub fn marker(value: &Value) -> Option<Marker> {
     }
 }
 
+/// A short name of a JSON value's type, for messages (`a string`, `a list`, …).
+pub fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
 /// A fresh unknown marker value.
 pub fn unknown() -> Value {
     Value::String(UNKNOWN_MARKER.to_owned())
+}
+
+/// A fresh marker for a set value known only after apply.
+pub fn unknown_set() -> Value {
+    Value::String(UNKNOWN_SET_MARKER.to_owned())
 }
 
 /// A fresh sensitive marker value.
@@ -54,6 +78,7 @@ pub fn display(value: &Value) -> String {
     const MAX: usize = 120;
     match marker(value) {
         Some(Marker::Unknown) => "(known after apply)".to_owned(),
+        Some(Marker::UnknownSet) => "(set, known after apply)".to_owned(),
         Some(Marker::Sensitive) => "(sensitive)".to_owned(),
         None => {
             let text = match value {
@@ -74,6 +99,7 @@ fn contains_marker_free(value: &Value) -> String {
         match value {
             Value::String(_) => match marker(value) {
                 Some(Marker::Unknown) => Value::String("(known after apply)".to_owned()),
+                Some(Marker::UnknownSet) => Value::String("(set, known after apply)".to_owned()),
                 Some(Marker::Sensitive) => Value::String("(sensitive)".to_owned()),
                 None => value.clone(),
             },

@@ -1,5 +1,6 @@
 //! All compiled policies of a run, indexed by input kind and resource type.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use super::builtin::BUILTIN_POLICIES;
 use super::compile::compile_policy;
 use super::{Policy, PolicyError, PolicyErrors, RelatedCheck};
 use crate::model::SourceKind;
+use crate::pattern::Pattern;
 use crate::source::SourceFile;
 
 /// Index of a policy in [`Catalog::policies`].
@@ -32,6 +34,8 @@ pub struct CatalogOptions {
 pub struct Catalog {
     pub policies: Vec<Policy>,
     index: HashMap<(SourceKind, String), Vec<PolicyIndex>>,
+    /// Targets whose types are patterns (`aws_*`): few, checked for every resource.
+    patterns: Vec<(SourceKind, Pattern, PolicyIndex)>,
     by_id: HashMap<String, PolicyIndex>,
 }
 
@@ -112,21 +116,28 @@ impl Catalog {
     pub fn from_policies(mut policies: Vec<Policy>) -> Catalog {
         policies.sort_by(|a, b| a.id.cmp(&b.id));
         let mut index: HashMap<(SourceKind, String), Vec<PolicyIndex>> = HashMap::new();
+        let mut patterns = Vec::new();
         let mut by_id = HashMap::new();
         for (i, policy) in policies.iter().enumerate() {
             by_id.insert(policy.id.clone(), i);
             for target in &policy.targets {
                 for type_name in &target.types {
-                    index
-                        .entry((target.kind, type_name.clone()))
-                        .or_default()
-                        .push(i);
+                    let pattern = Pattern::new(type_name);
+                    if pattern.is_literal() {
+                        index
+                            .entry((target.kind, type_name.clone()))
+                            .or_default()
+                            .push(i);
+                    } else {
+                        patterns.push((target.kind, pattern, i));
+                    }
                 }
             }
         }
         Catalog {
             policies,
             index,
+            patterns,
             by_id,
         }
     }
@@ -137,12 +148,26 @@ impl Catalog {
         Catalog::from_policies(policies)
     }
 
-    /// Policies that target resources of this kind and type.
-    pub fn for_type(&self, kind: SourceKind, type_name: &str) -> &[PolicyIndex] {
+    /// Policies that target resources of this kind and type, in catalog order.
+    pub fn for_type(&self, kind: SourceKind, type_name: &str) -> Cow<'_, [PolicyIndex]> {
         // The key is owned; a lookup by borrowed parts would need a custom Borrow impl.
-        self.index
+        let exact = self
+            .index
             .get(&(kind, type_name.to_owned()))
-            .map_or(&[], Vec::as_slice)
+            .map_or(&[][..], Vec::as_slice);
+        let mut matched = self
+            .patterns
+            .iter()
+            .filter(|(k, p, _)| *k == kind && p.matches(type_name))
+            .map(|(_, _, i)| *i)
+            .peekable();
+        if matched.peek().is_none() {
+            return Cow::Borrowed(exact);
+        }
+        let mut all: Vec<PolicyIndex> = exact.iter().copied().chain(matched).collect();
+        all.sort_unstable();
+        all.dedup();
+        Cow::Owned(all)
     }
 
     pub fn get(&self, index: PolicyIndex) -> Option<&Policy> {
@@ -178,13 +203,27 @@ impl Catalog {
         out
     }
 
-    /// Terraform resource types whose `configuration` references some policy follows.
+    /// Terraform resource types whose `configuration` references some policy follows: the
+    /// related types of incoming relations (their references point at the subject), and the
+    /// subject types of outgoing ones (the subject's references point at them).
     pub fn reference_types(&self) -> BTreeSet<String> {
-        self.related_checks()
-            .into_iter()
-            .filter(|(kind, _)| *kind == SourceKind::Terraform)
-            .flat_map(|(_, r)| r.types.iter().cloned())
-            .collect()
+        let mut types = BTreeSet::new();
+        for policy in &self.policies {
+            for target in policy
+                .targets
+                .iter()
+                .filter(|t| t.kind == SourceKind::Terraform)
+            {
+                let conditions = std::iter::once(&target.assert).chain(target.when.as_ref());
+                for related in conditions.flat_map(|c| c.related_checks()) {
+                    types.extend(related.types.iter().cloned());
+                    if related.from.is_some() {
+                        types.extend(target.types.iter().cloned());
+                    }
+                }
+            }
+        }
+        types
     }
 }
 

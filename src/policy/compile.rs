@@ -7,15 +7,16 @@ use regex::RegexBuilder;
 use serde_json::Value;
 
 use super::condition::{
-    Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, ValueCheck,
+    Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, Transition,
+    TransitionCheck, ValueCheck, ValueTest, Widening,
 };
 use super::selector::Selector;
 use super::yaml::{self, Key, Node, NodeValue, Span};
 use super::{
     Category, Param, Policy, PolicyError, PolicyOrigin, PolicyStatus, REQUIRED_FRAMEWORKS,
-    Remediation, Severity, Target, TestCase,
+    Remediation, Scope, Severity, Target, TestCase,
 };
-use crate::model::SourceKind;
+use crate::model::{ChangeKind, SourceKind};
 use crate::source::SourceFile;
 
 const POLICY_KEYS: &[&str] = &[
@@ -69,8 +70,12 @@ pub const VALUE_OPERATORS: &[&str] = &[
     "port_overlaps",
     "json",
 ];
+/// Transitions: a path's values before and after the change (change control).
+pub const TRANSITIONS: &[&str] = &["changed", "from", "to", "gained", "lost", "widened"];
 const QUANTIFIERS: &[&str] = &["all", "any", "none"];
-const COMBINATORS: &[&str] = &["all", "any", "none", "not", "related"];
+const COMBINATORS: &[&str] = &[
+    "all", "any", "none", "not", "related", "action", "drift", "before", "after",
+];
 
 /// Compiles one policy file. `overrides` gives parameter values from the config file, by
 /// policy ID.
@@ -101,6 +106,9 @@ pub struct Compiler<'f> {
     pub errors: Vec<PolicyError>,
     scope: &'static str,
     params: BTreeMap<String, Value>,
+    /// Where `$` is not the resource's own document (inside each/json/related/before/after/
+    /// gained/lost): transitions compare the resource's documents and are refused there.
+    nested: Vec<&'static str>,
 }
 
 impl<'f> Compiler<'f> {
@@ -110,6 +118,7 @@ impl<'f> Compiler<'f> {
             errors: Vec::new(),
             scope: "policy",
             params: BTreeMap::new(),
+            nested: Vec::new(),
         }
     }
 
@@ -452,6 +461,24 @@ impl<'f> Compiler<'f> {
                 .help = Some(help);
                 continue;
             }
+            if is_cis_framework(&key.name)
+                && let Some(number) = value.as_seq().and_then(|items| {
+                    items
+                        .iter()
+                        .find(|n| matches!(n.value, NodeValue::Int(_) | NodeValue::Float(_)))
+                })
+            {
+                self.error(
+                    "control",
+                    number.span,
+                    "a CIS recommendation number must be quoted",
+                )
+                .help = Some(
+                    "write \"3.10\", not 3.10: unquoted, YAML reads it as the number 3.1"
+                        .to_owned(),
+                );
+                continue;
+            }
             let Some(ids) = self.strings(value, &format!("`controls.{}`", key.name)) else {
                 continue;
             };
@@ -611,19 +638,35 @@ impl<'f> Compiler<'f> {
         let fields = self.fields(
             node,
             &what,
-            &["types", "when", "assert"],
+            &["types", "scope", "when", "assert"],
             &["types", "assert"],
         )?;
         let types = fields
             .get("types")
             .and_then(|n| self.resource_types(kind, n));
-        let when = match fields.get("when") {
-            Some(n) => Some(self.condition(n)?),
+        let scope = match fields.get("scope") {
+            None => Some(Scope::Resources),
+            Some(n) => match self.string(n, "`scope`").as_deref() {
+                Some("resources") => Some(Scope::Resources),
+                Some("changes") => Some(Scope::Changes),
+                Some(other) => {
+                    self.error("value", n.span, format!("unknown scope `{other}`"))
+                        .help = Some("`resources` (the default: objects as they are after the change) or `changes` (every change, deletions and drift included)".to_owned());
+                    None
+                }
+                None => None,
+            },
+        };
+        // Compile `assert` even when `when` has errors: every problem is reported at once.
+        let when = fields.get("when").map(|n| self.condition(n));
+        let assert = fields.get("assert").and_then(|n| self.condition(n));
+        let when = match when {
+            Some(compiled) => Some(compiled?),
             None => None,
         };
-        let assert = fields.get("assert").and_then(|n| self.condition(n));
         Some(Target {
             kind,
+            scope: scope?,
             types: types?,
             when,
             assert: assert?,
@@ -636,13 +679,14 @@ impl<'f> Compiler<'f> {
             self.error("target", node.span, "`types` is empty");
         }
         for (name, item) in types.iter().zip(node.as_seq().unwrap_or_default()) {
+            // `*` stands for any run of characters (`aws_*`, `AWS::RDS::*`).
             let ok = match kind {
                 SourceKind::Terraform => name
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '*'),
                 SourceKind::AwsConfig => {
                     let parts: Vec<&str> = name.split("::").collect();
-                    parts.len() == 3 && parts.first() == Some(&"AWS")
+                    (parts.len() == 3 && parts.first() == Some(&"AWS")) || name == "*"
                 }
             };
             if !ok {
@@ -719,7 +763,29 @@ impl<'f> Compiler<'f> {
             }
             [(key, value)] => match key.name.as_str() {
                 "not" => Some(Condition::Not(Box::new(self.condition(value)?))),
-                "related" => self.related(value).map(Condition::Related),
+                "related" => {
+                    self.nested.push("`related:`");
+                    let related = self.related(value);
+                    self.nested.pop();
+                    related.map(Condition::Related)
+                }
+                "action" => self.actions(value).map(Condition::Action),
+                "drift" => self.boolean(value, "`drift`").map(Condition::Drift),
+                "before" | "after" => {
+                    self.nested.push(if key.name == "before" {
+                        "`before:`"
+                    } else {
+                        "`after:`"
+                    });
+                    let inner = self.condition(value);
+                    self.nested.pop();
+                    let inner = Box::new(inner?);
+                    Some(if key.name == "before" {
+                        Condition::Before(inner)
+                    } else {
+                        Condition::After(inner)
+                    })
+                }
                 name => {
                     let items = match value.as_seq() {
                         Some(items) => self.condition_list(value, items)?,
@@ -784,6 +850,7 @@ impl<'f> Compiler<'f> {
     fn path_condition(&mut self, node: &Node, entries: &[(Key, Node)]) -> Option<Condition> {
         let path = node.get("path").and_then(|n| self.selector(n));
         let mut operators = Vec::new();
+        let mut transitions: Vec<(&Key, &Node)> = Vec::new();
         let mut match_node = None;
         let mut had_unknown = false;
         for (key, value) in entries {
@@ -793,10 +860,12 @@ impl<'f> Compiler<'f> {
                 name if VALUE_OPERATORS.contains(&name) || QUANTIFIERS.contains(&name) => {
                     operators.push((key, value));
                 }
+                name if TRANSITIONS.contains(&name) => transitions.push((key, value)),
                 name => {
                     had_unknown = true;
                     let mut names: Vec<&str> = VALUE_OPERATORS.to_vec();
                     names.extend(QUANTIFIERS);
+                    names.extend(TRANSITIONS);
                     names.push("match");
                     let help = suggestion(name, &names).map_or_else(
                         || {
@@ -811,6 +880,30 @@ impl<'f> Compiler<'f> {
                         .help = Some(help);
                 }
             }
+        }
+        if let Some((first, _)) = transitions.first() {
+            if let Some((op, _)) = operators.first() {
+                self.error(
+                    "operator",
+                    op.span,
+                    format!(
+                        "`{}` cannot stand beside the transition `{}`",
+                        op.name, first.name
+                    ),
+                )
+                .help = Some(
+                    "a transition compares the path before and after the change; put value operators inside `from:` / `to:`".to_owned(),
+                );
+                return None;
+            }
+            if let Some(m) = match_node {
+                self.error(
+                    "operator",
+                    m.span,
+                    "`match` goes inside `from:` / `to:`, beside their operator",
+                );
+            }
+            return self.transition(path, &transitions);
         }
         let (key, operand) = match operators.as_slice() {
             [one] => *one,
@@ -836,10 +929,13 @@ impl<'f> Compiler<'f> {
                 );
             }
             let quantifier = quantifier(&key.name);
+            self.nested.push("a nested condition over each node");
             let condition = match operand.as_seq() {
-                Some(items) => Condition::All(self.condition_list(operand, items)?),
-                None => self.condition(operand)?,
+                Some(items) => self.condition_list(operand, items).map(Condition::All),
+                None => self.condition(operand),
             };
+            self.nested.pop();
+            let condition = condition?;
             return Some(Condition::Each(EachCheck {
                 path: path?,
                 quantifier,
@@ -1001,13 +1097,204 @@ impl<'f> Compiler<'f> {
                 Operator::PortOverlaps(ranges)
             }
             "json" => {
+                self.nested.push("`json:`");
                 let condition = match node.as_seq() {
-                    Some(items) => Condition::All(self.condition_list(node, items)?),
-                    None => self.condition(node)?,
+                    Some(items) => self.condition_list(node, items).map(Condition::All),
+                    None => self.condition(node),
                 };
-                Operator::Json(Box::new(condition))
+                self.nested.pop();
+                Operator::Json(Box::new(condition?))
             }
             _ => return None,
+        })
+    }
+
+    /// `action: delete` or `action: [delete, replace]`.
+    fn actions(&mut self, node: &Node) -> Option<Vec<ChangeKind>> {
+        let items: Vec<&Node> = match node.as_seq() {
+            Some(items) => items.iter().collect(),
+            None => vec![node],
+        };
+        if items.is_empty() {
+            self.error("value", node.span, "`action` lists no kind of change");
+            return None;
+        }
+        let names: Vec<&str> = ChangeKind::ALL.iter().map(|k| k.as_str()).collect();
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in items {
+            let Some(text) = self.string(item, "`action`") else {
+                ok = false;
+                continue;
+            };
+            match ChangeKind::parse(&text) {
+                Some(kind) => out.push(kind),
+                None => {
+                    ok = false;
+                    let help = suggestion(&text, &names).map_or_else(
+                        || format!("one of: {}", names.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    self.error("value", item.span, format!("unknown action `{text}`"))
+                        .help = Some(help);
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// `path` with `changed`, `from`/`to`, `gained`, `lost` or `widened`.
+    fn transition(
+        &mut self,
+        path: Option<Selector>,
+        entries: &[(&Key, &Node)],
+    ) -> Option<Condition> {
+        let (first, _) = *entries.first()?;
+        let span = first.span;
+        if let Some(place) = self.nested.last() {
+            self.error(
+                "transition",
+                span,
+                format!("`{}` cannot be used inside {place}", first.name),
+            )
+            .help = Some("a transition compares the resource's own documents before and after the change; write it at the top level of `assert`/`when` (or of all/any/none/not)".to_owned());
+            return None;
+        }
+        let from_to = entries
+            .iter()
+            .all(|(k, _)| k.name == "from" || k.name == "to");
+        if entries.len() > 1 && !from_to {
+            let (second, _) = entries.get(1).copied()?;
+            self.error(
+                "transition",
+                second.span,
+                "a path takes one transition (only `from` and `to` go together)",
+            );
+            return None;
+        }
+        let transition = if from_to {
+            let mut from = None;
+            let mut to = None;
+            for (key, value) in entries {
+                let test = self.value_test(&key.name, value)?;
+                if key.name == "from" {
+                    from = Some(test);
+                } else {
+                    to = Some(test);
+                }
+            }
+            Transition::FromTo { from, to }
+        } else {
+            let value = entries.first().map(|(_, v)| *v)?;
+            match first.name.as_str() {
+                "changed" => Transition::Changed(self.boolean(value, "`changed`")?),
+                "gained" | "lost" => {
+                    self.nested.push(if first.name == "gained" {
+                        "gained"
+                    } else {
+                        "lost"
+                    });
+                    let condition = match value.as_seq() {
+                        Some(items) => self.condition_list(value, items).map(Condition::All),
+                        None => self.condition(value),
+                    };
+                    self.nested.pop();
+                    let condition = Box::new(condition?);
+                    if first.name == "gained" {
+                        Transition::Gained(condition)
+                    } else {
+                        Transition::Lost(condition)
+                    }
+                }
+                _ => {
+                    let text = self.string(value, "`widened`")?;
+                    let names: Vec<&str> = Widening::ALL.iter().map(|w| w.as_str()).collect();
+                    match Widening::parse(&text) {
+                        Some(w) => Transition::Widened(w),
+                        None => {
+                            let help = suggestion(&text, &names).map_or_else(
+                                || format!("one of: {}", names.join(", ")),
+                                |s| format!("did you mean `{s}`?"),
+                            );
+                            self.error(
+                                "value",
+                                value.span,
+                                format!("`widened` does not compare `{text}`"),
+                            )
+                            .help = Some(help);
+                            return None;
+                        }
+                    }
+                }
+            }
+        };
+        Some(Condition::Transition(TransitionCheck {
+            path: path?,
+            transition,
+            span,
+        }))
+    }
+
+    /// The operand of `from:` / `to:`: one value operator, with an optional `match`.
+    fn value_test(&mut self, what: &str, node: &Node) -> Option<ValueTest> {
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "transition",
+                node.span,
+                format!("`{what}` takes a value operator, such as `{{truthy: true}}`"),
+            );
+            return None;
+        };
+        let mut operator = None;
+        let mut quantifier = Quantifier::All;
+        for (key, value) in entries {
+            match key.name.as_str() {
+                "match" => match value.as_str() {
+                    Some(q @ ("all" | "any" | "none")) => quantifier = self::quantifier(q),
+                    _ => {
+                        self.error("value", value.span, "`match` is one of: all, any, none");
+                    }
+                },
+                "json" => {
+                    self.error(
+                        "transition",
+                        key.span,
+                        format!("`json` cannot be used inside `{what}`"),
+                    );
+                }
+                name if VALUE_OPERATORS.contains(&name) => {
+                    if operator.is_some() {
+                        self.error(
+                            "operator",
+                            key.span,
+                            format!("`{what}` takes exactly one operator"),
+                        );
+                        return None;
+                    }
+                    operator = Some(self.operator(name, value)?);
+                }
+                name => {
+                    let help = suggestion(name, VALUE_OPERATORS).map_or_else(
+                        || format!("operators: {}", VALUE_OPERATORS.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                    self.error(
+                        "operator",
+                        key.span,
+                        format!("unknown operator `{name}` in `{what}`"),
+                    )
+                    .help = Some(help);
+                    return None;
+                }
+            }
+        }
+        let Some(operator) = operator else {
+            self.error("operator", node.span, format!("`{what}` has no operator"));
+            return None;
+        };
+        Some(ValueTest {
+            operator,
+            quantifier,
         })
     }
 
@@ -1015,7 +1302,7 @@ impl<'f> Compiler<'f> {
         let fields = self.fields(
             node,
             "`related`",
-            &["type", "types", "via", "all", "any", "none"],
+            &["type", "types", "via", "from", "all", "any", "none"],
             &[],
         )?;
         let types = match (fields.get("type"), fields.get("types")) {
@@ -1038,6 +1325,17 @@ impl<'f> Compiler<'f> {
             Some(n) => Some(self.selector(n)?),
             None => None,
         };
+        let from = match fields.get("from") {
+            Some(n) => Some(self.selector(n)?),
+            None => None,
+        };
+        if let (Some(_), Some(n)) = (&via, fields.get("from")) {
+            self.error(
+                "related",
+                n.span,
+                "give `via` (their attribute points at this resource) or `from` (this resource's attribute points at them), not both",
+            );
+        }
         let quantified: Vec<(&Key, &Node)> = fields
             .entries
             .iter()
@@ -1046,9 +1344,16 @@ impl<'f> Compiler<'f> {
             .collect();
         let (key, operand) = match quantified.as_slice() {
             [one] => *one,
+            // No condition: at least one related resource exists.
             [] => {
-                self.error("related", node.span, "`related` needs one of all, any, none with a condition on the related resources");
-                return None;
+                return Some(RelatedCheck {
+                    types: types?,
+                    via,
+                    from,
+                    quantifier: Quantifier::Any,
+                    condition: Box::new(Condition::All(Vec::new())),
+                    span: node.span,
+                });
             }
             [_, (second, _), ..] => {
                 self.error(
@@ -1066,6 +1371,7 @@ impl<'f> Compiler<'f> {
         Some(RelatedCheck {
             types: types?,
             via,
+            from,
             quantifier: quantifier(&key.name),
             condition: Box::new(condition),
             span: key.span,
@@ -1160,7 +1466,8 @@ impl<'f> Compiler<'f> {
 }
 
 const CONDITION_HELP: &str = "a condition is `all:`, `any:`, `none:` or `not:` over conditions, `related:`, \
-or `path: $.attribute` with one operator (equals, in, exists, matches, …)";
+`action:`, `drift:`, `before:`/`after:`, or `path: $.attribute` with one operator (equals, in, exists, \
+matches, …) or one transition (changed, from/to, gained, lost, widened)";
 
 /// A mapping's entries, by key.
 pub struct Fields<'n> {
@@ -1219,16 +1526,7 @@ pub fn parse_port_range(value: &Value) -> Option<(u32, u32)> {
     }
 }
 
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
-    }
-}
+use crate::model::value::type_name as json_type;
 
 fn same_json_type(a: &Value, b: &Value) -> bool {
     json_type(a) == json_type(b)

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::selector::Selector;
 use super::yaml::Span;
+use crate::model::ChangeKind;
 
 /// A condition over a JSON document (`$`).
 #[derive(Debug, Clone)]
@@ -23,6 +24,94 @@ pub enum Condition {
     Each(EachCheck),
     /// A condition applied to the resources related to this one.
     Related(RelatedCheck),
+    /// The change is one of these kinds (`action: [delete, replace]`).
+    Action(Vec<ChangeKind>),
+    /// The change was (`true`) or was not (`false`) made outside Terraform (`resource_drift`).
+    Drift(bool),
+    /// A condition on the resource's document before the change (`$` is the old object).
+    Before(Box<Condition>),
+    /// A condition on the resource's document after the change (`$` is the new object).
+    After(Box<Condition>),
+    /// A comparison of the values a path selects before and after the change.
+    Transition(TransitionCheck),
+}
+
+/// A comparison of a path's values before and after the change.
+#[derive(Debug, Clone)]
+pub struct TransitionCheck {
+    pub path: Selector,
+    pub transition: Transition,
+    pub span: Span,
+}
+
+/// A value operator with its `match:` quantifier, as `from:` and `to:` hold it.
+#[derive(Debug, Clone)]
+pub struct ValueTest {
+    pub operator: Operator,
+    pub quantifier: Quantifier,
+}
+
+/// The closed set of transitions.
+#[derive(Debug, Clone)]
+pub enum Transition {
+    /// `changed: true`: the selected values differ before and after (`false`: they do not).
+    Changed(bool),
+    /// `from:` / `to:`: the old values satisfy `from` and the new ones `to`. With only `to`,
+    /// the new values satisfy it and the old ones did not ("became"); with only `from`, the old
+    /// values satisfied it and the new ones do not ("stopped being").
+    FromTo {
+        from: Option<ValueTest>,
+        to: Option<ValueTest>,
+    },
+    /// `gained:` a selected node after the change satisfies the condition and is new (no equal
+    /// node before).
+    Gained(Box<Condition>),
+    /// `lost:` a selected node before the change satisfied the condition and is gone.
+    Lost(Box<Condition>),
+    /// `widened:` what the values allow grew.
+    Widened(Widening),
+}
+
+/// What `widened:` compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Widening {
+    /// Address space: a CIDR after the change is not inside any CIDR before it.
+    Cidr,
+    /// Ports: a port range after the change is not inside any range before it.
+    Ports,
+    /// Firewall rules (security group, NACL): a (source, protocol, ports) allowed after the
+    /// change is not allowed by any rule before it.
+    Rules,
+    /// IAM policy documents: an (action, resource) allowed after the change is not allowed by
+    /// any statement before it (wildcards included).
+    Actions,
+    /// Trust and resource policies: a principal allowed after the change was not allowed
+    /// before it.
+    Principals,
+}
+
+impl Widening {
+    pub const ALL: [Widening; 5] = [
+        Widening::Cidr,
+        Widening::Ports,
+        Widening::Rules,
+        Widening::Actions,
+        Widening::Principals,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Widening::Cidr => "cidr",
+            Widening::Ports => "ports",
+            Widening::Rules => "rules",
+            Widening::Actions => "actions",
+            Widening::Principals => "principals",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Widening> {
+        Widening::ALL.into_iter().find(|w| w.as_str() == text)
+    }
 }
 
 /// How results over several nodes (or related resources) combine.
@@ -64,9 +153,12 @@ pub struct EachCheck {
 pub struct RelatedCheck {
     /// Resource types of the related resources (of the same input kind).
     pub types: Vec<String>,
-    /// Attribute of the related resource that points at this one. Without it, any reference
-    /// (Terraform) or relationship (AWS Config) counts.
+    /// Attribute of the related resource that points at this one. Without it (and without
+    /// `from`), any reference (Terraform) or relationship (AWS Config) counts.
     pub via: Option<Selector>,
+    /// Attribute of *this* resource that points at the related ones (a forward relation: the
+    /// key a volume is encrypted with, the load balancer a listener belongs to).
+    pub from: Option<Selector>,
     pub quantifier: Quantifier,
     pub condition: Box<Condition>,
     pub span: Span,
@@ -190,6 +282,12 @@ impl Condition {
             Condition::Not(c) => c.visit(f),
             Condition::Each(e) => e.condition.visit(f),
             Condition::Related(r) => r.condition.visit(f),
+            Condition::Before(c) | Condition::After(c) => c.visit(f),
+            Condition::Transition(t) => match &t.transition {
+                Transition::Gained(c) | Transition::Lost(c) => c.visit(f),
+                Transition::FromTo { .. } | Transition::Changed(_) | Transition::Widened(_) => {}
+            },
+            Condition::Action(_) | Condition::Drift(_) => {}
             Condition::Value(v) => {
                 if let Operator::Json(c) = &v.operator {
                     c.visit(f);

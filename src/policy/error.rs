@@ -19,6 +19,8 @@ pub struct PolicyError {
     pub help: Option<String>,
     pub file: Arc<SourceFile>,
     pub span: Option<Span>,
+    /// A warning (an expired waiver, say), not an error.
+    pub warning: bool,
 }
 
 impl PolicyError {
@@ -36,6 +38,7 @@ impl PolicyError {
             help: None,
             file: Arc::clone(file),
             span,
+            warning: false,
         }
     }
 
@@ -70,6 +73,10 @@ impl fmt::Display for PolicyError {
 impl std::error::Error for PolicyError {}
 
 impl Diagnostic for PolicyError {
+    fn severity(&self) -> Option<miette::Severity> {
+        self.warning.then_some(miette::Severity::Warning)
+    }
+
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(format!("{}::{}", self.scope, self.code)))
     }

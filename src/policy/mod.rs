@@ -22,7 +22,8 @@ use serde_json::Value;
 
 pub use catalog::{Catalog, CatalogOptions, PolicyIndex};
 pub use condition::{
-    Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, ValueCheck,
+    Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, Transition,
+    TransitionCheck, ValueCheck, ValueTest, Widening,
 };
 pub use error::{PolicyError, PolicyErrors};
 
@@ -160,10 +161,41 @@ pub struct Param {
     pub value: Value,
 }
 
+/// Which resources a target sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// Resources as they are (or will be): objects that exist after the change and are
+    /// recorded. Hardening policies.
+    #[default]
+    Resources,
+    /// Every change: creates, updates, replacements, deletions, forgets and drift of plans,
+    /// and the created, modified and deleted items of `resilix diff`. Change-control policies.
+    Changes,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Resources => "resources",
+            Scope::Changes => "changes",
+        }
+    }
+
+    /// Whether a target of this scope evaluates the resource.
+    pub fn admits(self, resource: &crate::model::Resource) -> bool {
+        match self {
+            Scope::Resources => resource.is_evaluable(),
+            Scope::Changes => resource.is_change(),
+        }
+    }
+}
+
 /// What a policy checks on one input kind.
 #[derive(Debug, Clone)]
 pub struct Target {
     pub kind: SourceKind,
+    /// `scope: changes` targets see every change, including objects that are deleted.
+    pub scope: Scope,
     pub types: Vec<String>,
     /// Applicability: when this does not hold, the policy does not apply to the resource.
     pub when: Option<Condition>,
@@ -215,11 +247,31 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// The target that checks resources of this kind and type.
+    /// The target that checks resources of this kind and type: the one that names the type,
+    /// else the first whose type pattern (`aws_*`) matches it.
     pub fn target(&self, kind: SourceKind, type_name: &str) -> Option<&Target> {
-        self.targets
-            .iter()
-            .find(|t| t.kind == kind && t.types.iter().any(|t| t == type_name))
+        let of_kind = || self.targets.iter().filter(move |t| t.kind == kind);
+        of_kind()
+            .find(|t| t.types.iter().any(|t| t == type_name))
+            .or_else(|| {
+                of_kind().find(|t| {
+                    t.types.iter().any(|t| {
+                        t.contains('*') && crate::pattern::Pattern::new(t).matches(type_name)
+                    })
+                })
+            })
+    }
+
+    /// The resource types the policy checks, per input kind.
+    pub fn types_by_kind(&self) -> BTreeMap<SourceKind, Vec<&str>> {
+        let mut by_kind: BTreeMap<SourceKind, Vec<&str>> = BTreeMap::new();
+        for target in &self.targets {
+            by_kind
+                .entry(target.kind)
+                .or_default()
+                .extend(target.types.iter().map(String::as_str));
+        }
+        by_kind
     }
 
     /// Whether the policy has a target for this input kind.

@@ -12,9 +12,17 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 /// One input or policy file, decoded to UTF-8.
 pub struct SourceFile {
     name: String,
-    text: Arc<str>,
+    /// Owned, not `Arc<str>`: the file itself is shared behind an `Arc`, and converting a
+    /// `String` into an `Arc<str>` (or a boxed `str`) may copy a 400 MB plan.
+    text: String,
     line_starts: OnceLock<Vec<usize>>,
+    /// Characters before every `CHUNK` bytes, so a column on a very long line (a minified plan
+    /// is one line) costs at most one chunk to count.
+    char_checkpoints: OnceLock<Vec<usize>>,
 }
+
+/// Bytes between character-count checkpoints.
+const CHUNK: usize = 1 << 12;
 
 impl fmt::Debug for SourceFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -33,11 +41,12 @@ pub struct LineCol {
 }
 
 impl SourceFile {
-    pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Arc<Self> {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
         Arc::new(SourceFile {
             name: name.into(),
             text: text.into(),
             line_starts: OnceLock::new(),
+            char_checkpoints: OnceLock::new(),
         })
     }
 
@@ -48,10 +57,6 @@ impl SourceFile {
 
     pub fn text(&self) -> &str {
         &self.text
-    }
-
-    pub fn shared_text(&self) -> Arc<str> {
-        Arc::clone(&self.text)
     }
 
     fn line_starts(&self) -> &[usize] {
@@ -68,14 +73,35 @@ impl SourceFile {
         let starts = self.line_starts();
         let line_index = starts.partition_point(|&s| s <= offset).saturating_sub(1);
         let line_start = starts.get(line_index).copied().unwrap_or(0);
-        let column = self
-            .text
-            .get(line_start..offset)
-            .map_or(offset - line_start, |s| s.chars().count());
+        let column = if offset - line_start <= CHUNK {
+            self.text
+                .get(line_start..offset)
+                .map_or(offset - line_start, |s| s.chars().count())
+        } else {
+            self.chars_before(offset) - self.chars_before(line_start)
+        };
         LineCol {
             line: line_index + 1,
             column: column + 1,
         }
+    }
+
+    /// Number of characters in `text[..offset]` (UTF-8: bytes that do not continue a character).
+    fn chars_before(&self, offset: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let checkpoints = self.char_checkpoints.get_or_init(|| {
+            let mut total = 0;
+            let mut out = Vec::with_capacity(bytes.len() / CHUNK + 1);
+            for chunk in bytes.chunks(CHUNK) {
+                out.push(total);
+                total += count_chars(chunk);
+            }
+            out.push(total);
+            out
+        });
+        let block = offset / CHUNK;
+        let base = checkpoints.get(block).copied().unwrap_or(0);
+        base + bytes.get(block * CHUNK..offset).map_or(0, count_chars)
     }
 
     /// Byte offset of a 1-based line and column (column in characters), clamped to the text.
@@ -92,6 +118,10 @@ impl SourceFile {
             .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(index, _)| index);
         line_start + within
     }
+}
+
+fn count_chars(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 /// A [`SourceCode`] over a [`SourceFile`] that never hands miette more than a small window.
@@ -194,6 +224,19 @@ mod tests {
         let e = file.text().find("2").unwrap_or(0);
         assert_eq!(file.line_col(e), LineCol { line: 3, column: 8 });
         assert_eq!(file.offset_of(3, 8), e);
+    }
+
+    #[test]
+    fn columns_on_a_long_line_count_characters() {
+        let text = format!("{}é{}x", "a".repeat(3 * CHUNK + 7), "b".repeat(2 * CHUNK));
+        let file = SourceFile::new("long.json", text.clone());
+        let x = text.find('x').unwrap_or(0);
+        assert_eq!(file.line_col(x).column, text[..x].chars().count() + 1);
+        let e = text.find('é').unwrap_or(0);
+        assert_eq!(
+            file.line_col(e + 2).column,
+            text[..e + 2].chars().count() + 1
+        );
     }
 
     #[test]

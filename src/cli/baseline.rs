@@ -1,0 +1,96 @@
+//! `resilix baseline create`: record today's findings so that `scan --baseline` fails only on
+//! new ones.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::scan::{InputArgs, Inputs, PolicyArgs, evaluate, has_errors};
+use crate::config::Config;
+use crate::emit::baseline::write_baseline;
+use crate::findings::baseline::Baseline;
+use crate::input;
+use crate::model::ResourceSet;
+use crate::{Diagnostics, ExitStatus, output};
+
+/// Arguments of `resilix baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(subcommand)]
+    pub command: BaselineCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan the inputs and record their failing and undecided findings in FILE
+    Create(BaselineCreateArgs),
+}
+
+/// Arguments of `resilix baseline create`.
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    /// Plan JSON files, AWS Config files, directories, or - for stdin
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The baseline file to write (atomically)
+    #[arg(long, short = 'o', value_name = "FILE", required = true)]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+pub(crate) fn run(args: &BaselineArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
+    match &args.command {
+        BaselineCommand::Create(args) => create(args, quiet, diagnostics),
+    }
+}
+
+fn create(args: &BaselineCreateArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
+    let Some(catalog) = args.policy.catalog(diagnostics) else {
+        return ExitStatus::Error;
+    };
+    let loaded = input::load_paths(&args.paths, &args.input.load_options(&catalog));
+    // A baseline missing the findings of an unreadable input would let them pass as new
+    // findings later on: write nothing.
+    let unreadable = !loaded.errors.is_empty();
+    let inputs = Inputs {
+        resources: ResourceSet {
+            resources: loaded.resources,
+        },
+        errors: loaded.errors,
+        warnings: loaded.warnings,
+        files: loaded.files,
+    };
+    // A baseline records findings as the policies see them, without approvals or waivers.
+    let report = evaluate(&catalog, &Config::default(), inputs, quiet, diagnostics);
+    if unreadable {
+        return ExitStatus::Error;
+    }
+    let baseline = Baseline::from_report(&report, &catalog);
+    let written = output::write_atomic(&args.output, |w| {
+        write_baseline(w, &baseline, env!("CARGO_PKG_VERSION"))
+    });
+    if let Err(error) = written {
+        diagnostics.push(Box::new(error));
+        return ExitStatus::Error;
+    }
+    if !quiet {
+        let _ = writeln!(
+            io::stderr(),
+            "resilix: wrote {}: {} finding(s) recorded",
+            args.output.display(),
+            baseline.entries.len()
+        );
+    }
+    if has_errors(&report) {
+        ExitStatus::Error
+    } else {
+        ExitStatus::Clean
+    }
+}

@@ -1,0 +1,958 @@
+//! The configuration file `resilix.yaml` (DESIGN §8): which policies run and how severe they
+//! are, their parameters, the gate, change approvals, asset criticality and waivers.
+//!
+//! It is read with the same spanned YAML tree and compiler as policies, so every problem (an
+//! unknown key, a bad date, a policy ID that does not exist) is reported with its line. Parsing
+//! happens once at start; [`Config::triage`] then applies approvals, waivers and priority to a
+//! report, with no I/O.
+//!
+//! ```yaml
+//! fail-on: high
+//! policies: {disable: ["aws.s3.bucket-logging"], enable: ["aws.*", "change.*"]}
+//! severity: {aws.s3.block-public-access: critical}
+//! params: {acme.tags.required: {keys: [owner, cost-center]}}
+//! approvals:
+//!   tag: change-ticket
+//!   changes:
+//!     - {resource: aws_db_instance.legacy, ticket: CHG-2041, policy: change.*, expires: 2026-12-31}
+//! criticality:
+//!   tag: criticality
+//!   rules:
+//!     - {level: critical, types: [aws_db_instance, "AWS::RDS::*"], tags: {env: prod}}
+//! waivers:
+//!   - {policy: aws.s3.bucket-logging, resource: "arn:aws:s3:::scratch-*", reason: …,
+//!      approved-by: jane@acme.example, ticket: SEC-118, expires: 2026-06-30}
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use serde_json::Value;
+
+use crate::findings::{Approval, ApprovalSource, Criticality, Report, Status, Waiver, priority};
+use crate::input::tags::{ResourceTags, resource_tags};
+use crate::model::{ChangeKind, Resource};
+use crate::pattern::Pattern;
+use crate::policy::compile::{Compiler, suggestion};
+use crate::policy::yaml::{self, Node, Span};
+use crate::policy::{Catalog, Category, PolicyError, PolicyErrors, Severity};
+use crate::source::SourceFile;
+
+/// The file name looked for in the working directory.
+pub const FILE_NAME: &str = "resilix.yaml";
+/// Environment variable that fixes "today" (`YYYY-MM-DD`) for waiver expiry: reproducible runs
+/// and tests. Unset: the current date in UTC.
+pub const TODAY_ENV: &str = "RESILIX_TODAY";
+
+const KEYS: &[&str] = &[
+    "fail-on",
+    "policies",
+    "severity",
+    "params",
+    "approvals",
+    "criticality",
+    "waivers",
+];
+
+/// A pattern as written in the file, with its place.
+#[derive(Debug, Clone)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+/// An approval of changes in the configuration file.
+#[derive(Debug, Clone)]
+pub struct ConfigApproval {
+    pub resource: Pattern,
+    pub policy: Option<Spanned<Pattern>>,
+    pub ticket: String,
+    pub expires: Option<Date>,
+    pub span: Span,
+}
+
+/// A criticality rule: every selector given must match.
+#[derive(Debug, Clone)]
+pub struct CriticalityRule {
+    pub level: Criticality,
+    pub types: Vec<Pattern>,
+    pub resources: Vec<Pattern>,
+    pub tags: Vec<(String, Pattern)>,
+}
+
+/// A waiver as written.
+#[derive(Debug, Clone)]
+pub struct WaiverEntry {
+    pub policy: Spanned<Pattern>,
+    pub resource: Pattern,
+    pub reason: String,
+    pub approved_by: String,
+    pub ticket: String,
+    pub expires: Date,
+    pub span: Span,
+}
+
+/// The configuration in effect (the defaults when there is no file).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub file: Option<Arc<SourceFile>>,
+    /// `fail-on`: `Some(None)` is `never`.
+    pub fail_on: Option<Option<Severity>>,
+    pub enable: Vec<Spanned<Pattern>>,
+    pub disable: Vec<Spanned<Pattern>>,
+    pub severity: Vec<(Spanned<Pattern>, Severity)>,
+    /// Parameter values by policy ID, with the place of each.
+    pub params: BTreeMap<String, BTreeMap<String, Spanned<Value>>>,
+    params_spans: BTreeMap<String, Span>,
+    pub approval_tag: String,
+    pub approvals: Vec<ConfigApproval>,
+    pub criticality_tag: String,
+    pub criticality_default: Option<Criticality>,
+    pub criticality_rules: Vec<CriticalityRule>,
+    pub waivers: Vec<WaiverEntry>,
+    /// The date waivers and approvals are checked against.
+    pub today: Date,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            file: None,
+            fail_on: None,
+            enable: Vec::new(),
+            disable: Vec::new(),
+            severity: Vec::new(),
+            params: BTreeMap::new(),
+            params_spans: BTreeMap::new(),
+            approval_tag: "change-ticket".to_owned(),
+            approvals: Vec::new(),
+            criticality_tag: "criticality".to_owned(),
+            criticality_default: None,
+            criticality_rules: Vec::new(),
+            waivers: Vec::new(),
+            today: Date::constant(1970, 1, 1),
+        }
+    }
+}
+
+/// Today's date: `RESILIX_TODAY` when set, else the current date in UTC.
+pub fn today() -> Result<Date, String> {
+    match std::env::var(TODAY_ENV) {
+        Ok(text) => text
+            .trim()
+            .parse::<Date>()
+            .map_err(|e| format!("{TODAY_ENV}={text:?} is not a date (YYYY-MM-DD): {e}")),
+        Err(_) => Ok(jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date()),
+    }
+}
+
+impl Config {
+    /// Reads the configuration: `explicit` (`--config FILE`, which must exist), else
+    /// `resilix.yaml` in `dir` when there is one, else the defaults.
+    pub fn discover(explicit: Option<&Path>, dir: &Path) -> Result<Config, PolicyErrors> {
+        let path: Option<PathBuf> = match explicit {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(dir.join(FILE_NAME)).filter(|p| p.is_file()),
+        };
+        let today = today().map_err(|message| PolicyErrors {
+            what: "the configuration",
+            errors: vec![scoped(PolicyError::new(
+                &SourceFile::new(TODAY_ENV, ""),
+                "today",
+                None,
+                message,
+            ))],
+        })?;
+        let Some(path) = path else {
+            return Ok(Config {
+                today,
+                ..Config::default()
+            });
+        };
+        let name = if explicit.is_some() {
+            path.display().to_string()
+        } else {
+            FILE_NAME.to_owned()
+        };
+        let text = std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| crate::input::decode_text(bytes, &name).map_err(|e| e.to_string()));
+        let text = text.map_err(|message| PolicyErrors {
+            what: "the configuration",
+            errors: vec![scoped(PolicyError::new(
+                &SourceFile::new(name.clone(), ""),
+                "io",
+                None,
+                message,
+            ))],
+        })?;
+        let mut config = Config::parse(&SourceFile::new(name, text))?;
+        config.today = today;
+        Ok(config)
+    }
+
+    /// Parses a configuration file; every problem is reported together.
+    pub fn parse(file: &Arc<SourceFile>) -> Result<Config, PolicyErrors> {
+        let fail = |errors| PolicyErrors {
+            what: "the configuration",
+            errors,
+        };
+        let root = match yaml::parse(file) {
+            Ok(root) => root,
+            Err(error) => {
+                let mut error = scoped(PolicyError::new(
+                    file,
+                    "yaml",
+                    Some(error.span),
+                    error.message,
+                ));
+                error.label("invalid YAML");
+                return Err(fail(vec![error]));
+            }
+        };
+        let mut config = Config {
+            file: Some(Arc::clone(file)),
+            ..Config::default()
+        };
+        if matches!(root.value, yaml::NodeValue::Null) {
+            return Ok(config);
+        }
+        let mut cx = Compiler::for_config(file);
+        if let Some(fields) = cx.fields(&root, "the configuration", KEYS, &[]) {
+            if let Some(node) = fields.get("fail-on") {
+                config.fail_on = fail_on(&mut cx, node);
+            }
+            if let Some(node) = fields.get("policies")
+                && let Some(f) = cx.fields(node, "`policies`", &["enable", "disable"], &[])
+            {
+                if let Some(n) = f.get("enable") {
+                    config.enable = patterns(&mut cx, n, "`policies.enable`");
+                }
+                if let Some(n) = f.get("disable") {
+                    config.disable = patterns(&mut cx, n, "`policies.disable`");
+                }
+            }
+            if let Some(node) = fields.get("severity") {
+                config.severity = severities(&mut cx, node);
+            }
+            if let Some(node) = fields.get("params") {
+                (config.params, config.params_spans) = params(&mut cx, node);
+            }
+            if let Some(node) = fields.get("approvals") {
+                approvals(&mut cx, node, &mut config);
+            }
+            if let Some(node) = fields.get("criticality") {
+                criticality(&mut cx, node, &mut config);
+            }
+            if let Some(node) = fields.get("waivers") {
+                config.waivers = waivers(&mut cx, node);
+            }
+        }
+        if cx.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(fail(cx.errors))
+        }
+    }
+
+    /// Parameter values by policy ID, as the catalog compiles them.
+    pub fn param_values(&self) -> BTreeMap<String, BTreeMap<String, Value>> {
+        self.params
+            .iter()
+            .map(|(id, values)| {
+                (
+                    id.clone(),
+                    values
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.value.clone()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Checks every policy the file names against the catalog (compiled without the file's
+    /// parameters): IDs and globs must match a policy, parameters must exist with the type of
+    /// their default.
+    pub fn check(&self, catalog: &Catalog) -> Result<(), PolicyErrors> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let ids: Vec<&str> = catalog.policies.iter().map(|p| p.id.as_str()).collect();
+        let mut errors = Vec::new();
+        let must_match = |errors: &mut Vec<PolicyError>, pattern: &Spanned<Pattern>, what: &str| {
+            if !ids.iter().any(|id| pattern.value.matches(id)) {
+                let help = suggestion(pattern.value.text(), &ids).map_or_else(
+                    || "`resilix policies list` shows the policy IDs".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                let mut error = scoped(PolicyError::new(
+                    file,
+                    "unknown_policy",
+                    Some(pattern.span),
+                    format!("{what} `{}` matches no policy", pattern.value.text()),
+                ));
+                error.label("no such policy").help(help);
+                errors.push(error);
+            }
+        };
+        for p in self.enable.iter().chain(&self.disable) {
+            must_match(&mut errors, p, "`policies`");
+        }
+        for (p, _) in &self.severity {
+            must_match(&mut errors, p, "`severity`");
+        }
+        for a in &self.approvals {
+            if let Some(p) = &a.policy {
+                must_match(&mut errors, p, "the approval's policy");
+            }
+        }
+        for w in &self.waivers {
+            must_match(&mut errors, &w.policy, "the waiver's policy");
+        }
+        for (id, values) in &self.params {
+            let span = self.params_spans.get(id).copied();
+            let Some((_, policy)) = catalog.by_id(id) else {
+                must_match(
+                    &mut errors,
+                    &Spanned {
+                        value: Pattern::new(id),
+                        span: span.unwrap_or_default(),
+                    },
+                    "`params`",
+                );
+                continue;
+            };
+            for (name, value) in values {
+                match policy.params.get(name) {
+                    None => {
+                        let names: Vec<&str> = policy.params.keys().map(String::as_str).collect();
+                        let help = suggestion(name, &names).map_or_else(
+                            || {
+                                if names.is_empty() {
+                                    format!("{id} has no parameters")
+                                } else {
+                                    format!("its parameters: {}", names.join(", "))
+                                }
+                            },
+                            |s| format!("did you mean `{s}`?"),
+                        );
+                        let mut error = scoped(PolicyError::new(
+                            file,
+                            "param",
+                            Some(value.span),
+                            format!("policy {id} has no parameter `{name}`"),
+                        ));
+                        error.help(help);
+                        errors.push(error);
+                    }
+                    Some(param) if !same_type(&param.default, &value.value) => {
+                        errors.push(scoped(PolicyError::new(
+                            file,
+                            "param",
+                            Some(value.span),
+                            format!(
+                                "parameter `{name}` of {id} takes {}, like its default {}",
+                                type_name(&param.default),
+                                param.default
+                            ),
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(PolicyErrors {
+                what: "the configuration",
+                errors,
+            })
+        }
+    }
+
+    /// The catalog with the file's choices applied: enabled and disabled policies, severity
+    /// overrides (exact IDs win over globs).
+    pub fn select(&self, catalog: Catalog) -> Catalog {
+        let mut policies = catalog.policies;
+        if !self.enable.is_empty() {
+            policies.retain(|p| self.enable.iter().any(|e| e.value.matches(&p.id)));
+        }
+        policies.retain(|p| !self.disable.iter().any(|d| d.value.matches(&p.id)));
+        for policy in &mut policies {
+            let matching = self
+                .severity
+                .iter()
+                .filter(|(p, _)| p.value.matches(&policy.id));
+            let chosen = matching
+                .clone()
+                .find(|(p, _)| p.value.is_literal())
+                .or_else(|| matching.clone().next_back());
+            if let Some((_, severity)) = chosen {
+                policy.severity = *severity;
+            }
+        }
+        Catalog::from_policies(policies)
+    }
+
+    /// Warnings about the file itself: waivers and approvals that have expired.
+    pub fn warnings(&self) -> Vec<PolicyError> {
+        let Some(file) = &self.file else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for waiver in &self.waivers {
+            if waiver.expires < self.today {
+                let mut w = scoped(PolicyError::new(
+                    file,
+                    "waiver_expired",
+                    Some(waiver.span),
+                    format!(
+                        "the waiver of {} for {} (ticket {}) expired on {}: its findings are reported again",
+                        waiver.policy.value.text(),
+                        waiver.resource.text(),
+                        waiver.ticket,
+                        waiver.expires
+                    ),
+                ));
+                w.warning = true;
+                w.label("expired").help("renew it with a new expiry date and approval, or fix the findings and remove it");
+                out.push(w);
+            }
+        }
+        for approval in &self.approvals {
+            if approval.expires.is_some_and(|e| e < self.today) {
+                let mut w = scoped(PolicyError::new(
+                    file,
+                    "approval_expired",
+                    Some(approval.span),
+                    format!(
+                        "the approval {} for {} has expired: it no longer approves changes",
+                        approval.ticket,
+                        approval.resource.text()
+                    ),
+                ));
+                w.warning = true;
+                w.label("expired");
+                out.push(w);
+            }
+        }
+        out
+    }
+
+    /// Applies approvals, waivers and risk-based priority to the findings of a report. Reads the
+    /// tags of the resources that have findings; no I/O.
+    pub fn triage(&self, report: &mut Report, catalog: &Catalog) {
+        let mut tags: BTreeMap<usize, ResourceTags> = BTreeMap::new();
+        let resources = &report.resources;
+        for finding in &mut report.findings {
+            let Some(resource) = resources.get(finding.resource) else {
+                continue;
+            };
+            let tags = tags.entry(finding.resource).or_insert_with(|| {
+                resource
+                    .documents()
+                    .map(|docs| resource_tags(resource, &docs))
+                    .unwrap_or_default()
+            });
+            let Some(policy) = catalog.get(finding.policy) else {
+                continue;
+            };
+            finding.criticality = self.criticality_of(resource, tags);
+            finding.priority = priority(finding.severity, finding.criticality);
+            if policy.category == Category::ChangeControl && finding.status == Status::Fail {
+                finding.approval = self.approval_of(&policy.id, resource, tags);
+                if let Some(approval) = &finding.approval {
+                    finding.message = format!(
+                        "{} — approved change ({})",
+                        finding.message, approval.ticket
+                    );
+                }
+            }
+            finding.waiver = self.waiver_of(&policy.id, resource);
+        }
+    }
+
+    fn criticality_of(&self, resource: &Resource, tags: &ResourceTags) -> Option<Criticality> {
+        let own = if tags.after.is_empty() {
+            &tags.before
+        } else {
+            &tags.after
+        };
+        if let Some(level) = own
+            .get(&self.criticality_tag)
+            .and_then(|v| Criticality::parse(v))
+        {
+            return Some(level);
+        }
+        let names = names(resource);
+        for rule in &self.criticality_rules {
+            let types =
+                rule.types.is_empty() || rule.types.iter().any(|p| p.matches(&resource.type_name));
+            let addresses = rule.resources.is_empty()
+                || rule
+                    .resources
+                    .iter()
+                    .any(|p| names.iter().any(|n| p.matches(n)));
+            let tagged = rule
+                .tags
+                .iter()
+                .all(|(k, p)| own.get(k).is_some_and(|v| p.matches(v)));
+            if types && addresses && tagged {
+                return Some(rule.level);
+            }
+        }
+        self.criticality_default
+    }
+
+    /// An approval for a change: an entry in the file naming the resource, else the approval
+    /// tag. For a deletion the tag is read from the object being deleted; for any other change
+    /// it must be on the new object and be new or changed, so a ticket left over from an earlier
+    /// change approves nothing.
+    fn approval_of(
+        &self,
+        policy: &str,
+        resource: &Resource,
+        tags: &ResourceTags,
+    ) -> Option<Approval> {
+        let names = names(resource);
+        if let (Some(file), Some(entry)) = (
+            &self.file,
+            self.approvals.iter().find(|a| {
+                a.policy.as_ref().is_none_or(|p| p.value.matches(policy))
+                    && a.expires.is_none_or(|e| e >= self.today)
+                    && names.iter().any(|n| a.resource.matches(n))
+            }),
+        ) {
+            let line = file.line_col(entry.span.start).line;
+            return Some(Approval {
+                ticket: entry.ticket.clone(),
+                source: ApprovalSource::Config {
+                    location: format!("{}:{line}", file.name()),
+                },
+            });
+        }
+        let key = &self.approval_tag;
+        let ticket = match resource.change_kind() {
+            ChangeKind::Delete | ChangeKind::Forget => tags.before.get(key),
+            _ => tags
+                .after
+                .get(key)
+                .filter(|t| tags.before.get(key) != Some(*t)),
+        };
+        ticket
+            .filter(|t| !t.trim().is_empty())
+            .map(|ticket| Approval {
+                ticket: ticket.trim().to_owned(),
+                source: ApprovalSource::Tag { key: key.clone() },
+            })
+    }
+
+    /// The waiver for a finding: the first active one that matches, else the first expired one.
+    fn waiver_of(&self, policy: &str, resource: &Resource) -> Option<Waiver> {
+        let file = self.file.as_ref()?;
+        let names = names(resource);
+        let matching = self.waivers.iter().filter(|w| {
+            w.policy.value.matches(policy) && names.iter().any(|n| w.resource.matches(n))
+        });
+        let chosen = matching
+            .clone()
+            .find(|w| w.expires >= self.today)
+            .or_else(|| matching.clone().next())?;
+        let line = file.line_col(chosen.span.start).line;
+        Some(Waiver {
+            reason: chosen.reason.clone(),
+            approved_by: chosen.approved_by.clone(),
+            ticket: chosen.ticket.clone(),
+            expires: chosen.expires.to_string(),
+            expired: chosen.expires < self.today,
+            location: format!("{}:{line}", file.name()),
+        })
+    }
+}
+
+/// The names a resource pattern may match: address, ARN, resource id, identity.
+fn names(resource: &Resource) -> Vec<String> {
+    let mut out = vec![resource.address.clone()];
+    out.extend(resource.arn.clone());
+    out.extend(resource.resource_id.clone());
+    out.push(resource.identity());
+    out
+}
+
+fn scoped(mut error: PolicyError) -> PolicyError {
+    error.scope = "config";
+    error
+}
+
+fn same_type(a: &Value, b: &Value) -> bool {
+    type_name(a) == type_name(b)
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn fail_on(cx: &mut Compiler<'_>, node: &Node) -> Option<Option<Severity>> {
+    let text = cx.string(node, "`fail-on`")?;
+    if text == "never" {
+        return Some(None);
+    }
+    match Severity::parse(&text).filter(|s| *s != Severity::Info) {
+        Some(s) => Some(Some(s)),
+        None => {
+            cx.error(
+                "value",
+                node.span,
+                format!("unknown `fail-on` value `{text}`"),
+            )
+            .help = Some("one of: critical, high, medium, low, never".to_owned());
+            None
+        }
+    }
+}
+
+fn patterns(cx: &mut Compiler<'_>, node: &Node, what: &str) -> Vec<Spanned<Pattern>> {
+    let Some(items) = node.as_seq() else {
+        cx.error(
+            "type",
+            node.span,
+            format!("{what} must be a list of policy IDs or globs"),
+        );
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            cx.string(item, what).map(|text| Spanned {
+                value: Pattern::new(&text),
+                span: item.span,
+            })
+        })
+        .collect()
+}
+
+fn severities(cx: &mut Compiler<'_>, node: &Node) -> Vec<(Spanned<Pattern>, Severity)> {
+    let Some(entries) = node.as_map() else {
+        cx.error(
+            "type",
+            node.span,
+            "`severity` maps policy IDs (or globs) to severities",
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        if let Some(severity) = cx.severity(value) {
+            out.push((
+                Spanned {
+                    value: Pattern::new(&key.name),
+                    span: key.span,
+                },
+                severity,
+            ));
+        }
+    }
+    out
+}
+
+type Params = (
+    BTreeMap<String, BTreeMap<String, Spanned<Value>>>,
+    BTreeMap<String, Span>,
+);
+
+fn params(cx: &mut Compiler<'_>, node: &Node) -> Params {
+    let mut out = BTreeMap::new();
+    let mut spans = BTreeMap::new();
+    let Some(entries) = node.as_map() else {
+        cx.error(
+            "type",
+            node.span,
+            "`params` maps policy IDs to {parameter: value}",
+        );
+        return (out, spans);
+    };
+    for (key, value) in entries {
+        let Some(values) = value.as_map() else {
+            cx.error(
+                "type",
+                value.span,
+                format!("the parameters of {} must be a mapping", key.name),
+            );
+            continue;
+        };
+        spans.insert(key.name.clone(), key.span);
+        let map = values
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.name.clone(),
+                    Spanned {
+                        value: v.to_json(),
+                        span: k.span,
+                    },
+                )
+            })
+            .collect();
+        out.insert(key.name.clone(), map);
+    }
+    (out, spans)
+}
+
+fn date(cx: &mut Compiler<'_>, node: &Node, what: &str) -> Option<Date> {
+    let text = cx.string(node, what)?;
+    match text.trim().parse::<Date>() {
+        Ok(date) if text.trim().len() == 10 => Some(date),
+        Ok(_) | Err(_) => {
+            cx.error("date", node.span, format!("{what} `{text}` is not a date"))
+                .label("expected YYYY-MM-DD")
+                .help = Some("write dates as YYYY-MM-DD, for example 2026-06-30".to_owned());
+            None
+        }
+    }
+}
+
+fn approvals(cx: &mut Compiler<'_>, node: &Node, config: &mut Config) {
+    let Some(fields) = cx.fields(node, "`approvals`", &["tag", "changes"], &[]) else {
+        return;
+    };
+    if let Some(tag) = fields
+        .get("tag")
+        .and_then(|n| cx.string(n, "`approvals.tag`"))
+    {
+        config.approval_tag = tag;
+    }
+    let Some(changes) = fields.get("changes") else {
+        return;
+    };
+    let Some(items) = changes.as_seq() else {
+        cx.error("type", changes.span, "`approvals.changes` must be a list");
+        return;
+    };
+    for item in items {
+        let Some(f) = cx.fields(
+            item,
+            "an approval",
+            &["resource", "ticket", "policy", "expires", "approved-by"],
+            &["resource", "ticket"],
+        ) else {
+            continue;
+        };
+        let resource = f.get("resource").and_then(|n| cx.string(n, "`resource`"));
+        let ticket = f.get("ticket").and_then(|n| cx.string(n, "`ticket`"));
+        let policy = f.get("policy").and_then(|n| {
+            cx.string(n, "`policy`").map(|t| Spanned {
+                value: Pattern::new(&t),
+                span: n.span,
+            })
+        });
+        if let Some(n) = f.get("approved-by") {
+            cx.string(n, "`approved-by`");
+        }
+        let expires = match f.get("expires") {
+            Some(n) => match date(cx, n, "`expires`") {
+                Some(d) => Some(d),
+                None => continue,
+            },
+            None => None,
+        };
+        if let (Some(resource), Some(ticket)) = (resource, ticket) {
+            config.approvals.push(ConfigApproval {
+                resource: Pattern::new(&resource),
+                policy,
+                ticket,
+                expires,
+                span: item.span,
+            });
+        }
+    }
+}
+
+fn criticality(cx: &mut Compiler<'_>, node: &Node, config: &mut Config) {
+    let Some(fields) = cx.fields(node, "`criticality`", &["tag", "default", "rules"], &[]) else {
+        return;
+    };
+    if let Some(tag) = fields
+        .get("tag")
+        .and_then(|n| cx.string(n, "`criticality.tag`"))
+    {
+        config.criticality_tag = tag;
+    }
+    if let Some(n) = fields.get("default") {
+        config.criticality_default = level(cx, n);
+    }
+    let Some(rules) = fields.get("rules") else {
+        return;
+    };
+    let Some(items) = rules.as_seq() else {
+        cx.error("type", rules.span, "`criticality.rules` must be a list");
+        return;
+    };
+    for item in items {
+        let Some(f) = cx.fields(
+            item,
+            "a criticality rule",
+            &["level", "types", "resources", "tags"],
+            &["level"],
+        ) else {
+            continue;
+        };
+        let level = f.get("level").and_then(|n| level(cx, n));
+        let list = |cx: &mut Compiler<'_>, key: &str| -> Vec<Pattern> {
+            f.get(key)
+                .and_then(|n| cx.strings(n, &format!("`{key}`")))
+                .unwrap_or_default()
+                .iter()
+                .map(|t| Pattern::new(t))
+                .collect()
+        };
+        let types = list(cx, "types");
+        let resources = list(cx, "resources");
+        let mut tags = Vec::new();
+        if let Some(n) = f.get("tags") {
+            match n.as_map() {
+                Some(entries) => {
+                    for (k, v) in entries {
+                        if let Some(text) = cx.string(v, "a tag value") {
+                            tags.push((k.name.clone(), Pattern::new(&text)));
+                        }
+                    }
+                }
+                None => {
+                    cx.error("type", n.span, "`tags` maps tag keys to values (or globs)");
+                }
+            }
+        }
+        if types.is_empty() && resources.is_empty() && tags.is_empty() {
+            cx.error(
+                "value",
+                item.span,
+                "a criticality rule needs `types`, `resources` or `tags` to select resources",
+            );
+            continue;
+        }
+        if let Some(level) = level {
+            config.criticality_rules.push(CriticalityRule {
+                level,
+                types,
+                resources,
+                tags,
+            });
+        }
+    }
+}
+
+fn level(cx: &mut Compiler<'_>, node: &Node) -> Option<Criticality> {
+    let text = cx.string(node, "a criticality level")?;
+    let parsed = Criticality::parse(&text);
+    if parsed.is_none() {
+        cx.error("value", node.span, format!("unknown criticality `{text}`"))
+            .help = Some("one of: low, medium, high, critical".to_owned());
+    }
+    parsed
+}
+
+fn waivers(cx: &mut Compiler<'_>, node: &Node) -> Vec<WaiverEntry> {
+    let Some(items) = node.as_seq() else {
+        cx.error("type", node.span, "`waivers` must be a list");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(f) = cx.fields(
+            item,
+            "a waiver",
+            &[
+                "policy",
+                "resource",
+                "reason",
+                "approved-by",
+                "ticket",
+                "expires",
+            ],
+            &[
+                "policy",
+                "resource",
+                "reason",
+                "approved-by",
+                "ticket",
+                "expires",
+            ],
+        ) else {
+            continue;
+        };
+        let text = |cx: &mut Compiler<'_>, key: &str| {
+            f.get(key).and_then(|n| cx.string(n, &format!("`{key}`")))
+        };
+        let policy = f.get("policy").and_then(|n| {
+            cx.string(n, "`policy`").map(|t| Spanned {
+                value: Pattern::new(&t),
+                span: n.span,
+            })
+        });
+        let resource = text(cx, "resource");
+        let reason = text(cx, "reason");
+        let approved_by = text(cx, "approved-by");
+        let ticket = text(cx, "ticket");
+        let expires = f.get("expires").and_then(|n| date(cx, n, "`expires`"));
+        if let (
+            Some(policy),
+            Some(resource),
+            Some(reason),
+            Some(approved_by),
+            Some(ticket),
+            Some(expires),
+        ) = (policy, resource, reason, approved_by, ticket, expires)
+        {
+            out.push(WaiverEntry {
+                policy,
+                resource: Pattern::new(&resource),
+                reason,
+                approved_by,
+                ticket,
+                expires,
+                span: item.span,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_point_at_their_line() {
+        let file = SourceFile::new(
+            "resilix.yaml",
+            "fail-on: hgh\nwaivers:\n  - policy: x.y\n    resource: '*'\n    reason: r\n    approved-by: me\n    ticket: T-1\n    expires: 2026-02-30\nunknown: 1\n",
+        );
+        let errors = Config::parse(&file).unwrap_err().errors;
+        let codes: Vec<(String, usize)> = errors
+            .iter()
+            .map(|e| (e.code.to_owned(), file.line_col(e.span.unwrap().start).line))
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ("unknown_key".to_owned(), 9),
+                ("value".to_owned(), 1),
+                ("date".to_owned(), 8)
+            ]
+        );
+        assert!(errors.iter().all(|e| e.scope == "config"));
+    }
+}

@@ -1,0 +1,286 @@
+//! A Markdown summary of a run, for `$GITHUB_STEP_SUMMARY` or a pull request comment: the
+//! verdict, counts by severity and category, a table of the failing findings, and per-framework
+//! control counts (from [`crate::findings::compliance`], which this emitter renders and never
+//! recomputes).
+//!
+//! Each part is one function writing one section, so a report can grow sections (one per
+//! control, for audits) without touching the others.
+
+use std::io::{self, Write};
+
+use super::{EmitContext, Emitter};
+use crate::findings::compliance::{ControlState, FrameworkStatus, framework_status};
+use crate::findings::{Finding, Report, Status};
+use crate::frameworks;
+use crate::policy::{Category, Severity};
+
+pub struct MarkdownEmitter;
+
+/// Rows of the failing-findings table; the rest are counted (GitHub caps a step summary at
+/// 1 MiB, and nobody reads row 500).
+const MAX_ROWS: usize = 50;
+/// Failed control IDs listed per framework.
+const MAX_CONTROL_IDS: usize = 12;
+
+impl Emitter for MarkdownEmitter {
+    fn emit(&self, out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+        headline(out, report, cx)?;
+        counts(out, report, cx)?;
+        failing_findings(out, report, cx)?;
+        controls(out, report, cx)?;
+        errors(out, report, cx)
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The verdict, and what was scanned.
+fn headline(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+    let gating = report.failing(cx.fail_on);
+    let errors = report.count(Status::Error) + report.errors.len();
+    let threshold = cx
+        .fail_on
+        .map_or(String::new(), |t| format!(" at or above {t}"));
+    let failing = plural(gating, "failing finding", "failing findings");
+    let verdict = match (errors, gating) {
+        (0, 0) if report.count(Status::Fail) == 0 => "✅ resilix: no failing findings".to_owned(),
+        (0, 0) => "✅ resilix: no finding fails the check".to_owned(),
+        (0, _) => format!("❌ resilix: {failing}{threshold}"),
+        (_, 0) => format!("⚠️ resilix: {}", plural(errors, "error", "errors")),
+        (_, _) => format!(
+            "⚠️ resilix: {}, {failing}{threshold}",
+            plural(errors, "error", "errors")
+        ),
+    };
+    writeln!(out, "## {verdict}\n")?;
+    writeln!(
+        out,
+        "{} in {} checked against {}: **{} failing**, {} to review, {} passed.",
+        plural(report.resources.len(), "resource", "resources"),
+        plural(report.files, "file", "files"),
+        plural(cx.catalog.len(), "policy", "policies"),
+        report.count(Status::Fail),
+        report.count(Status::Review),
+        report.passes.len()
+    )?;
+    if let Some(baseline) = &report.baseline {
+        writeln!(
+            out,
+            "\nBaseline {}: {} known (reported, not failing), {} new, {} fixed.",
+            code(&baseline.file),
+            baseline.unchanged,
+            baseline.new,
+            baseline.absent
+        )?;
+    }
+    if let Some(filter) = report.filter.filter(|f| f.hidden > 0) {
+        writeln!(
+            out,
+            "\n{} below {} not shown (`--min-severity {}`).",
+            plural(filter.hidden, "finding", "findings"),
+            filter.min,
+            filter.min
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Failing and undecided findings by severity and by category.
+fn counts(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+    if report.findings.iter().all(|f| f.status == Status::Error) {
+        return Ok(());
+    }
+    let tally = |pick: &dyn Fn(&Finding) -> bool| {
+        let of = |status: Status| {
+            report
+                .findings
+                .iter()
+                .filter(|f| f.status == status && pick(f))
+                .count()
+        };
+        (of(Status::Fail), of(Status::Review))
+    };
+    writeln!(out, "| Severity | Failing | To review |")?;
+    writeln!(out, "|---|---:|---:|")?;
+    for severity in Severity::ALL {
+        let (fail, review) = tally(&|f: &Finding| f.severity == severity);
+        if fail + review > 0 {
+            writeln!(out, "| {severity} | {fail} | {review} |")?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "| Category | Failing | To review |")?;
+    writeln!(out, "|---|---:|---:|")?;
+    for category in Category::ALL {
+        let (fail, review) =
+            tally(&|f: &Finding| cx.policy(f).is_some_and(|p| p.category == category));
+        if fail + review > 0 {
+            writeln!(out, "| {} | {fail} | {review} |", category.as_str())?;
+        }
+    }
+    writeln!(out)
+}
+
+/// The failing findings that count against the gate, most urgent first.
+fn failing_findings(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+    let failing: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Fail && !f.is_known())
+        .collect();
+    if failing.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### Failing findings\n")?;
+    writeln!(out, "| Severity | Policy | Resource | Where | Finding |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for finding in failing.iter().take(MAX_ROWS) {
+        let (Some(policy), Some(resource)) = (cx.policy(finding), report.resource(finding)) else {
+            continue;
+        };
+        let place = cx
+            .place(resource)
+            .map_or_else(|| "—".to_owned(), |p| code(&p.display()));
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            finding.severity,
+            code(&policy.id),
+            code(&resource.address),
+            place,
+            cell(&finding.message)
+        )?;
+    }
+    if failing.len() > MAX_ROWS {
+        writeln!(
+            out,
+            "\n…and {} more: see the full report (SARIF, code scanning alerts).",
+            plural(failing.len() - MAX_ROWS, "finding", "findings")
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Per framework: how many controls failed, passed, …, and which ones failed.
+fn controls(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+    let statuses: Vec<FrameworkStatus> = frameworks::all()
+        .iter()
+        .filter_map(|f| framework_status(report, cx.catalog, f.id))
+        .collect();
+    if statuses.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### Controls\n")?;
+    writeln!(
+        out,
+        "| Framework | Failed | To review | Passed | No resources | Not assessed | Failed controls |"
+    )?;
+    writeln!(out, "|---|---:|---:|---:|---:|---:|---|")?;
+    for status in &statuses {
+        let failed: Vec<&str> = status
+            .controls
+            .iter()
+            .filter(|c| c.state == ControlState::Failed)
+            .map(|c| c.control.id.as_str())
+            .collect();
+        let mut listed = failed
+            .iter()
+            .take(MAX_CONTROL_IDS)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if failed.len() > MAX_CONTROL_IDS {
+            listed.push_str(&format!(", … ({} more)", failed.len() - MAX_CONTROL_IDS));
+        }
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(status.framework.name),
+            status.count(ControlState::Failed),
+            status.count(ControlState::Review),
+            status.count(ControlState::Passed),
+            status.count(ControlState::NoResources),
+            status.count(ControlState::NotAssessed),
+            if listed.is_empty() {
+                "—".to_owned()
+            } else {
+                cell(&listed)
+            }
+        )?;
+    }
+    writeln!(
+        out,
+        "\nA control *failed* when a policy mapped to it failed; *not assessed* controls have no policy and need a manual check.\n"
+    )
+}
+
+/// Inputs that could not be read and policies that could not be evaluated.
+fn errors(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+    let evaluation: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Error)
+        .collect();
+    if report.errors.is_empty() && evaluation.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### Errors\n")?;
+    for error in &report.errors {
+        let at = match (error.line, error.column) {
+            (Some(line), Some(column)) => format!(":{line}:{column}"),
+            (Some(line), None) => format!(":{line}"),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "- {}: {}",
+            code(&format!("{}{at}", cx.artifact_uri(&error.file))),
+            cell(&error.message)
+        )?;
+    }
+    for finding in evaluation {
+        let address = report.resource(finding).map_or("", |r| r.address.as_str());
+        writeln!(out, "- {}: {}", code(address), cell(&finding.message))?;
+    }
+    writeln!(out)
+}
+
+/// Text for a table cell: one line, no table breaks, no HTML.
+fn cell(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A code span that survives backticks and pipes inside a table cell.
+fn code(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", text.replace('|', "\\|"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_and_code_spans_cannot_break_the_table() {
+        assert_eq!(cell("a | b\n<script>"), "a \\| b &lt;script&gt;");
+        assert_eq!(code("aws_s3_bucket.b[\"x\"]"), "`aws_s3_bucket.b[\"x\"]`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`a"), "`` `a ``");
+        assert_eq!(code("x|y"), "`x\\|y`");
+    }
+}

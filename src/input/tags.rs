@@ -1,0 +1,55 @@
+//! The tags of a resource, wherever its input keeps them.
+//!
+//! Terraform resources carry `tags` and `tags_all` (with the provider's `default_tags`); AWS
+//! Config items are normalized at load to one `tags` map. Values known only after apply and
+//! sensitive values are left out: they cannot name a ticket or a criticality.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::model::value::marker;
+use crate::model::{Documents, Resource, SourceKind};
+
+/// Tag key → value.
+pub type Tags = BTreeMap<String, String>;
+
+/// The tags of a resource before and after its change (`before` is empty without a change).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResourceTags {
+    pub before: Tags,
+    pub after: Tags,
+}
+
+/// Reads the tags of a resource from its documents.
+pub fn resource_tags(resource: &Resource, docs: &Documents) -> ResourceTags {
+    let read = |doc: &Value| -> Tags {
+        let mut out = Tags::new();
+        let keys: &[&str] = match resource.source {
+            // `tags` last: what the configuration says wins over provider defaults.
+            SourceKind::Terraform => &["tags_all", "tags"],
+            SourceKind::AwsConfig => &["tags"],
+        };
+        for key in keys {
+            if let Some(Value::Object(map)) = doc.get(*key) {
+                for (k, v) in map {
+                    if marker(v).is_some() {
+                        continue;
+                    }
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        _ => continue,
+                    };
+                    out.insert(k.clone(), text);
+                }
+            }
+        }
+        out
+    };
+    ResourceTags {
+        before: docs.before.as_deref().map(read).unwrap_or_default(),
+        after: read(&docs.after),
+    }
+}

@@ -1,0 +1,247 @@
+//! Change control end to end: the configuration file (approvals, waivers, criticality, the
+//! gate), `resilix diff` over two Config snapshots, and configuration errors.
+
+use std::process::Command;
+
+use insta_cmd::get_cargo_bin;
+use serde_json::Value;
+
+use crate::emit::validate_sarif;
+use crate::util::root;
+
+const CONFIG: &str = "fixtures/config/resilix.yaml";
+const PLANS: [&str; 3] = [
+    "fixtures/policies/change.stateful-destroy/fail.plan.json",
+    "fixtures/policies/change.drift/fail.plan.json",
+    "fixtures/policies/aws.s3.block-public-access/fail.plan.json",
+];
+const OLD: &str = "fixtures/diff/2026-11-19.json";
+const NEW: &str = "fixtures/diff/2026-11-20.json";
+
+/// `resilix` in the repository root, on a fixed day (waiver expiry), without colour.
+fn resilix() -> Command {
+    let mut command = Command::new(get_cargo_bin("resilix"));
+    command
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("RESILIX_TODAY", "2026-11-20")
+        .env_remove("RESILIX_JOBS");
+    command
+}
+
+fn run(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    format!(
+        "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+        output
+            .status
+            .code()
+            .map_or("signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn json(command: &mut Command) -> (Option<i32>, Value) {
+    let output = command.output().unwrap();
+    let value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code(), value)
+}
+
+/// Approved replacements are notes naming their ticket (by tag and by the file), an active
+/// waiver suppresses, an expired one does not and is warned about, criticality moves priority
+/// and the order, and `fail-on: high` from the file sets the gate.
+#[test]
+fn cli_config_approvals_waivers_and_priority() {
+    insta::assert_snapshot!(run(resilix()
+        .arg("scan")
+        .args(PLANS)
+        .args(["--config", CONFIG])));
+}
+
+#[test]
+fn cli_config_sarif_suppressions_and_rank() {
+    let (code, sarif) = json(
+        resilix()
+            .arg("scan")
+            .args(PLANS)
+            .args(["--config", CONFIG, "--format", "sarif", "-q"]),
+    );
+    assert_eq!(code, Some(1));
+    let text = sarif.to_string();
+    let errors = validate_sarif(&text);
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let find = |rule: &str, name: &str| {
+        results
+            .iter()
+            .find(|r| {
+                r["ruleId"] == rule
+                    && r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == name
+            })
+            .unwrap_or_else(|| panic!("no result {rule} on {name}"))
+    };
+    // Waived: suppressed, with the justification.
+    let waived = find("change.drift", "aws_s3_bucket.scratch");
+    assert_eq!(waived["suppressions"][0]["kind"], "external");
+    assert!(
+        waived["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .contains("SEC-118")
+    );
+    // The waiver of the reports bucket expired: reported again, no suppression.
+    let expired = find(
+        "aws.s3.block-public-access",
+        "module.reports.aws_s3_bucket.this",
+    );
+    assert!(expired.get("suppressions").is_none());
+    assert_eq!(expired["properties"]["expiredWaiver"]["ticket"], "SEC-097");
+    // Approved by the tag on the new table, and by the file: informational notes.
+    let tagged = find("change.stateful-destroy", "aws_dynamodb_table.sessions");
+    assert_eq!(
+        (tagged["kind"].as_str(), tagged["level"].as_str()),
+        (Some("informational"), Some("note"))
+    );
+    assert!(
+        tagged["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("CHG-2207")
+    );
+    let by_file = find("change.stateful-destroy", "aws_kms_key.orders");
+    assert_eq!(by_file["properties"]["approval"]["ticket"], "CHG-1001");
+    // Priority: the critical database outranks the low-criticality bucket; rank and the
+    // result's security-severity follow it, the rule keeps the base severity.
+    let db = find("change.stateful-destroy", "aws_db_instance.orders");
+    assert_eq!(db["rank"], 90.0);
+    assert_eq!(db["properties"]["security-severity"], "9.0");
+    let uploads = find("aws.s3.block-public-access", "aws_s3_bucket.uploads");
+    assert_eq!(uploads["rank"], 60.0);
+    let ranks: Vec<f64> = results
+        .iter()
+        .map(|r| r["rank"].as_f64().unwrap())
+        .collect();
+    assert!(ranks.windows(2).all(|w| w[0] >= w[1]), "{ranks:?}");
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        if rule["id"] == "change.stateful-destroy" {
+            assert_eq!(rule["properties"]["security-severity"], "8.0");
+        }
+    }
+}
+
+/// Waived findings and approved changes do not count against the gate.
+#[test]
+fn waivers_and_approvals_do_not_fail_the_gate() {
+    let (code, report) = json(
+        resilix()
+            .arg("scan")
+            .arg(PLANS[1])
+            .args(["--config", CONFIG, "--format", "json", "-q"]),
+    );
+    assert_eq!(
+        code,
+        Some(1),
+        "the console change to the security group is not waived"
+    );
+    assert_eq!(report["summary"]["waived"], 1);
+    // The group's drift and what it widened, and the recreated scratch bucket's missing access
+    // block; the scratch bucket's deletion outside Terraform is waived.
+    assert_eq!(report["summary"]["failed"], 3);
+    let status = resilix()
+        .args(["scan", "--config", CONFIG, "-q", "--fail-on", "critical"])
+        .args(PLANS)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    // Without the configuration file, the tag still approves (default key `change-ticket`);
+    // the approval in the file does not, so the KMS key deletion fails (with the database and
+    // bucket replacements and the new bucket's missing public access block).
+    let (_, plain) = json(resilix().args([
+        "scan",
+        PLANS[0],
+        "--config",
+        "fixtures/config/change-only.yaml",
+        "--format",
+        "json",
+        "-q",
+    ]));
+    assert_eq!(plain["summary"]["failed"], 4);
+    assert_eq!(plain["summary"]["approved"], 1);
+}
+
+#[test]
+fn cli_diff_two_config_snapshots() {
+    insta::assert_snapshot!(run(resilix().args(["diff", OLD, NEW])));
+}
+
+#[test]
+fn diff_json_lists_each_change() {
+    let (code, report) = json(resilix().args(["diff", OLD, NEW, "--format", "json", "-q"]));
+    assert_eq!(code, Some(1));
+    let mut seen: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["policy"].as_str().unwrap().to_owned(),
+                f["resource"]["type"].as_str().unwrap().to_owned(),
+                f["change"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            (
+                "change.network-exposure-widened",
+                "AWS::EC2::SecurityGroup",
+                "update"
+            ),
+            ("change.privilege-widened", "AWS::IAM::Role", "update"),
+            (
+                "change.protection-weakened",
+                "AWS::RDS::DBInstance",
+                "update"
+            ),
+            ("change.protection-weakened", "AWS::S3::Bucket", "update"),
+            ("change.stateful-destroy", "AWS::EC2::Volume", "delete"),
+        ]
+        .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()))
+    );
+    // The diff of a snapshot with itself has nothing to report.
+    let (code, same) = json(resilix().args(["diff", NEW, NEW, "--format", "json", "-q"]));
+    assert_eq!(code, Some(0));
+    assert_eq!(same["summary"]["resources"], 0);
+}
+
+#[test]
+fn cli_config_shape_errors() {
+    insta::assert_snapshot!(run(resilix().args([
+        "scan",
+        PLANS[0],
+        "--config",
+        "fixtures/config-invalid/shape.yaml"
+    ])));
+}
+
+#[test]
+fn cli_config_unknown_policies() {
+    insta::assert_snapshot!(run(resilix().args([
+        "scan",
+        PLANS[0],
+        "--config",
+        "fixtures/config-invalid/policies.yaml"
+    ])));
+}
