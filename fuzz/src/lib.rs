@@ -180,6 +180,8 @@ pub fn evaluate_and_emit(catalog: &Catalog, resources: ResourceSet) {
         errors: evaluation.errors,
         files: 1,
         evaluated: evaluation.evaluated,
+        baseline: None,
+        filter: None,
     };
     report.sort(catalog);
     let cx = EmitContext {
@@ -189,6 +191,7 @@ pub fn evaluate_and_emit(catalog: &Catalog, resources: ResourceSet) {
         working_dir: std::path::PathBuf::from("/work"),
         color: true,
         fail_on: None,
+        sarif_category: None,
     };
     for format in <OutputFormat as clap::ValueEnum>::value_variants() {
         let mut out = Vec::new();
