@@ -24,6 +24,7 @@ pub mod source;
 pub mod testing;
 
 pub use cli::Cli;
+pub use output::remove_partial_outputs;
 
 /// How a run ends (DESIGN §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

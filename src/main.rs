@@ -1,9 +1,16 @@
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
 use resilix::{Cli, ExitStatus};
 
 fn main() -> ExitCode {
+    // Ctrl-C or SIGTERM while an output file is being written: remove its temporary file (the
+    // target keeps its previous content) and exit as a shell expects after SIGINT.
+    let _ = ctrlc::set_handler(|| {
+        resilix::remove_partial_outputs();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     // Wide output, and never break a file name in the middle.
     let _ = miette::set_hook(Box::new(|_| {
@@ -15,8 +22,10 @@ fn main() -> ExitCode {
         )
     }));
     let outcome = resilix::run(cli);
+    // Not eprintln!, which panics when stderr is a closed pipe (`resilix scan … 2>&1 | head`).
+    let mut stderr = std::io::stderr().lock();
     for diagnostic in outcome.diagnostics {
-        eprintln!("{:?}", miette::Report::new_boxed(diagnostic));
+        let _ = writeln!(stderr, "{:?}", miette::Report::new_boxed(diagnostic));
     }
     match outcome.status {
         ExitStatus::Clean => ExitCode::SUCCESS,

@@ -1,9 +1,44 @@
 //! Output files are written whole or not at all: to a temporary file beside the target, then
-//! renamed over it.
+//! renamed over it. A signal (Ctrl-C, SIGTERM) while writing must not leave the temporary file
+//! behind: the files being written are registered, and `main`'s signal handler removes them
+//! ([`remove_partial_outputs`]) before the process exits.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+/// Temporary files being written now.
+static PARTIAL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Removes the temporary files of outputs being written (called on a termination signal; the
+/// target files keep their previous content).
+pub fn remove_partial_outputs() {
+    let paths = PARTIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    for path in paths.iter() {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Registers a temporary file for [`remove_partial_outputs`] while it lives.
+struct Registered(PathBuf);
+
+impl Registered {
+    fn new(path: &Path) -> Registered {
+        PARTIAL
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(path.to_path_buf());
+        Registered(path.to_path_buf())
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut paths = PARTIAL.lock().unwrap_or_else(PoisonError::into_inner);
+        paths.retain(|p| p != &self.0);
+    }
+}
 
 /// Failure to write an output file.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -44,11 +79,17 @@ pub fn write_atomic(
         path: display.clone(),
         source,
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".resilix-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io_error)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".resilix-").suffix(".tmp");
+    // A new output file gets the usual permissions (0666 less the umask), not the 0600 of a
+    // temporary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    let temp = builder.tempfile_in(&dir).map_err(io_error)?;
+    let _registered = Registered::new(temp.path());
     {
         let mut writer = BufWriter::new(temp.as_file());
         write(&mut writer).map_err(io_error)?;

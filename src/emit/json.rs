@@ -179,7 +179,8 @@ impl Emitter for JsonEmitter {
             findings,
             errors: &report.errors,
         };
-        serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+        // `from` keeps the kind of an I/O error (a broken pipe must stay one).
+        serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
         writeln!(out)
     }
 }

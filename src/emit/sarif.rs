@@ -415,7 +415,8 @@ impl Emitter for SarifEmitter {
                 automation_details: cx.sarif_category.as_deref().map(automation_id),
             }],
         };
-        serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+        // `from` keeps the kind of an I/O error (a broken pipe must stay one).
+        serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::from)?;
         writeln!(out)
     }
 }

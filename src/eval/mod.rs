@@ -24,6 +24,9 @@ use crate::policy::{Catalog, Condition, Operator, Policy, PolicyIndex, Quantifie
 use operators::{OpResult, apply, kind};
 use relations::RelationKey;
 
+/// Evidence items kept per verdict of one combined condition (the rest are counted).
+const MAX_EVIDENCE: usize = 50;
+
 /// The results of evaluating a catalog over a set of resources.
 #[derive(Debug, Default)]
 pub struct Evaluation {
@@ -349,7 +352,10 @@ impl Context<'_, '_> {
     ) -> Verdict {
         let collecting = self.collecting();
         let saved = self.evidence.as_mut().map(std::mem::take);
-        let mut parts: Vec<(Verdict, Vec<Evidence>)> = Vec::new();
+        // Evidence by verdict; the kept verdict is known only at the end. Each bucket holds at
+        // most MAX_EVIDENCE items and counts the rest: a list of millions of elements must not
+        // make millions of evidence lines (nor gigabytes of them).
+        let mut parts: Vec<(Verdict, Vec<Evidence>, usize)> = Vec::new();
         let mut result = match quantifier {
             Quantifier::All => Verdict::Pass,
             Quantifier::Any | Quantifier::None => Verdict::Fail,
@@ -362,7 +368,22 @@ impl Context<'_, '_> {
                     .as_mut()
                     .map(std::mem::take)
                     .unwrap_or_default();
-                parts.push((verdict, evidence));
+                let at = match parts.iter().position(|(v, _, _)| *v == verdict) {
+                    Some(at) => at,
+                    None => {
+                        parts.push((verdict, Vec::new(), 0));
+                        parts.len() - 1
+                    }
+                };
+                if let Some((_, kept, omitted)) = parts.get_mut(at) {
+                    for item in evidence {
+                        if kept.len() < MAX_EVIDENCE {
+                            kept.push(item);
+                        } else {
+                            *omitted += 1;
+                        }
+                    }
+                }
             }
             result = match quantifier {
                 Quantifier::All => result.and(verdict),
@@ -377,9 +398,18 @@ impl Context<'_, '_> {
             }
         }
         if let (Some(mut kept), true) = (saved, collecting) {
-            for (verdict, evidence) in parts {
+            for (verdict, evidence, omitted) in parts {
                 if verdict == result {
+                    let path = evidence.last().map(|e| e.path.clone());
                     kept.extend(evidence);
+                    if omitted > 0 {
+                        kept.push(Evidence {
+                            path: path.unwrap_or_else(|| "$".to_owned()),
+                            actual: None,
+                            expected: None,
+                            note: Some(format!("and {omitted} more like it, not shown")),
+                        });
+                    }
                 }
             }
             self.evidence = Some(kept);

@@ -13,7 +13,6 @@
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -104,26 +103,20 @@ fn load_raw_list(file: &Arc<SourceFile>, raw: &RawValue, what: &str) -> Result<L
             None,
         )
     })?;
-    let results: Vec<Result<Option<Resource>, LoadError>> = elements
-        .par_iter()
-        .map(|element| {
-            let offset = offset_in(file, element.get());
-            let value: Value = serde_json::from_str(element.get())
-                .map_err(|e| LoadError::from_json(file, offset, &e))?;
-            item_resource(file, value, offset)
-        })
-        .collect();
+    let results = super::convert_in_order(&elements, |element| {
+        let offset = offset_in(file, element.get());
+        let value: Value = serde_json::from_str(element.get())
+            .map_err(|e| LoadError::from_json(file, offset, &e))?;
+        item_resource(file, value, offset)
+    })?;
     collect(file, results)
 }
 
-fn collect(
-    file: &Arc<SourceFile>,
-    results: Vec<Result<Option<Resource>, LoadError>>,
-) -> Result<Loaded, LoadError> {
+fn collect(file: &Arc<SourceFile>, results: Vec<Option<Resource>>) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
     let mut untyped = 0usize;
     for result in results {
-        match result? {
+        match result {
             Some(resource) => loaded.resources.push(resource),
             None => untyped += 1,
         }
@@ -146,7 +139,7 @@ fn collect(
 fn load_single(file: &Arc<SourceFile>, text: &str, offset: usize) -> Result<Loaded, LoadError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| LoadError::from_json(file, offset, &e))?;
-    collect(file, vec![item_resource(file, value, offset)])
+    collect(file, vec![item_resource(file, value, offset)?])
 }
 
 fn load_select_results(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded, LoadError> {
@@ -159,31 +152,28 @@ fn load_select_results(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded,
             None,
         )
     })?;
-    let results = rows
-        .par_iter()
-        .map(|row| {
-            let offset = offset_in(file, row.get());
-            let text: String = serde_json::from_str(row.get()).map_err(|_| {
-                LoadError::invalid_at(
-                    file,
-                    offset,
-                    "each SelectResourceConfig result must be a JSON string",
-                    "not a string",
-                    None,
-                )
-            })?;
-            let value: Value = serde_json::from_str(&text).map_err(|error| {
-                LoadError::invalid_at(
-                    file,
-                    offset,
-                    format!("this result string is not valid JSON: {error}"),
-                    "in this result",
-                    None,
-                )
-            })?;
-            item_resource(file, value, offset)
-        })
-        .collect();
+    let results = super::convert_in_order(&rows, |row| {
+        let offset = offset_in(file, row.get());
+        let text: String = serde_json::from_str(row.get()).map_err(|_| {
+            LoadError::invalid_at(
+                file,
+                offset,
+                "each SelectResourceConfig result must be a JSON string",
+                "not a string",
+                None,
+            )
+        })?;
+        let value: Value = serde_json::from_str(&text).map_err(|error| {
+            LoadError::invalid_at(
+                file,
+                offset,
+                format!("this result string is not valid JSON: {error}"),
+                "in this result",
+                None,
+            )
+        })?;
+        item_resource(file, value, offset)
+    })?;
     collect(file, results)
 }
 
@@ -212,7 +202,7 @@ fn load_invoking_event(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded,
     };
     match event.get("configurationItem") {
         Some(item) if item.is_object() => {
-            collect(file, vec![item_resource(file, item.clone(), offset)])
+            collect(file, vec![item_resource(file, item.clone(), offset)?])
         }
         _ => {
             let oversized = event.get("configurationItemSummary").is_some();

@@ -8,6 +8,7 @@ mod aws_config;
 mod baseline;
 pub mod config_diff;
 mod envelope;
+mod excerpt;
 mod hcl;
 pub mod policy_document;
 mod read;
@@ -26,7 +27,8 @@ use miette::{Diagnostic, SourceSpan};
 use rayon::prelude::*;
 
 use crate::model::Resource;
-use crate::source::{Excerpt, SourceFile};
+use crate::source::SourceFile;
+use excerpt::RedactedExcerpt;
 
 pub use aws_config::resource_from_item;
 pub use baseline::{BASELINE_SCHEMA, load_baseline};
@@ -100,6 +102,22 @@ pub enum LoadError {
     )]
     TooLarge { path: String, size: u64, limit: u64 },
 
+    /// Stdin or a gzipped file, whose size is known only by reading: reading stopped at the
+    /// limit.
+    #[error(
+        "{path}: {} more than {limit} bytes, above the input size limit; it was not loaded",
+        if *compressed { "decompresses to" } else { "holds" }
+    )]
+    #[diagnostic(
+        code(load::too_large),
+        help("if this input is expected, raise the limit with --max-input-size BYTES")
+    )]
+    StreamTooLarge {
+        path: String,
+        limit: u64,
+        compressed: bool,
+    },
+
     #[error("{path}: {message}")]
     #[diagnostic(code(load::encoding))]
     Encoding { path: String, message: String },
@@ -140,9 +158,10 @@ impl LoadError {
         match self {
             LoadError::Io { path, .. }
             | LoadError::TooLarge { path, .. }
+            | LoadError::StreamTooLarge { path, .. }
             | LoadError::Encoding { path, .. }
             | LoadError::Walk { path, .. } => path,
-            LoadError::Located(located) => &located.name,
+            LoadError::Located(located) => located.name(),
             LoadError::Unrecognized { name, .. } | LoadError::Incomplete { name, .. } => name,
         }
     }
@@ -150,7 +169,10 @@ impl LoadError {
     /// 1-based line and column, where known.
     pub fn line_col(&self) -> Option<(usize, usize)> {
         match self {
-            LoadError::Located(located) => Some((located.line, located.column)),
+            LoadError::Located(located) => {
+                let at = located.line_col();
+                Some((at.line, at.column))
+            }
             _ => None,
         }
     }
@@ -163,14 +185,12 @@ impl LoadError {
         label: impl Into<String>,
         help: Option<String>,
     ) -> LoadError {
-        let at = file.line_col(offset);
         LoadError::Located(Box::new(Located {
             kind: LocatedKind::Invalid,
-            name: file.name().to_owned(),
-            line: at.line,
-            column: at.column,
+            file: Arc::clone(file),
+            offset,
             message: message.into(),
-            src: Excerpt(Arc::clone(file)),
+            src: RedactedExcerpt::new(file, offset),
             span: SourceSpan::new(offset.into(), usize::from(offset < file.text().len())),
             label: label.into(),
             help,
@@ -187,7 +207,6 @@ impl LoadError {
         let text = file.text();
         let local = file_offset_of(text.get(base..).unwrap_or(""), error.line(), error.column());
         let offset = (base + local).min(text.len());
-        let at = file.line_col(offset);
         let raw = error.to_string();
         let message = raw
             .rsplit_once(" at line ")
@@ -196,11 +215,10 @@ impl LoadError {
         let (message, help) = describe_json_error(&message, error, text.trim().is_empty());
         LoadError::Located(Box::new(Located {
             kind: LocatedKind::Syntax,
-            name: file.name().to_owned(),
-            line: at.line,
-            column: at.column,
+            file: Arc::clone(file),
+            offset,
             message,
-            src: Excerpt(Arc::clone(file)),
+            src: RedactedExcerpt::new(file, offset),
             span: SourceSpan::new(offset.into(), usize::from(offset < text.len())),
             label: "here".to_owned(),
             help,
@@ -216,25 +234,43 @@ pub enum LocatedKind {
 }
 
 /// An input error at a line and column, with an excerpt of the file.
+///
+/// The line and column are computed when asked for: in a one-line plan that costs a scan of
+/// the line, and a hostile input can make millions of these errors before the first is shown.
 #[derive(Debug)]
 pub struct Located {
     pub kind: LocatedKind,
-    pub name: String,
-    pub line: usize,
-    pub column: usize,
+    file: Arc<SourceFile>,
+    offset: usize,
     pub message: String,
-    src: Excerpt,
+    src: RedactedExcerpt,
     span: SourceSpan,
     label: String,
     help: Option<String>,
 }
 
+impl Located {
+    /// The file the error is in, as users named it.
+    pub fn name(&self) -> &str {
+        self.file.name()
+    }
+
+    /// 1-based line and column of the error.
+    pub fn line_col(&self) -> crate::source::LineCol {
+        self.file.line_col(self.offset)
+    }
+}
+
 impl std::fmt::Display for Located {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = self.line_col();
         write!(
             f,
             "{}:{}:{}: {}",
-            self.name, self.line, self.column, self.message
+            self.name(),
+            at.line,
+            at.column,
+            self.message
         )
     }
 }
@@ -356,6 +392,26 @@ pub fn load_source(file: &Arc<SourceFile>, options: &LoadOptions) -> Result<Load
             },
         }),
     }
+}
+
+/// Elements converted per parallel batch by [`convert_in_order`].
+const BATCH: usize = 1 << 14;
+
+/// Converts list elements in parallel and keeps their order; stops after the first batch that
+/// holds an error and returns the first error in order. A list of millions of bad elements
+/// thus costs one batch of errors, not one error per element.
+pub(crate) fn convert_in_order<I: Sync, T: Send>(
+    items: &[I],
+    convert: impl Fn(&I) -> Result<T, LoadError> + Sync + Send,
+) -> Result<Vec<T>, LoadError> {
+    let mut out = Vec::with_capacity(items.len());
+    for batch in items.chunks(BATCH) {
+        let converted: Vec<Result<T, LoadError>> = batch.par_iter().map(&convert).collect();
+        for item in converted {
+            out.push(item?);
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) const HELP_FORMATS: &str = "resilix reads Terraform/OpenTofu plans (`terraform show -json plan.out > plan.json`) \

@@ -14,7 +14,7 @@ use crate::source::SourceFile;
 pub fn read_source(path: &Path, max_bytes: u64) -> Result<Arc<SourceFile>, LoadError> {
     let name = display_name(path);
     let bytes = if path == Path::new("-") {
-        read_bounded(io::stdin().lock(), &name, max_bytes)?
+        read_bounded(io::stdin().lock(), &name, max_bytes, false)?
     } else {
         let file = File::open(path).map_err(|source| LoadError::Io {
             path: name.clone(),
@@ -72,7 +72,12 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
-fn read_bounded(reader: impl Read, name: &str, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
+fn read_bounded(
+    reader: impl Read,
+    name: &str,
+    max_bytes: u64,
+    compressed: bool,
+) -> Result<Vec<u8>, LoadError> {
     let mut bytes = Vec::new();
     reader
         .take(max_bytes.saturating_add(1))
@@ -82,10 +87,10 @@ fn read_bounded(reader: impl Read, name: &str, max_bytes: u64) -> Result<Vec<u8>
             source,
         })?;
     if bytes.len() as u64 > max_bytes {
-        return Err(LoadError::TooLarge {
+        return Err(LoadError::StreamTooLarge {
             path: name.to_owned(),
-            size: bytes.len() as u64,
             limit: max_bytes,
+            compressed,
         });
     }
     Ok(bytes)
@@ -94,7 +99,7 @@ fn read_bounded(reader: impl Read, name: &str, max_bytes: u64) -> Result<Vec<u8>
 /// AWS Config delivers snapshot and history files gzipped; a bomb is cut at the size bound.
 fn gunzip(bytes: &[u8], name: &str, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
     let decoder = flate2::read::MultiGzDecoder::new(bytes);
-    read_bounded(decoder, name, max_bytes).map_err(|error| match error {
+    read_bounded(decoder, name, max_bytes, true).map_err(|error| match error {
         LoadError::Io { path, source } => LoadError::Io {
             path,
             source: io::Error::new(source.kind(), format!("gzip: {source}")),
@@ -147,6 +152,19 @@ pub fn decode_text(bytes: Vec<u8>, name: &str) -> Result<String, LoadError> {
 }
 
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String, LoadError> {
+    // NUL is valid UTF-8 but never in JSON or YAML text: a file of zeros (preallocated, or
+    // never written) or any binary file is named as such instead of quoted.
+    if let Some(offset) = bytes.iter().take(4096).position(|&b| b == 0) {
+        let before = bytes.get(..offset).unwrap_or_default();
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        return Err(LoadError::Encoding {
+            path: name.to_owned(),
+            message: format!(
+                "this is a binary file, not text (a NUL byte on line {line}, byte {offset}); \
+                 a binary plan (`terraform plan -out`) must first be converted with `terraform show -json`"
+            ),
+        });
+    }
     String::from_utf8(bytes).map_err(|error| {
         let offset = error.utf8_error().valid_up_to();
         let before = error.as_bytes().get(..offset).unwrap_or_default();
@@ -214,5 +232,12 @@ mod tests {
         let error = decode_text(b"{\n  \"a\": \"\xff\"}".to_vec(), "x.json");
         let message = error.err().map(|e| e.to_string()).unwrap_or_default();
         assert!(message.contains("line 2, column 9"), "{message}");
+    }
+
+    #[test]
+    fn nul_bytes_make_a_binary_file() {
+        let error = decode_text(vec![0; 64], "zeros.json");
+        let message = error.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("binary file"), "{message}");
     }
 }

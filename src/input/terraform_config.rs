@@ -10,7 +10,6 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use serde::Deserialize;
-use serde::de::IgnoredAny;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -32,9 +31,6 @@ struct ModuleConfig<'a> {
     module_calls: BTreeMap<String, ModuleCall<'a>>,
     #[serde(borrow, default)]
     outputs: BTreeMap<String, Output<'a>>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    variables: Option<IgnoredAny>,
 }
 
 #[derive(Deserialize)]

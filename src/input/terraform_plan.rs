@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -110,12 +109,10 @@ pub(crate) fn load(
                 None,
             )
         })?;
-        let converted: Vec<Result<(Resource, Vec<String>), LoadError>> = elements
-            .par_iter()
-            .map(|element| convert(file, element, drift, config.as_ref(), &sources))
-            .collect();
-        for item in converted {
-            let (resource, unknown) = item?;
+        let converted = super::convert_in_order(&elements, |element| {
+            convert(file, element, drift, config.as_ref(), &sources)
+        })?;
+        for (resource, unknown) in converted {
             unknown_actions.extend(unknown);
             resources.push(resource);
         }
@@ -456,6 +453,7 @@ fn apply_mask(target: &mut Value, mask: &Value, marker: fn() -> Value, depth: us
             }
             if !target.is_object() {
                 if !target.is_null() {
+                    hide_mismatched(target, marker);
                     return;
                 }
                 *target = Value::Object(serde_json::Map::new());
@@ -477,6 +475,10 @@ fn apply_mask(target: &mut Value, mask: &Value, marker: fn() -> Value, depth: us
             if !has_true(mask, 0) {
                 return;
             }
+            if !target.is_array() {
+                hide_mismatched(target, marker);
+                return;
+            }
             if let Value::Array(list) = target {
                 for (index, sub) in items.iter().enumerate() {
                     if !has_true(sub, 0) {
@@ -492,6 +494,16 @@ fn apply_mask(target: &mut Value, mask: &Value, marker: fn() -> Value, depth: us
             }
         }
         _ => {}
+    }
+}
+
+/// A mask that marks something inside a value of another shape (a list mask over a string, say)
+/// cannot say which part is secret: a sensitive mask then hides the whole value (fail closed),
+/// an unknown mask leaves it as it is.
+fn hide_mismatched(target: &mut Value, marker: fn() -> Value) {
+    let sensitive = marker();
+    if sensitive == value::sensitive() && !target.is_null() {
+        *target = sensitive;
     }
 }
 
@@ -582,5 +594,28 @@ mod tests {
         let mut whole = json!({"a": 1});
         apply_mask(&mut whole, &json!(true), value::sensitive, 0);
         assert_eq!(value::marker(&whole), Some(value::Marker::Sensitive));
+    }
+
+    /// A sensitive mask of another shape than its value hides the whole value: it cannot tell
+    /// which part is secret, and showing a secret is worse than hiding a harmless value.
+    #[test]
+    fn mismatched_sensitive_masks_hide_the_whole_value() {
+        let mut after = json!({"size": "hunter2", "list": "hunter3", "ok": [1], "gone": null});
+        let mask = json!({"size": {"inner": true}, "list": [true], "gone": [true]});
+        apply_mask(&mut after, &mask, value::sensitive, 0);
+        assert_eq!(
+            value::marker(&after["size"]),
+            Some(value::Marker::Sensitive)
+        );
+        assert_eq!(
+            value::marker(&after["list"]),
+            Some(value::Marker::Sensitive)
+        );
+        assert_eq!(after["ok"], json!([1]));
+        assert!(!after.to_string().contains("hunter"), "{after}");
+        // An unknown mask of another shape leaves a known value alone.
+        let mut known = json!({"size": 3});
+        apply_mask(&mut known, &json!({"size": [true]}), value::unknown, 0);
+        assert_eq!(known, json!({"size": 3}));
     }
 }
