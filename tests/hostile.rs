@@ -355,13 +355,10 @@ fn invalid_utf8() {
     );
 }
 
-/// A YAML alias bomb (a billion laughs) in a user policy is refused at once. The config file
-/// is read with the same parser (`policy::yaml::parse`).
-#[test]
-fn yaml_alias_bomb_in_a_policy() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut text = String::from(
-        "id: bomb\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+/// A billion laughs: nine levels of nine aliases each, after `head`.
+fn alias_bomb(head: &str) -> String {
+    let mut text = format!(
+        "{head}a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
     );
     let mut previous = "a".to_owned();
     for level in 1..10 {
@@ -369,7 +366,15 @@ fn yaml_alias_bomb_in_a_policy() {
         text.push_str(&format!("l{level}: &l{level} [{refs}]\n"));
         previous = format!("l{level}");
     }
-    let bomb = write(dir.path(), "bomb.yaml", &text);
+    text
+}
+
+/// A YAML alias bomb (a billion laughs) in a user policy is refused at once. The config file
+/// is read with the same parser (`policy::yaml::parse`).
+#[test]
+fn yaml_alias_bomb_in_a_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = write(dir.path(), "bomb.yaml", &alias_bomb("id: bomb\n"));
     let output = run_within(
         resilix()
             .args(["scan", "-q", "--policies"])
@@ -387,6 +392,27 @@ fn yaml_alias_bomb_in_a_policy() {
     let config = resilix::source::SourceFile::new("resilix.yaml", text_of(&bomb));
     let error = resilix::policy::yaml::parse(&config).unwrap_err();
     assert!(error.message.contains("budget"), "{}", error.message);
+}
+
+/// The same bomb as `--config FILE`: refused, named, exit 2, nothing evaluated.
+#[test]
+fn yaml_alias_bomb_in_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = write(dir.path(), "resilix.yaml", &alias_bomb("fail-on: high\n"));
+    let output = run_within(
+        resilix()
+            .args(["scan", "-q", "--format", "json", "--config"])
+            .arg(&bomb)
+            .arg(fixture(
+                "policies/aws.s3.block-public-access/fail.plan.json",
+            )),
+        MINUTE,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "nothing is evaluated or written");
+    let text = stderr(&output);
+    assert!(text.contains("resilix.yaml"), "{text}");
+    assert!(text.contains("budget"), "{text}");
 }
 
 fn text_of(path: &Path) -> String {

@@ -19,6 +19,7 @@ mod determinism;
 mod docs;
 mod emit;
 mod errors;
+mod fuzz_seeds;
 mod hostile;
 mod policies;
 mod properties;

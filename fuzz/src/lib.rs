@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+use resilix::config::Config;
 use resilix::emit::{EmitContext, OutputFormat, emitter_for};
 use resilix::findings::Report;
 use resilix::input::{InputFormat, LoadOptions, decode_text, load_source};
 use resilix::model::ResourceSet;
 use resilix::policy::compile::compile_policy;
-use resilix::policy::{Catalog, CatalogOptions, Policy, yaml};
+use resilix::policy::{Catalog, CatalogOptions, Policy};
 use resilix::source::SourceFile;
 use serde_json::Value;
 
@@ -125,8 +126,15 @@ fn full_catalog(params: &BTreeMap<String, BTreeMap<String, Value>>) -> Catalog {
     Catalog::from_policies(policies)
 }
 
-fn fixtures() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+/// The repository's `fixtures/`, from the fuzz project or from the main crate (whose tests
+/// replay the seeds through this harness).
+pub fn fixtures() -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    if dir.ends_with("fuzz") {
+        dir.join("../fixtures")
+    } else {
+        dir.join("fixtures")
+    }
 }
 
 /// Resources from a few fixtures of both kinds, for compiled policies to meet.
@@ -172,6 +180,11 @@ pub fn render(diagnostic: &dyn Diagnostic) -> String {
 
 /// Evaluates, sorts, and writes the report in every output format.
 pub fn evaluate_and_emit(catalog: &Catalog, resources: ResourceSet) {
+    evaluate_and_emit_with(catalog, &Config::default(), resources);
+}
+
+/// [`evaluate_and_emit`] with a configuration's triage (approvals, waivers, criticality).
+pub fn evaluate_and_emit_with(catalog: &Catalog, config: &Config, resources: ResourceSet) {
     let evaluation = resilix::eval::evaluate(catalog, &resources);
     let mut report = Report {
         resources,
@@ -183,7 +196,11 @@ pub fn evaluate_and_emit(catalog: &Catalog, resources: ResourceSet) {
         baseline: None,
         filter: None,
     };
+    config.triage(&mut report, catalog);
     report.sort(catalog);
+    for warning in config.warnings() {
+        render(&warning);
+    }
     let cx = EmitContext {
         catalog,
         version: "0.0.0-fuzz",
@@ -191,7 +208,8 @@ pub fn evaluate_and_emit(catalog: &Catalog, resources: ResourceSet) {
         working_dir: std::path::PathBuf::from("/work"),
         color: true,
         fail_on: None,
-        sarif_category: None,
+        sarif_category: Some("fuzz".to_owned()),
+        frameworks: resilix::frameworks::all().iter().map(|f| f.id).collect(),
     };
     for format in <OutputFormat as clap::ValueEnum>::value_variants() {
         let mut out = Vec::new();
@@ -258,39 +276,26 @@ pub fn compile_policy_bytes(data: &[u8]) {
     }
 }
 
-/// Bytes → the config file's YAML tree → policy parameter overrides → the whole catalog
-/// compiled with them and run on the fixtures.
-///
-/// `resilix.yaml` is read by a loader that is not on main yet; until it is, this target drives
-/// the parts it is built from: the spanned YAML tree ([`yaml::parse`]) and the compiler's
-/// parameter overrides (`CatalogOptions::params`, keyed by policy ID then parameter name, read
-/// from `params:` or the top level). Once the loader lands, call it here on `file` instead.
+/// Bytes → `resilix.yaml` as `--config` reads it → the whole catalog compiled with its
+/// parameters, checked against it and selected by it → run on the fixtures with its triage.
 pub fn config_bytes(data: &[u8]) {
     let Ok(text) = decode_text(data.to_vec(), "resilix.yaml") else {
         return;
     };
     let file = SourceFile::new("resilix.yaml", text);
-    let root = match yaml::parse(&file) {
-        Ok(root) => root,
-        Err(_) => return,
-    };
-    let json = root.to_json();
-    let section = json.get("params").unwrap_or(&json);
-    let mut params: BTreeMap<String, BTreeMap<String, Value>> = BTreeMap::new();
-    if let Value::Object(map) = section {
-        for (id, values) in map {
-            if let Value::Object(values) = values {
-                params.insert(
-                    id.clone(),
-                    values.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                );
-            }
+    let config = match Config::parse(&file) {
+        Ok(config) => config,
+        Err(errors) => {
+            render(&errors);
+            return;
         }
-    }
-    if params.is_empty() {
+    };
+    let catalog = full_catalog(&config.param_values());
+    if let Err(errors) = config.check(&catalog) {
+        render(&errors);
         return;
     }
-    let catalog = full_catalog(&params);
+    let catalog = config.select(catalog);
     let resources = fixture_resources(&catalog);
-    evaluate_and_emit(&catalog, resources);
+    evaluate_and_emit_with(&catalog, &config, resources);
 }
