@@ -374,7 +374,7 @@ fn alias_bomb(head: &str) -> String {
 #[test]
 fn yaml_alias_bomb_in_a_policy() {
     let dir = tempfile::tempdir().unwrap();
-    let bomb = write(dir.path(), "bomb.yaml", &alias_bomb("id: bomb\n"));
+    let bomb = write(dir.path(), "bomb.yaml", alias_bomb("id: bomb\n"));
     let output = run_within(
         resilix()
             .args(["scan", "-q", "--policies"])
@@ -398,7 +398,7 @@ fn yaml_alias_bomb_in_a_policy() {
 #[test]
 fn yaml_alias_bomb_in_the_config_file() {
     let dir = tempfile::tempdir().unwrap();
-    let bomb = write(dir.path(), "resilix.yaml", &alias_bomb("fail-on: high\n"));
+    let bomb = write(dir.path(), "resilix.yaml", alias_bomb("fail-on: high\n"));
     let output = run_within(
         resilix()
             .args(["scan", "-q", "--format", "json", "--config"])
