@@ -16,5 +16,6 @@ mod docs;
 mod emit;
 mod errors;
 mod policies;
+mod projection;
 mod tf_sources;
 mod util;

@@ -6,6 +6,7 @@
 
 mod operators;
 mod outcome;
+mod projection;
 mod relations;
 mod transitions;
 
@@ -15,6 +16,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 pub use outcome::{Evidence, Verdict};
+pub use projection::Projections;
 pub use relations::RelationIndex;
 
 use crate::findings::{ErrorRecord, Finding, Pass, Status, base_priority};
@@ -37,10 +39,22 @@ pub struct Evaluation {
 
 /// Evaluates every policy on every resource of its type.
 pub fn evaluate(catalog: &Catalog, resources: &ResourceSet) -> Evaluation {
-    let relations = RelationIndex::build(catalog, &resources.resources);
+    let projections = Projections::build(catalog, &resources.resources);
+    evaluate_with(catalog, resources, &projections)
+}
+
+/// [`evaluate`], reading what `projections` keep of each resource's documents
+/// ([`Projections::default`]: whole documents).
+pub fn evaluate_with(
+    catalog: &Catalog,
+    resources: &ResourceSet,
+    projections: &Projections,
+) -> Evaluation {
+    let relations = RelationIndex::build_projected(catalog, &resources.resources, projections);
     let evaluator = Evaluator {
         resources: &resources.resources,
         relations: &relations,
+        projections,
     };
     let per_resource: Vec<ResourceResults> = resources
         .resources
@@ -77,6 +91,8 @@ pub struct PolicyResult {
 pub(crate) struct Evaluator<'a> {
     pub(crate) resources: &'a [Resource],
     pub(crate) relations: &'a RelationIndex,
+    /// What is read of each type's documents.
+    pub(crate) projections: &'a Projections,
 }
 
 impl Evaluator<'_> {
@@ -85,20 +101,31 @@ impl Evaluator<'_> {
         if !resource.is_evaluable() && !resource.is_change() {
             return out;
         }
-        let policies = catalog.for_type(resource.source, &resource.type_name);
         // Each target says which resources it sees (`scope`): objects as they are after the
         // change, or every change, deletions and drift included.
-        let admitted = |&&index: &&PolicyIndex| {
-            catalog
-                .get(index)
-                .and_then(|p| p.target(resource.source, &resource.type_name))
-                .is_some_and(|t| t.scope.admits(resource))
-        };
-        if !policies.iter().any(|i| admitted(&i)) {
+        let targets: Vec<(PolicyIndex, &Policy, &Target)> = catalog
+            .for_type(resource.source, &resource.type_name)
+            .iter()
+            .filter_map(|&index| {
+                let policy = catalog.get(index)?;
+                let target = policy
+                    .target(resource.source, &resource.type_name)
+                    .filter(|t| t.scope.admits(resource))?;
+                Some((index, policy, target))
+            })
+            .collect();
+        if targets.is_empty() {
             return out;
         }
         out.evaluated = true;
-        let docs = match resource.documents() {
+        let verdict_projection = self
+            .projections
+            .get(resource.source, &resource.type_name, false);
+        // The slow path reads whole documents when its evidence quotes them.
+        let evidence_projection = self
+            .projections
+            .get(resource.source, &resource.type_name, true);
+        let docs = match resource.documents_for(verdict_projection) {
             Ok(docs) => docs,
             Err(error) => {
                 let at = match (
@@ -117,16 +144,8 @@ impl Evaluator<'_> {
                 return out;
             }
         };
-        for &policy_index in policies.iter() {
-            let Some(policy) = catalog.get(policy_index) else {
-                continue;
-            };
-            let Some(target) = policy
-                .target(resource.source, &resource.type_name)
-                .filter(|t| t.scope.admits(resource))
-            else {
-                continue;
-            };
+        let mut evidence_docs: Option<Documents> = None;
+        for (policy_index, policy, target) in targets {
             let result = catch_unwind(AssertUnwindSafe(|| {
                 self.policy(target, resource, &docs, false)
             }));
@@ -139,10 +158,22 @@ impl Evaluator<'_> {
                     });
                     continue;
                 }
-                Ok(_) => catch_unwind(AssertUnwindSafe(|| {
-                    self.policy(target, resource, &docs, true)
-                }))
-                .unwrap_or_else(|payload| panic_result(&payload)),
+                Ok(_) => {
+                    let slow_docs = if std::ptr::eq(evidence_projection, verdict_projection) {
+                        &docs
+                    } else {
+                        // Parsed once per resource, for its first result that is not a pass.
+                        evidence_docs.get_or_insert_with(|| {
+                            resource
+                                .documents_for(evidence_projection)
+                                .unwrap_or_else(|_| docs.clone())
+                        })
+                    };
+                    catch_unwind(AssertUnwindSafe(|| {
+                        self.policy(target, resource, slow_docs, true)
+                    }))
+                    .unwrap_or_else(|payload| panic_result(&payload))
+                }
                 Err(payload) => panic_result(&payload),
             };
             out.findings
@@ -289,9 +320,19 @@ impl Context<'_, '_> {
         self.evidence.is_some()
     }
 
-    fn push(&mut self, evidence: Evidence) {
+    /// Records evidence on the slow path (the fast path builds none).
+    fn push(&mut self, evidence: impl FnOnce() -> Evidence) {
         if let Some(list) = self.evidence.as_mut() {
-            list.push(evidence);
+            list.push(evidence());
+        }
+    }
+
+    /// Text for evidence (a path, a prefix): built on the slow path only.
+    fn text(&self, make: impl FnOnce() -> String) -> String {
+        if self.collecting() {
+            make()
+        } else {
+            String::new()
         }
     }
 
@@ -375,7 +416,7 @@ impl Context<'_, '_> {
                 let path_text = check.path.text();
                 if selection.hits.is_empty() {
                     if selection.hidden {
-                        self.push(Evidence {
+                        self.push(|| Evidence {
                             path: format!("{prefix}{path_text}"),
                             actual: Some("(known after apply)".to_owned()),
                             expected: expectation(&check.operator, negated),
@@ -383,13 +424,8 @@ impl Context<'_, '_> {
                         });
                         return Verdict::Undecided;
                     }
-                    let verdict = self.value(
-                        &check.operator,
-                        None,
-                        subject,
-                        &format!("{prefix}{path_text}"),
-                        negated,
-                    );
+                    let path = self.text(|| format!("{prefix}{path_text}"));
+                    let verdict = self.value(&check.operator, None, subject, &path, negated);
                     return verdict;
                 }
                 let hits = selection.hits;
@@ -399,8 +435,9 @@ impl Context<'_, '_> {
                     count,
                     |cx, i| match hits.get(i) {
                         Some(hit) => {
-                            let path =
-                                format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text));
+                            let path = cx.text(|| {
+                                format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text))
+                            });
                             let inner_negated = negated ^ (check.quantifier == Quantifier::None);
                             cx.value(
                                 &check.operator,
@@ -429,14 +466,16 @@ impl Context<'_, '_> {
                                 doc: hit.value,
                                 docs: subject.docs,
                             };
-                            let path = format!(
-                                "{prefix}{} → ",
-                                hit.path.as_deref().unwrap_or(check.path.text())
-                            );
+                            let path = cx.text(|| {
+                                format!(
+                                    "{prefix}{} → ",
+                                    hit.path.as_deref().unwrap_or(check.path.text())
+                                )
+                            });
                             cx.condition(&check.condition, &nested, &path, inner_negated)
                         }
                         None => {
-                            cx.push(Evidence {
+                            cx.push(|| Evidence {
                                 path: format!("{prefix}{}", check.path.text()),
                                 actual: Some("(known after apply)".to_owned()),
                                 expected: None,
@@ -448,7 +487,7 @@ impl Context<'_, '_> {
                     check.quantifier,
                 );
                 if count == 0 && verdict == Verdict::Fail {
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: format!("{prefix}{}", check.path.text()),
                         actual: None,
                         expected: Some(format!(
@@ -476,18 +515,23 @@ impl Context<'_, '_> {
                         let Some(other) = related.get(i).and_then(|&r| resources.get(r)) else {
                             return Verdict::Error;
                         };
-                        match other.documents() {
+                        let projection = cx.evaluator.projections.get(
+                            other.source,
+                            &other.type_name,
+                            cx.collecting(),
+                        );
+                        match other.documents_for(projection) {
                             Ok(docs) => {
                                 let nested = Subject {
                                     resource: other,
                                     doc: &docs.after,
                                     docs: &docs,
                                 };
-                                let path = format!("{prefix}{}: ", other.address);
+                                let path = cx.text(|| format!("{prefix}{}: ", other.address));
                                 cx.condition(&check.condition, &nested, &path, inner_negated)
                             }
                             Err(error) => {
-                                cx.push(Evidence {
+                                cx.push(|| Evidence {
                                     path: other.address.clone(),
                                     actual: None,
                                     expected: None,
@@ -500,7 +544,7 @@ impl Context<'_, '_> {
                     check.quantifier,
                 );
                 if related.is_empty() && verdict == Verdict::Fail {
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: format!("{prefix}related {}", check.types.join(" / ")),
                         actual: None,
                         expected: None,
@@ -527,7 +571,7 @@ impl Context<'_, '_> {
                     {
                         actual.push_str(&format!(" ({reason})"));
                     }
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: format!("{prefix}change"),
                         actual: Some(actual),
                         expected: Some(expected),
@@ -540,7 +584,7 @@ impl Context<'_, '_> {
                 let drift = subject.resource.change.as_ref().is_some_and(|c| c.drift);
                 let verdict = Verdict::from(drift == *expected);
                 if self.collecting() && drift {
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: format!("{prefix}change"),
                         actual: Some(format!(
                             "{} outside Terraform (drift)",
@@ -565,7 +609,8 @@ impl Context<'_, '_> {
                     docs: subject.docs,
                 };
                 let label = if before { "before" } else { "after" };
-                self.condition(inner, &nested, &format!("{prefix}{label}: "), negated)
+                let prefix = self.text(|| format!("{prefix}{label}: "));
+                self.condition(inner, &nested, &prefix, negated)
             }
             Condition::Transition(check) => self.transition(check, subject, prefix, negated),
         }
@@ -602,7 +647,7 @@ impl Context<'_, '_> {
             OpResult::TypeError(message) => (Verdict::Error, Some(message)),
         };
         if self.collecting() {
-            self.push(Evidence {
+            self.push(|| Evidence {
                 path: path.to_owned(),
                 actual: value.filter(|v| !v.is_null()).map(display),
                 expected: expectation(operator, negated),
@@ -624,7 +669,7 @@ impl Context<'_, '_> {
         let doc: &Value = match value.filter(|v| !v.is_null()) {
             None => &Value::Null,
             Some(v) if marker(v).is_some() => {
-                self.push(Evidence {
+                self.push(|| Evidence {
                     path: path.to_owned(),
                     actual: Some(display(v)),
                     expected: None,
@@ -638,7 +683,7 @@ impl Context<'_, '_> {
                     &decoded
                 }
                 None => {
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: path.to_owned(),
                         actual: Some(display(&Value::String(text.clone()))),
                         expected: None,
@@ -649,7 +694,7 @@ impl Context<'_, '_> {
             },
             Some(v @ (Value::Object(_) | Value::Array(_))) => v,
             Some(other) => {
-                self.push(Evidence {
+                self.push(|| Evidence {
                     path: path.to_owned(),
                     actual: Some(display(other)),
                     expected: None,
@@ -666,7 +711,8 @@ impl Context<'_, '_> {
             doc,
             docs: subject.docs,
         };
-        self.condition(inner, &nested, &format!("{path} → "), negated)
+        let prefix = self.text(|| format!("{path} → "));
+        self.condition(inner, &nested, &prefix, negated)
     }
 }
 
@@ -695,6 +741,7 @@ pub fn check_one(
     let evaluator = Evaluator {
         resources,
         relations,
+        projections: &Projections::default(),
     };
     let fast = evaluator.policy(target, resource, &docs, false);
     if fast.not_applicable {

@@ -216,6 +216,24 @@ fn cidr_is_public(value: &Value) -> Result<Option<bool>, String> {
     }
 }
 
+/// Keys under which a rule object holds its protocol and port range.
+const PROTOCOL_KEYS: [&str; 4] = ["protocol", "ip_protocol", "ipProtocol", "IpProtocol"];
+const FROM_PORT_KEYS: [&str; 3] = ["from_port", "fromPort", "FromPort"];
+const TO_PORT_KEYS: [&str; 3] = ["to_port", "toPort", "ToPort"];
+
+/// The members of an object that `operator` reads when applied to it: `Some(empty)` for none
+/// (`exists` asks only whether there is a value), `None` when it may read any.
+pub(crate) fn members_read(operator: &Operator) -> Option<Vec<&'static str>> {
+    match operator {
+        Operator::Exists(_) => Some(Vec::new()),
+        Operator::CidrPublic(_) => Some(CIDR_KEYS.to_vec()),
+        Operator::PortOverlaps(_) => {
+            Some([&PROTOCOL_KEYS[..], &FROM_PORT_KEYS[..], &TO_PORT_KEYS[..]].concat())
+        }
+        _ => None,
+    }
+}
+
 pub(crate) enum PortSpan {
     /// A protocol without ports (ICMP).
     None,
@@ -233,9 +251,9 @@ pub(crate) fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
                     .find_map(|k| map.get(*k))
                     .filter(|v| !v.is_null())
             };
-            let protocol = get(&["protocol", "ip_protocol", "ipProtocol", "IpProtocol"]);
-            let from = get(&["from_port", "fromPort", "FromPort"]);
-            let to = get(&["to_port", "toPort", "ToPort"]);
+            let protocol = get(&PROTOCOL_KEYS);
+            let from = get(&FROM_PORT_KEYS);
+            let to = get(&TO_PORT_KEYS);
             if [protocol, from, to]
                 .iter()
                 .flatten()

@@ -12,6 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use rayon::prelude::*;
 use serde_json::Value;
 
+use super::projection::Projections;
 use crate::model::value::marker;
 use crate::model::{Resource, SourceKind};
 use crate::policy::{Catalog, RelatedCheck};
@@ -48,6 +49,15 @@ pub struct RelationIndex {
 
 impl RelationIndex {
     pub fn build(catalog: &Catalog, resources: &[Resource]) -> RelationIndex {
+        RelationIndex::build_projected(catalog, resources, &Projections::default())
+    }
+
+    /// Builds the index reading only what `projections` keep of each resource.
+    pub(crate) fn build_projected(
+        catalog: &Catalog,
+        resources: &[Resource],
+        projections: &Projections,
+    ) -> RelationIndex {
         let mut wanted: Vec<(SourceKind, &RelatedCheck)> = Vec::new();
         for (kind, check) in catalog.related_checks() {
             if !wanted
@@ -62,7 +72,7 @@ impl RelationIndex {
             .map(|(kind, check)| {
                 (
                     RelationKey::of(*kind, check),
-                    build_table(*kind, check, resources),
+                    build_table(*kind, check, resources, projections),
                 )
             })
             .collect();
@@ -132,7 +142,12 @@ impl RelationIndex {
     }
 }
 
-fn build_table(kind: SourceKind, check: &RelatedCheck, resources: &[Resource]) -> RelationTable {
+fn build_table(
+    kind: SourceKind,
+    check: &RelatedCheck,
+    resources: &[Resource],
+    projections: &Projections,
+) -> RelationTable {
     let via_attribute = check.via.as_ref().and_then(|v| v.attribute_path());
     let entries: Vec<(usize, Vec<String>)> = resources
         .par_iter()
@@ -172,7 +187,7 @@ fn build_table(kind: SourceKind, check: &RelatedCheck, resources: &[Resource]) -
                 }
             }
             if let Some(via) = &check.via
-                && let Ok(docs) = r.documents()
+                && let Ok(docs) = r.documents_for(projections.get(r.source, &r.type_name, false))
             {
                 for hit in via.select(&docs.after, false).hits {
                     if let Value::String(v) = hit.value

@@ -428,6 +428,10 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadOutcome {
     let mut resources = Vec::new();
     for result in results {
         match result {
+            Ok(loaded) if resources.is_empty() => {
+                resources = loaded.resources;
+                warnings.extend(loaded.warnings);
+            }
             Ok(loaded) => {
                 resources.extend(loaded.resources);
                 warnings.extend(loaded.warnings);

@@ -6,21 +6,24 @@
 //! major format version is refused.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::ops::Range;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Deserialize;
+use serde::de::value::SeqAccessDeserializer;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::envelope::{Envelope, offset_in};
+use super::envelope::{Envelope, RawList, offset_in};
 use super::hcl::{self, SourceIndex};
 use super::terraform_config::{self, ConfigIndex, Shape, strip_instance_keys};
 use super::{LoadError, LoadOptions, LoadWarning, Loaded};
 use crate::model::{
     Action, Actions, Body, Change, CloudContext, DocError, Documents, ItemStatus, LazyDocument,
-    Mode, Origin, Resource, SourceKind, value,
+    Mode, Origin, Projection, Resource, SourceKind, value,
 };
 use crate::source::SourceFile;
 
@@ -92,28 +95,21 @@ pub(crate) fn load(
     let sources = index_sources(file, config.as_ref(), options, &mut warnings);
     let mut resources = Vec::new();
     let mut unknown_actions = Vec::new();
-    for (raw, drift) in [(env.resource_changes, false), (env.resource_drift, true)] {
-        let Some(raw) = raw else { continue };
-        let elements: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
-            LoadError::invalid_at(
-                file,
-                offset_in(file, raw.get()),
-                format!(
-                    "`{}` must be a list of resource changes",
-                    if drift {
-                        "resource_drift"
-                    } else {
-                        "resource_changes"
-                    }
-                ),
-                "not a list",
-                None,
-            )
-        })?;
+    let lists = [
+        (env.resource_changes.as_ref(), false),
+        (env.resource_drift.as_ref(), true),
+    ];
+    for (list, drift) in lists {
+        let elements = match list {
+            None => continue,
+            Some(RawList::List(elements)) => elements,
+            Some(RawList::NotAList) => return Err(not_a_list(file, drift)),
+        };
         let converted: Vec<Result<(Resource, Vec<String>), LoadError>> = elements
             .par_iter()
             .map(|element| convert(file, element, drift, config.as_ref(), &sources))
             .collect();
+        resources.reserve(converted.len());
         for item in converted {
             let (resource, unknown) = item?;
             unknown_actions.extend(unknown);
@@ -136,6 +132,40 @@ pub(crate) fn load(
         resources,
         warnings,
     })
+}
+
+/// The error for a `resource_changes` (or `resource_drift`) that is not a list, at its place.
+fn not_a_list(file: &Arc<SourceFile>, drift: bool) -> LoadError {
+    #[derive(Deserialize)]
+    struct Lists<'a> {
+        #[serde(borrow, default)]
+        resource_changes: Option<&'a RawValue>,
+        #[serde(borrow, default)]
+        resource_drift: Option<&'a RawValue>,
+    }
+    let raw = serde_json::from_str::<Lists<'_>>(file.text())
+        .ok()
+        .and_then(|l| {
+            if drift {
+                l.resource_drift
+            } else {
+                l.resource_changes
+            }
+        });
+    LoadError::invalid_at(
+        file,
+        raw.map_or(0, |r| offset_in(file, r.get())),
+        format!(
+            "`{}` must be a list of resource changes",
+            if drift {
+                "resource_drift"
+            } else {
+                "resource_changes"
+            }
+        ),
+        "not a list",
+        None,
+    )
 }
 
 /// The declarations in the plan's `.tf` sources, when they are at hand.
@@ -330,52 +360,185 @@ impl std::fmt::Debug for PlanDocument {
 }
 
 impl PlanDocument {
-    fn parse(&self, range: &Option<Range<usize>>) -> Result<Value, DocError> {
+    /// Parses one of the resource's values, keeping only the top-level attributes `projection`
+    /// keeps (a value that is not an object is kept whole).
+    fn parse(
+        &self,
+        range: &Option<Range<usize>>,
+        projection: &Projection,
+    ) -> Result<Value, DocError> {
         let Some(range) = range else {
             return Ok(Value::Null);
         };
         let text = self.file.text().get(range.clone()).unwrap_or("null");
-        serde_json::from_str(text).map_err(|error| DocError {
+        let parsed = match &projection.keys {
+            None => serde_json::from_str(text),
+            Some(keys) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                Projected(keys)
+                    .deserialize(&mut de)
+                    .and_then(|value| de.end().map(|()| value))
+            }
+        };
+        parsed.map_err(|error| DocError {
             message: format!("resource values could not be parsed: {error}"),
             offset: Some(range.start),
         })
     }
+
+    /// A mask (`after_unknown`, `*_sensitive`), or `None` when it marks nothing: a mask without
+    /// `true` anywhere in its text is a no-op, and most are (`{}`, `{"tags":{}}`), so they are
+    /// not parsed at all.
+    fn mask(
+        &self,
+        range: &Option<Range<usize>>,
+        projection: &Projection,
+    ) -> Result<Option<Value>, DocError> {
+        let Some(text) = range.as_ref().and_then(|r| self.file.text().get(r.clone())) else {
+            return Ok(None);
+        };
+        if memchr::memmem::find(text.as_bytes(), b"true").is_none() {
+            return Ok(None);
+        }
+        let mask = self.parse(range, projection)?;
+        Ok(has_true(&mask, 0).then_some(mask))
+    }
 }
 
 impl LazyDocument for PlanDocument {
-    fn materialize(&self) -> Result<Documents, DocError> {
-        let mut after = self.parse(&self.after)?;
-        let sensitive = self.parse(&self.after_sensitive)?;
-        apply_mask(&mut after, &sensitive, value::sensitive, 0);
-        let unknown = self.parse(&self.after_unknown)?;
-        if has_true(&unknown, 0) {
+    fn materialize(&self, projection: &Projection) -> Result<Documents, DocError> {
+        let mut after = self.parse(&self.after, projection)?;
+        if let Some(sensitive) = self.mask(&self.after_sensitive, projection)? {
+            apply_mask(&mut after, &sensitive, value::sensitive, 0);
+        }
+        if let Some(unknown) = self.mask(&self.after_unknown, projection)? {
             apply_mask(&mut after, &unknown, value::unknown, 0);
             if let Some(range) = &self.expressions {
                 let expressions = if range.is_empty() {
                     Value::Object(serde_json::Map::new())
                 } else {
-                    self.parse(&Some(range.clone()))?
+                    self.parse(&Some(range.clone()), projection)?
                 };
                 classify_unknown(&mut after, Some(&Shape::of_expressions(&expressions)), 0);
             }
         }
         let before = match &self.before {
-            None => None,
-            Some(_) => {
-                let mut before = self.parse(&self.before)?;
+            Some(_) if projection.before => {
+                let mut before = self.parse(&self.before, projection)?;
                 if before.is_null() {
                     None
                 } else {
-                    let sensitive = self.parse(&self.before_sensitive)?;
-                    apply_mask(&mut before, &sensitive, value::sensitive, 0);
+                    if let Some(sensitive) = self.mask(&self.before_sensitive, projection)? {
+                        apply_mask(&mut before, &sensitive, value::sensitive, 0);
+                    }
                     Some(Arc::new(before))
                 }
             }
+            _ => None,
         };
         Ok(Documents {
             after: Arc::new(after),
             before,
         })
+    }
+}
+
+/// Deserializes a JSON value as [`Value`], keeping only the listed keys of a top-level object;
+/// the other members are skipped without being built.
+struct Projected<'k>(&'k BTreeSet<String>);
+
+impl<'de> DeserializeSeed<'de> for Projected<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Projected<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if self.0.contains(key.0.as_ref()) {
+                let value: Value = map.next_value()?;
+                out.insert(key.0.into_owned(), value);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Value::Object(out))
+    }
+
+    // Anything but an object is kept whole, as `Value` would build it.
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+}
+
+/// An object key, borrowed from the text unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
