@@ -37,7 +37,7 @@ struct Log<'a> {
 struct Run<'a> {
     tool: Tool<'a>,
     invocations: Vec<Invocation<'a>>,
-    results: Vec<SarifResult<'a>>,
+    results: Results<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     automation_details: Option<AutomationDetails>,
 }
@@ -333,11 +333,12 @@ impl Emitter for SarifEmitter {
         for finding in over {
             *left_out.entry(finding.severity).or_default() += 1;
         }
-        // Results are independent of each other: built in parallel, kept in order.
-        let results: Vec<SarifResult<'_>> = kept
-            .par_iter()
-            .filter_map(|finding| result(finding, report, cx, &rule_index))
-            .collect();
+        let results = Results {
+            findings: kept,
+            report,
+            cx,
+            rule_index: &rule_index,
+        };
         if !left_out.is_empty() {
             notifications.push(Notification {
                 level: "warning",
@@ -421,6 +422,34 @@ impl Emitter for SarifEmitter {
         serde_json::to_writer_pretty(&mut buffered, &log).map_err(io::Error::other)?;
         writeln!(buffered)?;
         buffered.flush()
+    }
+}
+
+/// The results of a run, built as they are written: a chunk at a time, each chunk in parallel
+/// (results are independent of each other) and in order, so that 25,000 results are never all
+/// in memory at once.
+struct Results<'a> {
+    findings: &'a [&'a Finding],
+    report: &'a Report,
+    cx: &'a EmitContext<'a>,
+    rule_index: &'a BTreeMap<PolicyIndex, usize>,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        const CHUNK: usize = 2048;
+        let mut seq = serializer.serialize_seq(None)?;
+        for chunk in self.findings.chunks(CHUNK) {
+            let built: Vec<SarifResult<'_>> = chunk
+                .par_iter()
+                .filter_map(|f| result(f, self.report, self.cx, self.rule_index))
+                .collect();
+            for result in &built {
+                seq.serialize_element(result)?;
+            }
+        }
+        seq.end()
     }
 }
 

@@ -56,20 +56,27 @@ pub fn evaluate_with(
         relations: &relations,
         projections,
     };
-    let per_resource: Vec<ResourceResults> = resources
+    // Folded as they come (no vector of per-resource results); `reduce` joins the parts in
+    // resource order, so the result does not depend on the thread count.
+    resources
         .resources
         .par_iter()
         .enumerate()
-        .map(|(index, resource)| evaluator.resource(catalog, index, resource))
-        .collect();
-    let mut evaluation = Evaluation::default();
-    for results in per_resource {
-        evaluation.evaluated += usize::from(results.evaluated);
-        evaluation.findings.extend(results.findings);
-        evaluation.passes.extend(results.passes);
-        evaluation.errors.extend(results.error);
-    }
-    evaluation
+        .fold(Evaluation::default, |mut evaluation, (index, resource)| {
+            let results = evaluator.resource(catalog, index, resource);
+            evaluation.evaluated += usize::from(results.evaluated);
+            evaluation.findings.extend(results.findings);
+            evaluation.passes.extend(results.passes);
+            evaluation.errors.extend(results.error);
+            evaluation
+        })
+        .reduce(Evaluation::default, |mut left, mut right| {
+            left.evaluated += right.evaluated;
+            left.findings.append(&mut right.findings);
+            left.passes.append(&mut right.passes);
+            left.errors.append(&mut right.errors);
+            left
+        })
 }
 
 #[derive(Default)]

@@ -12,7 +12,7 @@
 //! the whole document. Keeping too much only costs time; the tests check that evaluating with
 //! projections gives the same report as evaluating whole documents.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::operators::members_read;
 use crate::model::{Projection, Resource, SourceKind};
@@ -44,7 +44,7 @@ impl Projections {
             for target in &policy.targets {
                 let mut walk = Walk {
                     target: Need::default(),
-                    related: HashMap::new(),
+                    related: BTreeMap::new(),
                 };
                 for condition in std::iter::once(&target.assert).chain(target.when.as_ref()) {
                     walk.condition(condition, &Who::Target, true);
@@ -57,7 +57,7 @@ impl Projections {
                 }
             }
         }
-        let mut types: HashMap<SourceKind, BTreeSet<&str>> = HashMap::new();
+        let mut types: BTreeMap<SourceKind, BTreeSet<&str>> = BTreeMap::new();
         for resource in resources {
             types
                 .entry(resource.source)
@@ -65,10 +65,8 @@ impl Projections {
                 .insert(&resource.type_name);
         }
         let mut projections = Projections::default();
-        let mut kinds: Vec<(&SourceKind, &BTreeSet<&str>)> = types.iter().collect();
-        kinds.sort();
-        for (&kind, names) in kinds {
-            for &type_name in names {
+        for (kind, names) in types {
+            for type_name in names {
                 let mut need = related
                     .get(&(kind, type_name.to_owned()))
                     .cloned()
@@ -81,7 +79,7 @@ impl Projections {
                     };
                     let mut walk = Walk {
                         target: Need::default(),
-                        related: HashMap::new(),
+                        related: BTreeMap::new(),
                     };
                     for condition in std::iter::once(&target.assert).chain(target.when.as_ref()) {
                         walk.condition(condition, &Who::Target, true);
@@ -167,7 +165,7 @@ enum Who<'c> {
 
 struct Walk {
     target: Need,
-    related: HashMap<String, Need>,
+    related: BTreeMap<String, Need>,
 }
 
 impl Walk {

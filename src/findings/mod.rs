@@ -278,12 +278,13 @@ impl Report {
     /// Sorts findings into the one order every output uses: priority, severity, status, policy,
     /// resource identity, then place in the input.
     pub fn sort(&mut self, catalog: &Catalog) {
+        debug_assert!(catalog.policies.is_sorted_by(|a, b| a.id < b.id));
         let resources = &self.resources;
         let key = |f: &Finding| {
-            let policy = catalog.get(f.policy).map_or("", |p| p.id.as_str());
             let resource = resources.get(f.resource);
             (
-                policy,
+                // The catalog is sorted by id: its index orders policies as their ids do.
+                f.policy,
                 resource.map(Resource::identity).unwrap_or_default(),
                 resource.and_then(|r| r.origin.file_name()),
                 resource.and_then(|r| r.origin.offset),

@@ -35,9 +35,9 @@ pub(crate) struct Envelope<'a> {
 
     // AWS Config
     #[serde(borrow, default, rename = "configurationItems")]
-    pub configuration_items: Option<&'a RawValue>,
+    pub configuration_items: Option<RawList<'a>>,
     #[serde(borrow, default, rename = "baseConfigurationItems")]
-    pub base_configuration_items: Option<&'a RawValue>,
+    pub base_configuration_items: Option<RawList<'a>>,
     #[serde(borrow, default, rename = "unprocessedResourceKeys")]
     pub unprocessed_resource_keys: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "Results")]
@@ -168,6 +168,15 @@ impl<'de: 'a, 'a> Deserialize<'de> for RawList<'a> {
 
         deserializer.deserialize_any(ListVisitor(PhantomData))
     }
+}
+
+/// Byte offset of the member `name` of the object `object` (the file's text, or a part of it);
+/// the object's own offset when not found. Only to report where a member of the wrong shape is.
+pub(crate) fn member_offset(file: &SourceFile, object: &str, name: &str) -> usize {
+    serde_json::from_str::<std::collections::BTreeMap<std::borrow::Cow<'_, str>, &RawValue>>(object)
+        .ok()
+        .and_then(|members| members.get(name).map(|raw| offset_in(file, raw.get())))
+        .unwrap_or_else(|| offset_in(file, object))
 }
 
 /// Byte offset of a borrowed raw value within its file's text.

@@ -10,6 +10,7 @@ pub mod config_diff;
 mod envelope;
 mod hcl;
 pub mod policy_document;
+mod projected;
 mod read;
 pub mod tags;
 mod terraform_config;

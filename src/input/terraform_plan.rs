@@ -6,24 +6,22 @@
 //! major format version is refused.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use rayon::prelude::*;
 use serde::Deserialize;
-use serde::de::value::SeqAccessDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::envelope::{Envelope, RawList, offset_in};
+use super::envelope::{Envelope, RawList, member_offset, offset_in};
 use super::hcl::{self, SourceIndex};
+use super::projected;
 use super::terraform_config::{self, ConfigIndex, Shape, strip_instance_keys};
 use super::{LoadError, LoadOptions, LoadWarning, Loaded};
 use crate::model::{
     Action, Actions, Body, Change, CloudContext, DocError, Documents, ItemStatus, LazyDocument,
-    Mode, Origin, Projection, Resource, SourceKind, value,
+    Mode, Origin, Projection, Reference, Resource, SourceKind, value,
 };
 use crate::source::SourceFile;
 
@@ -105,15 +103,36 @@ pub(crate) fn load(
             Some(RawList::List(elements)) => elements,
             Some(RawList::NotAList) => return Err(not_a_list(file, drift)),
         };
-        let converted: Vec<Result<(Resource, Vec<String>), LoadError>> = elements
+        // Collected straight into one vector: at 100k resources a second copy costs time and
+        // memory. Unknown action names are rare.
+        let unknown = Mutex::new(Vec::new());
+        let converted: Result<Vec<Resource>, LoadError> = elements
             .par_iter()
-            .map(|element| convert(file, element, drift, config.as_ref(), &sources))
+            .map(|element| {
+                let (resource, names) = convert(file, element, drift, config.as_ref(), &sources)?;
+                if !names.is_empty()
+                    && let Ok(mut list) = unknown.lock()
+                {
+                    list.extend(names);
+                }
+                Ok(resource)
+            })
             .collect();
-        resources.reserve(converted.len());
-        for item in converted {
-            let (resource, unknown) = item?;
-            unknown_actions.extend(unknown);
-            resources.push(resource);
+        let converted = match converted {
+            Ok(converted) => converted,
+            // Report the first bad element, as reading them in order would.
+            Err(error) => {
+                return Err(elements
+                    .iter()
+                    .find_map(|e| convert(file, e, drift, config.as_ref(), &sources).err())
+                    .unwrap_or(error));
+            }
+        };
+        unknown_actions.extend(unknown.into_inner().unwrap_or_else(PoisonError::into_inner));
+        if resources.is_empty() {
+            resources = converted;
+        } else {
+            resources.extend(converted);
         }
     }
     unknown_actions.sort();
@@ -134,35 +153,21 @@ pub(crate) fn load(
     })
 }
 
+/// One empty reference list shared by the resources that have none (an `Arc` of an empty
+/// slice still allocates its counts).
+static NO_REFERENCES: LazyLock<Arc<[Reference]>> = LazyLock::new(|| Arc::from(Vec::new()));
+
 /// The error for a `resource_changes` (or `resource_drift`) that is not a list, at its place.
 fn not_a_list(file: &Arc<SourceFile>, drift: bool) -> LoadError {
-    #[derive(Deserialize)]
-    struct Lists<'a> {
-        #[serde(borrow, default)]
-        resource_changes: Option<&'a RawValue>,
-        #[serde(borrow, default)]
-        resource_drift: Option<&'a RawValue>,
-    }
-    let raw = serde_json::from_str::<Lists<'_>>(file.text())
-        .ok()
-        .and_then(|l| {
-            if drift {
-                l.resource_drift
-            } else {
-                l.resource_changes
-            }
-        });
+    let name = if drift {
+        "resource_drift"
+    } else {
+        "resource_changes"
+    };
     LoadError::invalid_at(
         file,
-        raw.map_or(0, |r| offset_in(file, r.get())),
-        format!(
-            "`{}` must be a list of resource changes",
-            if drift {
-                "resource_drift"
-            } else {
-                "resource_changes"
-            }
-        ),
+        member_offset(file, file.text(), name),
+        format!("`{name}` must be a list of resource changes"),
         "not a list",
         None,
     )
@@ -316,7 +321,7 @@ fn convert(
         arn: None,
         references: config
             .and_then(|c| c.references.get(&config_address).cloned())
-            .unwrap_or_else(|| Arc::from(Vec::new())),
+            .unwrap_or_else(|| Arc::clone(&NO_REFERENCES)),
         relationships: Vec::new(),
         origin: Origin {
             file: Some(Arc::clone(file)),
@@ -371,16 +376,7 @@ impl PlanDocument {
             return Ok(Value::Null);
         };
         let text = self.file.text().get(range.clone()).unwrap_or("null");
-        let parsed = match &projection.keys {
-            None => serde_json::from_str(text),
-            Some(keys) => {
-                let mut de = serde_json::Deserializer::from_str(text);
-                Projected(keys)
-                    .deserialize(&mut de)
-                    .and_then(|value| de.end().map(|()| value))
-            }
-        };
-        parsed.map_err(|error| DocError {
+        projected::parse(text, projection.keys.as_ref()).map_err(|error| DocError {
             message: format!("resource values could not be parsed: {error}"),
             offset: Some(range.start),
         })
@@ -440,105 +436,6 @@ impl LazyDocument for PlanDocument {
             after: Arc::new(after),
             before,
         })
-    }
-}
-
-/// Deserializes a JSON value as [`Value`], keeping only the listed keys of a top-level object;
-/// the other members are skipped without being built.
-struct Projected<'k>(&'k BTreeSet<String>);
-
-impl<'de> DeserializeSeed<'de> for Projected<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Projected<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = serde_json::Map::new();
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            if self.0.contains(key.0.as_ref()) {
-                let value: Value = map.next_value()?;
-                out.insert(key.0.into_owned(), value);
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(Value::Object(out))
-    }
-
-    // Anything but an object is kept whole, as `Value` would build it.
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
-        Value::deserialize(SeqAccessDeserializer::new(seq))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::String(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-}
-
-/// An object key, borrowed from the text unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl<'de> Visitor<'de> for KeyVisitor {
-            type Value = Key<'de>;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Borrowed(v)))
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v.to_owned())))
-            }
-
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
-                Ok(Key(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(KeyVisitor)
     }
 }
 
