@@ -64,12 +64,13 @@ pub fn policy_reference(catalog: &Catalog) -> String {
             let inputs: Vec<&str> = kinds(policy).iter().map(|(k, _)| k.as_str()).collect();
             let _ = writeln!(
                 out,
-                "| [`{}`](#{}) | {} | {} | {} |",
+                "| [`{}`](#{}) | {} | {} | {}{} |",
                 policy.id,
                 anchor(&policy.id),
                 policy.severity,
                 inputs.join(", "),
-                policy.title
+                policy.title,
+                if policy.enabled { "" } else { " *(opt-in)*" }
             );
         }
         let _ = writeln!(out);
@@ -79,8 +80,15 @@ pub fn policy_reference(catalog: &Catalog) -> String {
         let _ = writeln!(out, "### `{}`\n", policy.id);
         let _ = writeln!(
             out,
-            "**{}** — {} · {}\n",
-            policy.title, policy.severity, policy.category
+            "**{}** — {} · {}{}\n",
+            policy.title,
+            policy.severity,
+            policy.category,
+            if policy.enabled {
+                ""
+            } else {
+                " · opt-in (off unless `policies: {enable: [...]}` in resilix.yaml names it)"
+            }
         );
         let _ = writeln!(out, "{}\n", policy.description.trim());
         let _ = writeln!(out, "*Why it matters.* {}\n", policy.rationale.trim());
@@ -156,6 +164,13 @@ pub fn policy_text(policy: &Policy) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}\n{}\n", policy.id, "=".repeat(policy.id.len()));
     let _ = writeln!(out, "{}", policy.title);
+    if !policy.enabled {
+        let _ = writeln!(
+            out,
+            "opt-in: off unless resilix.yaml enables it (policies: {{enable: [{}]}})",
+            policy.id
+        );
+    }
     let _ = writeln!(
         out,
         "severity {} · category {} · {:?}\n",

@@ -61,6 +61,8 @@ pub fn run(cli: Cli) -> Outcome {
         cli::Command::Policies(args) => cli::policies::run(args, &mut diagnostics),
         cli::Command::Controls(args) => cli::policies::run_controls(args, &mut diagnostics),
         cli::Command::Baseline(args) => cli::baseline::run(args, cli.quiet, &mut diagnostics),
+        #[cfg(feature = "aws")]
+        cli::Command::Audit(args) => cli::audit::run(args, cli.quiet, &mut diagnostics),
     };
     Outcome {
         status,

@@ -170,3 +170,29 @@ fn a_baseline_is_not_written_from_unreadable_inputs() {
     assert_eq!(status.code(), Some(2));
     assert!(!file.exists());
 }
+
+/// `baseline create` reads resilix.yaml as `scan` does: a policy the config turns on is in the
+/// baseline, so the scan that uses the baseline has nothing new.
+#[test]
+fn a_baseline_uses_the_policies_the_config_selects() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("baseline.json");
+    let plan = "fixtures/policies/aws.s3.replication/fail.plan.json";
+    let config = ["--config", "fixtures/config/opt-in.yaml"];
+    let status = resilix()
+        .args(["baseline", "create", plan, "-q", "--output"])
+        .arg(&file)
+        .args(config)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"aws.s3.replication\""), "{text}");
+    let status = resilix()
+        .args(["scan", plan, "-q", "--format", "json", "--baseline"])
+        .arg(&file)
+        .args(config)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

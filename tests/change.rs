@@ -245,3 +245,30 @@ fn cli_config_unknown_policies() {
         "fixtures/config-invalid/policies.yaml"
     ])));
 }
+
+/// Opt-in policies are off by default; `policies.enable` turns them on, `disable` turns a
+/// default one off, `only` runs just the named ones (opt-in included).
+#[test]
+fn opt_in_policies_follow_the_configuration() {
+    let plan = "fixtures/examples/plan.json";
+    let policies = |extra: &[&str]| -> std::collections::BTreeSet<String> {
+        let (_, report) = json(
+            resilix()
+                .args(["scan", plan, "--format", "json", "--fail-on", "never", "-q"])
+                .args(extra),
+        );
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["policy"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let default = policies(&[]);
+    assert!(!default.contains("aws.s3.replication") && !default.contains("aws.s3.lifecycle"));
+    assert!(default.contains("aws.s3.access-logging"));
+    let configured = policies(&["--config", "fixtures/config/opt-in.yaml"]);
+    assert!(configured.contains("aws.s3.replication") && configured.contains("aws.s3.lifecycle"));
+    assert!(!configured.contains("aws.s3.access-logging"));
+    assert!(configured.contains("aws.s3.block-public-access"));
+}

@@ -57,7 +57,10 @@ fn emit_json() {
     let (report, catalog) = fixture_report();
     let text = render(&report, &catalog, OutputFormat::Json);
     let value: Value = serde_json::from_str(&text).unwrap();
-    insta::assert_json_snapshot!("emit_json", value, {".tool.version" => "[version]"});
+    // Snapshots of JSON values sort their keys: key order is not part of the format.
+    insta::with_settings!({sort_maps => true}, {
+        insta::assert_json_snapshot!("emit_json", value, {".tool.version" => "[version]"});
+    });
 }
 
 #[test]
@@ -88,7 +91,9 @@ fn emit_sarif() {
         }
         assert!(result["partialFingerprints"]["primaryLocationLineHash"].is_string());
     }
-    insta::assert_json_snapshot!("emit_sarif", value, {".runs[0].tool.driver.version" => "[version]", ".runs[0].tool.driver.semanticVersion" => "[version]"});
+    insta::with_settings!({sort_maps => true}, {
+        insta::assert_json_snapshot!("emit_sarif", value, {".runs[0].tool.driver.version" => "[version]", ".runs[0].tool.driver.semanticVersion" => "[version]"});
+    });
 }
 
 /// SARIF of the whole built-in catalog over every policy fixture validates too.
@@ -262,4 +267,78 @@ fn min_severity_leaves_low_findings_out() {
     assert!(validate_sarif(&text).is_empty());
     assert!(text.contains("1 finding(s) below medium were left out (--min-severity medium)."));
     assert!(!text.contains("\"ruleId\": \"test.storage.size-limit\""));
+}
+
+/// Renders the auditor's report for some frameworks only.
+fn render_for(
+    report: &Report,
+    catalog: &Catalog,
+    format: OutputFormat,
+    frameworks: &[&'static str],
+) -> String {
+    let cx = resilix::emit::EmitContext {
+        frameworks: frameworks.to_vec(),
+        ..emit_context(catalog)
+    };
+    render_with(report, format, cx)
+}
+
+#[test]
+fn emit_audit_markdown() {
+    let (report, catalog) = fixture_report();
+    let text = render_for(
+        &report,
+        &catalog,
+        OutputFormat::AuditMarkdown,
+        &["cobit-4.1"],
+    );
+    insta::assert_snapshot!("emit_audit_markdown", text);
+}
+
+/// The HTML report is one self-contained page: no scripts, no external assets, all text escaped,
+/// and it says so when the run was incomplete.
+#[test]
+fn emit_html_is_self_contained() {
+    let (report, catalog) = fixture_report();
+    let html = render_for(
+        &report,
+        &catalog,
+        OutputFormat::Html,
+        &["nist-800-53-r5", "iso-17799-2005", "cobit-4.1"],
+    );
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    for forbidden in [
+        "<script",
+        "<link",
+        "<img",
+        "src=",
+        "href=\"http",
+        "url(",
+        "@import",
+    ] {
+        assert!(!html.contains(forbidden), "{forbidden} in the report");
+    }
+    // Every control of every framework is there: the assessed ones in the table, the rest listed.
+    for framework in resilix::frameworks::all() {
+        let live = framework.controls.iter().filter(|c| !c.withdrawn).count();
+        assert!(
+            html.contains(&format!("<p>{live} controls: ")),
+            "{}",
+            framework.id
+        );
+    }
+    // The fixture has an evaluation error: the report must not read as complete.
+    assert!(html.contains("This report is incomplete"));
+    // Failing resources are grouped by account and region, or by plan file.
+    assert!(html.contains("Account 111122223333 · eu-west-1"));
+    assert!(html.contains("Plan fixtures/emit/plan.json"));
+    // Tags balance (a crude check that escaping did not break the markup).
+    for tag in ["section", "table", "details", "article", "ul"] {
+        assert_eq!(
+            html.matches(&format!("<{tag}")).count(),
+            html.matches(&format!("</{tag}>")).count(),
+            "<{tag}>"
+        );
+    }
 }

@@ -7,6 +7,8 @@
 )]
 
 mod action;
+#[cfg(feature = "aws")]
+mod audit;
 mod baseline;
 mod change;
 mod cli;

@@ -106,6 +106,7 @@ pub fn emit_context(catalog: &Catalog) -> EmitContext<'_> {
         color: false,
         fail_on: None,
         sarif_category: None,
+        frameworks: resilix::frameworks::all().iter().map(|f| f.id).collect(),
     }
 }
 

@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::emit::baseline::write_baseline;
 use crate::findings::baseline::Baseline;
 use crate::input;
-use crate::model::ResourceSet;
 use crate::{Diagnostics, ExitStatus, output};
 
 /// Arguments of `resilix baseline`.
@@ -52,22 +51,18 @@ pub(crate) fn run(args: &BaselineArgs, quiet: bool, diagnostics: &mut Diagnostic
 }
 
 fn create(args: &BaselineCreateArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
-    let Some(catalog) = args.policy.catalog(diagnostics) else {
+    // The catalog `scan` will use (resilix.yaml's parameters, enabled and disabled policies,
+    // severities), or the baseline would miss the findings of policies the config turns on.
+    let Some((catalog, _config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;
     };
     let loaded = input::load_paths(&args.paths, &args.input.load_options(&catalog));
     // A baseline missing the findings of an unreadable input would let them pass as new
     // findings later on: write nothing.
     let unreadable = !loaded.errors.is_empty();
-    let inputs = Inputs {
-        resources: ResourceSet {
-            resources: loaded.resources,
-        },
-        errors: loaded.errors,
-        warnings: loaded.warnings,
-        files: loaded.files,
-    };
-    // A baseline records findings as the policies see them, without approvals or waivers.
+    let inputs = Inputs::from(loaded);
+    // A baseline records findings as the policies see them, without approvals or waivers:
+    // those are applied when the baseline is used.
     let report = evaluate(&catalog, &Config::default(), inputs, quiet, diagnostics);
     if unreadable {
         return ExitStatus::Error;

@@ -1,5 +1,7 @@
 //! Command-line arguments (clap derive); the raw layer only.
 
+#[cfg(feature = "aws")]
+pub(crate) mod audit;
 pub(crate) mod baseline;
 pub(crate) mod diff;
 pub(crate) mod policies;
@@ -9,10 +11,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "aws")]
+pub use audit::{AuditArgs, FetchArg};
 pub use baseline::{BaselineArgs, BaselineCommand, BaselineCreateArgs};
 pub use diff::DiffArgs;
-pub use policies::{ControlsArgs, FrameworkArg, ListFormat, PoliciesArgs, PoliciesCommand};
-pub use scan::{InputArgs, OutputArgs, PolicyArgs, ScanArgs, repository_root};
+pub use policies::{ControlsArgs, ListFormat, PoliciesArgs, PoliciesCommand};
+pub use scan::{FrameworkArg, InputArgs, OutputArgs, PolicyArgs, ScanArgs, repository_root};
 
 use crate::policy::Severity;
 
@@ -52,6 +56,10 @@ pub enum Command {
     Scan(ScanArgs),
     /// Evaluate the change-control policies on the changes between two AWS Config snapshots
     Diff(DiffArgs),
+    /// Pull AWS Config items live (regions of one account, or an organization's aggregator)
+    /// and evaluate them like `scan`
+    #[cfg(feature = "aws")]
+    Audit(AuditArgs),
     /// List, show and test policies; print the policy reference
     Policies(PoliciesArgs),
     /// Show which framework controls the policies assess

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::scan::PolicyArgs;
+use super::scan::{FrameworkArg, PolicyArgs};
 use crate::docs;
 use crate::findings::compliance::ControlState;
 use crate::frameworks;
@@ -74,27 +74,6 @@ pub struct ControlsArgs {
     pub format: ListFormat,
     #[command(flatten)]
     pub policy: PolicyArgs,
-}
-
-/// Frameworks policies map to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FrameworkArg {
-    #[value(name = "nist-800-53-r5")]
-    Nist80053R5,
-    #[value(name = "iso-17799-2005")]
-    Iso177992005,
-    #[value(name = "cobit-4.1")]
-    Cobit41,
-}
-
-impl FrameworkArg {
-    pub fn id(self) -> &'static str {
-        match self {
-            FrameworkArg::Nist80053R5 => "nist-800-53-r5",
-            FrameworkArg::Iso177992005 => "iso-17799-2005",
-            FrameworkArg::Cobit41 => "cobit-4.1",
-        }
-    }
 }
 
 pub(crate) fn run(args: &PoliciesArgs, diagnostics: &mut Diagnostics) -> ExitStatus {
@@ -200,6 +179,8 @@ struct PolicySummary<'a> {
     severity: Severity,
     category: Category,
     status: PolicyStatus,
+    /// On by default (`false`: opt-in, enabled in resilix.yaml).
+    enabled: bool,
     /// Input kinds the policy targets.
     targets: Vec<SourceKind>,
     /// Resource types per input kind.
@@ -217,6 +198,7 @@ fn summary(policy: &Policy) -> PolicySummary<'_> {
         severity: policy.severity,
         category: policy.category,
         status: policy.status,
+        enabled: policy.enabled,
         targets: resource_types.keys().copied().collect(),
         resource_types,
         controls: &policy.controls,
@@ -246,15 +228,21 @@ fn list(catalog: &Catalog, format: ListFormat) -> io::Result<()> {
                 let kinds: Vec<&str> = summary(policy).targets.iter().map(|k| k.as_str()).collect();
                 writeln!(
                     out,
-                    "{:<width$}  {:<8}  {:<15}  {:<20}  {}",
+                    "{:<width$}  {:<8}  {:<15}  {:<20}  {}{}",
                     policy.id,
                     policy.severity.as_str(),
                     policy.category.as_str(),
                     kinds.join(","),
-                    policy.title
+                    policy.title,
+                    if policy.enabled { "" } else { "  (opt-in)" }
                 )?;
             }
-            writeln!(out, "\n{} policies", catalog.len())
+            let opt_in = catalog.policies.iter().filter(|p| !p.enabled).count();
+            writeln!(
+                out,
+                "\n{} policies ({opt_in} opt-in: enable them in resilix.yaml)",
+                catalog.len()
+            )
         }
     }
 }

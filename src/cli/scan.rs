@@ -179,6 +179,39 @@ pub struct OutputArgs {
     /// fail the gate.
     #[arg(long, value_name = "FILE", help_heading = "Gate")]
     pub baseline: Option<PathBuf>,
+
+    /// Framework of the auditor's report (html, audit-markdown); repeatable [default: all three]
+    #[arg(
+        long = "framework",
+        value_enum,
+        value_name = "FRAMEWORK",
+        help_heading = "Output"
+    )]
+    pub frameworks: Vec<FrameworkArg>,
+}
+
+/// A framework the auditor's report can be written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum FrameworkArg {
+    /// NIST SP 800-53 Rev. 5
+    #[value(name = "nist-800-53-r5")]
+    Nist80053R5,
+    /// ISO/IEC 17799:2005
+    #[value(name = "iso-17799-2005")]
+    Iso177992005,
+    /// COBIT 4.1
+    #[value(name = "cobit-4.1")]
+    Cobit41,
+}
+
+impl FrameworkArg {
+    pub fn id(self) -> &'static str {
+        match self {
+            FrameworkArg::Nist80053R5 => "nist-800-53-r5",
+            FrameworkArg::Iso177992005 => "iso-17799-2005",
+            FrameworkArg::Cobit41 => "cobit-4.1",
+        }
+    }
 }
 
 impl OutputArgs {
@@ -188,6 +221,20 @@ impl OutputArgs {
             Some(fail_on) => fail_on.threshold(),
             None => config.fail_on.unwrap_or(Some(Severity::Low)),
         }
+    }
+
+    /// The frameworks to report on, in the order given (all three by default).
+    pub fn framework_ids(&self) -> Vec<&'static str> {
+        let mut ids: Vec<&'static str> = Vec::new();
+        for framework in &self.frameworks {
+            if !ids.contains(&framework.id()) {
+                ids.push(framework.id());
+            }
+        }
+        if ids.is_empty() {
+            ids = crate::frameworks::all().iter().map(|f| f.id).collect();
+        }
+        ids
     }
 }
 
@@ -241,15 +288,14 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
         return ExitStatus::Error;
     };
     let loaded = input::load_paths(&args.paths, &args.input.load_options(&catalog));
-    let inputs = Inputs {
-        resources: ResourceSet {
-            resources: loaded.resources,
-        },
-        errors: loaded.errors,
-        warnings: loaded.warnings,
-        files: loaded.files,
-    };
-    finish(&catalog, &config, inputs, &args.output, quiet, diagnostics)
+    finish(
+        &catalog,
+        &config,
+        loaded.into(),
+        &args.output,
+        quiet,
+        diagnostics,
+    )
 }
 
 /// Loaded resources and what went wrong loading them.
@@ -259,6 +305,19 @@ pub struct Inputs {
     pub errors: Vec<LoadError>,
     pub warnings: Vec<LoadWarning>,
     pub files: usize,
+}
+
+impl From<input::LoadOutcome> for Inputs {
+    fn from(loaded: input::LoadOutcome) -> Self {
+        Inputs {
+            resources: ResourceSet {
+                resources: loaded.resources,
+            },
+            errors: loaded.errors,
+            warnings: loaded.warnings,
+            files: loaded.files,
+        }
+    }
 }
 
 /// Evaluates the inputs into a sorted report, with the configuration applied (approvals,
@@ -353,6 +412,7 @@ pub(crate) fn finish(
         color,
         fail_on: threshold,
         sarif_category: args.sarif_category.clone(),
+        frameworks: args.framework_ids(),
     };
     // Every output comes from this one report: the primary one, then each --report.
     let mut outputs: Vec<(OutputFormat, Option<&PathBuf>)> =

@@ -8,7 +8,7 @@
 //!
 //! ```yaml
 //! fail-on: high
-//! policies: {disable: ["aws.s3.bucket-logging"], enable: ["aws.*", "change.*"]}
+//! policies: {only: ["aws.*", "change.*"], enable: [aws.s3.replication], disable: ["aws.s3.access-logging"]}
 //! severity: {aws.s3.block-public-access: critical}
 //! params: {acme.tags.required: {keys: [owner, cost-center]}}
 //! approvals:
@@ -101,6 +101,9 @@ pub struct Config {
     pub file: Option<Arc<SourceFile>>,
     /// `fail-on`: `Some(None)` is `never`.
     pub fail_on: Option<Option<Severity>>,
+    /// `policies.only`: when given, only these policies run (opt-in ones included).
+    pub only: Vec<Spanned<Pattern>>,
+    /// `policies.enable`: turn on policies that are off by default (opt-in).
     pub enable: Vec<Spanned<Pattern>>,
     pub disable: Vec<Spanned<Pattern>>,
     pub severity: Vec<(Spanned<Pattern>, Severity)>,
@@ -122,6 +125,7 @@ impl Default for Config {
         Config {
             file: None,
             fail_on: None,
+            only: Vec::new(),
             enable: Vec::new(),
             disable: Vec::new(),
             severity: Vec::new(),
@@ -228,8 +232,11 @@ impl Config {
                 config.fail_on = fail_on(&mut cx, node);
             }
             if let Some(node) = fields.get("policies")
-                && let Some(f) = cx.fields(node, "`policies`", &["enable", "disable"], &[])
+                && let Some(f) = cx.fields(node, "`policies`", &["only", "enable", "disable"], &[])
             {
+                if let Some(n) = f.get("only") {
+                    config.only = patterns(&mut cx, n, "`policies.only`");
+                }
                 if let Some(n) = f.get("enable") {
                     config.enable = patterns(&mut cx, n, "`policies.enable`");
                 }
@@ -301,7 +308,7 @@ impl Config {
                 errors.push(error);
             }
         };
-        for p in self.enable.iter().chain(&self.disable) {
+        for p in self.only.iter().chain(&self.enable).chain(&self.disable) {
             must_match(&mut errors, p, "`policies`");
         }
         for (p, _) in &self.severity {
@@ -377,14 +384,19 @@ impl Config {
         }
     }
 
-    /// The catalog with the file's choices applied: enabled and disabled policies, severity
-    /// overrides (exact IDs win over globs).
+    /// The catalog with the file's choices applied: which policies run (`only`, else the
+    /// policies on by default plus `enable`, minus `disable`) and severity overrides (exact IDs
+    /// win over globs).
     pub fn select(&self, catalog: Catalog) -> Catalog {
         let mut policies = catalog.policies;
-        if !self.enable.is_empty() {
-            policies.retain(|p| self.enable.iter().any(|e| e.value.matches(&p.id)));
+        let matches =
+            |list: &[Spanned<Pattern>], id: &str| list.iter().any(|e| e.value.matches(id));
+        if self.only.is_empty() {
+            policies.retain(|p| p.enabled || matches(&self.enable, &p.id));
+        } else {
+            policies.retain(|p| matches(&self.only, &p.id));
         }
-        policies.retain(|p| !self.disable.iter().any(|d| d.value.matches(&p.id)));
+        policies.retain(|p| !matches(&self.disable, &p.id));
         for policy in &mut policies {
             let matching = self
                 .severity

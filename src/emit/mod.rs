@@ -3,25 +3,32 @@
 //! Emitters never evaluate anything: they get policy metadata through the [`EmitContext`] and
 //! write what the report holds.
 
+mod auditor;
 pub mod baseline;
 mod github;
+mod html;
 mod json;
 mod junit;
 mod markdown;
+mod markdown_audit;
 mod sarif;
 mod text;
 
 use std::io::{self, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::findings::{Finding, Report};
+use crate::input::normalize_path;
 use crate::model::Resource;
 use crate::policy::{Catalog, Policy, Severity};
 
+pub use auditor::AuditorView;
 pub use github::GithubEmitter;
+pub use html::HtmlEmitter;
 pub use json::JsonEmitter;
 pub use junit::JunitEmitter;
 pub use markdown::MarkdownEmitter;
+pub use markdown_audit::AuditMarkdownEmitter;
 pub use sarif::SarifEmitter;
 pub use text::TextEmitter;
 
@@ -40,6 +47,10 @@ pub enum OutputFormat {
     Markdown,
     /// GitHub Actions workflow commands: one annotation per finding.
     Github,
+    /// The auditor's report: one self-contained HTML page, control by control.
+    Html,
+    /// The auditor's report in Markdown, control by control.
+    AuditMarkdown,
 }
 
 impl OutputFormat {
@@ -63,6 +74,8 @@ pub struct EmitContext<'a> {
     /// `--sarif-category`: SARIF `automationDetails.id`, so several analyses of one commit
     /// (plans of several roots, Config snapshots) coexist in code scanning.
     pub sarif_category: Option<String>,
+    /// Frameworks the auditor's report covers (`nist-800-53-r5`, …), in order.
+    pub frameworks: Vec<&'static str>,
 }
 
 impl EmitContext<'_> {
@@ -82,8 +95,8 @@ impl EmitContext<'_> {
         } else {
             self.working_dir.join(path)
         };
-        let absolute = normalize(&absolute);
-        let base = normalize(&self.base_dir);
+        let absolute = normalize_path(&absolute);
+        let base = normalize_path(&self.base_dir);
         let relative = absolute
             .strip_prefix(&base)
             .map(Path::to_path_buf)
@@ -102,21 +115,6 @@ impl EmitContext<'_> {
     }
 }
 
-/// Removes `.` and `..` components without touching the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 /// Writes a report in one format.
 pub trait Emitter {
     fn emit(&self, out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()>;
@@ -131,6 +129,8 @@ pub fn emitter_for(format: OutputFormat) -> Box<dyn Emitter> {
         OutputFormat::Junit => Box::new(JunitEmitter),
         OutputFormat::Markdown => Box::new(MarkdownEmitter),
         OutputFormat::Github => Box::new(GithubEmitter),
+        OutputFormat::Html => Box::new(HtmlEmitter),
+        OutputFormat::AuditMarkdown => Box::new(AuditMarkdownEmitter),
     }
 }
 
@@ -192,6 +192,39 @@ impl EmitContext<'_> {
             column: at.map(|a| a.column),
         })
     }
+
+    /// [`Self::place`], or for data pulled live its [`live_artifact`]: formats that need a file
+    /// for every result (SARIF) use this.
+    pub fn physical_place(&self, resource: &Resource) -> Place {
+        self.place(resource).unwrap_or_else(|| Place {
+            uri: live_artifact(resource),
+            line: None,
+            column: None,
+        })
+    }
+}
+
+/// The artifact a resource pulled live from AWS Config is reported at: `aws/ACCOUNT/REGION`.
+///
+/// GitHub code scanning rejects a whole SARIF file if one result lacks a physical location, and
+/// a live resource has no file. A stable path per account and region gives each alert a place
+/// that groups it with its neighbours in the alert list (the ARN stays the logical location and
+/// the fingerprint, so an alert is still one resource). Audits saved with `--save` point at the
+/// resource's line in the snapshot file instead.
+pub fn live_artifact(resource: &Resource) -> String {
+    format!(
+        "aws/{}/{}",
+        resource
+            .context
+            .account
+            .as_deref()
+            .unwrap_or("unknown-account"),
+        resource
+            .context
+            .region
+            .as_deref()
+            .unwrap_or("unknown-region")
+    )
 }
 
 /// Where a resource is, as `file:line:column` (or its account/region for live data).

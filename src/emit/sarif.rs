@@ -563,15 +563,15 @@ fn automation_id(category: &str) -> AutomationDetails {
 
 fn location<'a>(finding: &Finding, report: &'a Report, cx: &EmitContext<'_>) -> Location<'a> {
     let resource = report.resource(finding);
-    let physical = resource.and_then(|r| {
-        let place = cx.place(r)?;
-        Some(PhysicalLocation {
+    let physical = resource.map(|r| {
+        let place = cx.physical_place(r);
+        PhysicalLocation {
             artifact_location: ArtifactLocation { uri: place.uri },
             region: Some(Region {
                 start_line: place.line.unwrap_or(1).max(1),
                 start_column: place.column.unwrap_or(1).max(1),
             }),
-        })
+        }
     });
     Location {
         physical_location: physical,

@@ -208,7 +208,7 @@ impl Evaluator<'_> {
         };
         let mut when_undecided = false;
         if let Some(when) = &target.when {
-            match cx.condition(when, &subject, "", false) {
+            match cx.condition(when, &subject, "", Polarity::Positive) {
                 Verdict::Fail => {
                     return PolicyResult {
                         verdict: Verdict::Pass,
@@ -230,7 +230,7 @@ impl Evaluator<'_> {
                 e.clear();
             }
         }
-        let mut verdict = cx.condition(&target.assert, &subject, "", false);
+        let mut verdict = cx.condition(&target.assert, &subject, "", Polarity::Positive);
         if when_undecided && verdict == Verdict::Fail {
             verdict = Verdict::Undecided;
         }
@@ -322,6 +322,50 @@ struct Context<'e, 'a> {
     evidence: Option<Vec<Evidence>>,
 }
 
+/// What a condition's parts must be for the policy to pass, so evidence can say what was
+/// expected of each part: the same (`Positive`), the opposite (`Negative`, under `not`/`none`),
+/// or nothing that can be said part by part (`Mixed`: under "not all of", any one part may fail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Polarity {
+    Positive,
+    Negative,
+    Mixed,
+}
+
+impl Polarity {
+    pub(crate) fn flip(self) -> Polarity {
+        match self {
+            Polarity::Positive => Polarity::Negative,
+            Polarity::Negative => Polarity::Positive,
+            Polarity::Mixed => Polarity::Mixed,
+        }
+    }
+
+    /// The polarity of the parts a quantifier combines.
+    pub(crate) fn parts(self, quantifier: Quantifier) -> Polarity {
+        match (self, quantifier) {
+            (Polarity::Mixed, _) => Polarity::Mixed,
+            (Polarity::Positive, Quantifier::All | Quantifier::Any) => Polarity::Positive,
+            (Polarity::Positive, Quantifier::None) => Polarity::Negative,
+            // ¬all: some part must fail, which one is open.
+            (Polarity::Negative, Quantifier::All) => Polarity::Mixed,
+            // ¬any: every part must fail.
+            (Polarity::Negative, Quantifier::Any) => Polarity::Negative,
+            // ¬none = any: some part must hold.
+            (Polarity::Negative, Quantifier::None) => Polarity::Positive,
+        }
+    }
+
+    /// What to say was expected: `positive` as it is, negated, or nothing.
+    pub(crate) fn expect(self, positive: String) -> Option<String> {
+        match self {
+            Polarity::Positive => Some(positive),
+            Polarity::Negative => Some(format!("not {positive}")),
+            Polarity::Mixed => None,
+        }
+    }
+}
+
 impl Context<'_, '_> {
     fn collecting(&self) -> bool {
         self.evidence.is_some()
@@ -399,25 +443,27 @@ impl Context<'_, '_> {
         condition: &Condition,
         subject: &Subject<'_>,
         prefix: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         match condition {
             Condition::All(items) => self.combine(
                 items.len(),
-                |cx, i| cx.item(items, i, subject, prefix, negated),
+                |cx, i| cx.item(items, i, subject, prefix, polarity.parts(Quantifier::All)),
                 Quantifier::All,
             ),
             Condition::Any(items) => self.combine(
                 items.len(),
-                |cx, i| cx.item(items, i, subject, prefix, negated),
+                |cx, i| cx.item(items, i, subject, prefix, polarity.parts(Quantifier::Any)),
                 Quantifier::Any,
             ),
             Condition::None(items) => self.combine(
                 items.len(),
-                |cx, i| cx.item(items, i, subject, prefix, !negated),
+                |cx, i| cx.item(items, i, subject, prefix, polarity.parts(Quantifier::None)),
                 Quantifier::None,
             ),
-            Condition::Not(inner) => self.condition(inner, subject, prefix, !negated).negate(),
+            Condition::Not(inner) => self
+                .condition(inner, subject, prefix, polarity.flip())
+                .negate(),
             Condition::Value(check) => {
                 let selection = check.path.select(subject.doc, self.collecting());
                 let path_text = check.path.text();
@@ -426,13 +472,13 @@ impl Context<'_, '_> {
                         self.push(|| Evidence {
                             path: format!("{prefix}{path_text}"),
                             actual: Some("(known after apply)".to_owned()),
-                            expected: expectation(&check.operator, negated),
+                            expected: polarity.expect(check.operator.expectation()),
                             note: None,
                         });
                         return Verdict::Undecided;
                     }
                     let path = self.text(|| format!("{prefix}{path_text}"));
-                    let verdict = self.value(&check.operator, None, subject, &path, negated);
+                    let verdict = self.value(&check.operator, None, subject, &path, polarity);
                     return verdict;
                 }
                 let hits = selection.hits;
@@ -445,14 +491,8 @@ impl Context<'_, '_> {
                             let path = cx.text(|| {
                                 format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text))
                             });
-                            let inner_negated = negated ^ (check.quantifier == Quantifier::None);
-                            cx.value(
-                                &check.operator,
-                                Some(hit.value),
-                                subject,
-                                &path,
-                                inner_negated,
-                            )
+                            let inner = polarity.parts(check.quantifier);
+                            cx.value(&check.operator, Some(hit.value), subject, &path, inner)
                         }
                         None => Verdict::Undecided,
                     },
@@ -463,7 +503,7 @@ impl Context<'_, '_> {
                 let selection = check.path.select(subject.doc, self.collecting());
                 let hits = selection.hits;
                 let count = hits.len() + usize::from(selection.hidden);
-                let inner_negated = negated ^ (check.quantifier == Quantifier::None);
+                let inner = polarity.parts(check.quantifier);
                 let verdict = self.combine(
                     count,
                     |cx, i| match hits.get(i) {
@@ -479,7 +519,7 @@ impl Context<'_, '_> {
                                     hit.path.as_deref().unwrap_or(check.path.text())
                                 )
                             });
-                            cx.condition(&check.condition, &nested, &path, inner_negated)
+                            cx.condition(&check.condition, &nested, &path, inner)
                         }
                         None => {
                             cx.push(|| Evidence {
@@ -512,9 +552,9 @@ impl Context<'_, '_> {
                     &key,
                     subject.resource,
                     subject.doc,
-                    self.evaluator.resources,
+                    check.from.as_ref(),
                 );
-                let inner_negated = negated ^ (check.quantifier == Quantifier::None);
+                let inner = polarity.parts(check.quantifier);
                 let resources = self.evaluator.resources;
                 let verdict = self.combine(
                     related.len(),
@@ -535,7 +575,7 @@ impl Context<'_, '_> {
                                     docs: &docs,
                                 };
                                 let path = cx.text(|| format!("{prefix}{}: ", other.address));
-                                cx.condition(&check.condition, &nested, &path, inner_negated)
+                                cx.condition(&check.condition, &nested, &path, inner)
                             }
                             Err(error) => {
                                 cx.push(|| Evidence {
@@ -555,7 +595,10 @@ impl Context<'_, '_> {
                         path: format!("{prefix}related {}", check.types.join(" / ")),
                         actual: None,
                         expected: None,
-                        note: Some("none refers to this resource".to_owned()),
+                        note: Some(match &check.from {
+                            Some(from) => format!("{} refers to none", from.text()),
+                            None => "none refers to this resource".to_owned(),
+                        }),
                     });
                 }
                 verdict
@@ -565,10 +608,7 @@ impl Context<'_, '_> {
                 let verdict = Verdict::from(kinds.contains(&kind));
                 if self.collecting() {
                     let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
-                    let mut expected = format!("one of {}", names.join(", "));
-                    if negated {
-                        expected = format!("not {expected}");
-                    }
+                    let expected = polarity.expect(format!("one of {}", names.join(", ")));
                     let mut actual = kind.as_str().to_owned();
                     if let Some(reason) = subject
                         .resource
@@ -581,7 +621,7 @@ impl Context<'_, '_> {
                     self.push(|| Evidence {
                         path: format!("{prefix}change"),
                         actual: Some(actual),
-                        expected: Some(expected),
+                        expected,
                         note: None,
                     });
                 }
@@ -617,9 +657,9 @@ impl Context<'_, '_> {
                 };
                 let label = if before { "before" } else { "after" };
                 let prefix = self.text(|| format!("{prefix}{label}: "));
-                self.condition(inner, &nested, &prefix, negated)
+                self.condition(inner, &nested, &prefix, polarity)
             }
-            Condition::Transition(check) => self.transition(check, subject, prefix, negated),
+            Condition::Transition(check) => self.transition(check, subject, prefix, polarity),
         }
     }
 
@@ -629,10 +669,10 @@ impl Context<'_, '_> {
         i: usize,
         subject: &Subject<'_>,
         prefix: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         match items.get(i) {
-            Some(condition) => self.condition(condition, subject, prefix, negated),
+            Some(condition) => self.condition(condition, subject, prefix, polarity),
             None => Verdict::Error,
         }
     }
@@ -644,10 +684,10 @@ impl Context<'_, '_> {
         value: Option<&Value>,
         subject: &Subject<'_>,
         path: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         if let Operator::Json(inner) = operator {
-            return self.json(inner, value, subject, path, negated);
+            return self.json(inner, value, subject, path, polarity);
         }
         let (verdict, note) = match apply(operator, value) {
             OpResult::Verdict(v) => (v, None),
@@ -655,9 +695,12 @@ impl Context<'_, '_> {
         };
         if self.collecting() {
             self.push(|| Evidence {
-                path: path.to_owned(),
-                actual: value.filter(|v| !v.is_null()).map(display),
-                expected: expectation(operator, negated),
+                // `$.ingress[0] → $` is the entry itself: `$.ingress[0]`.
+                path: path.strip_suffix(" → $").unwrap_or(path).to_owned(),
+                actual: value
+                    .filter(|v| !v.is_null())
+                    .map(|v| operators::shown(operator, v)),
+                expected: polarity.expect(operator.expectation()),
                 note,
             });
         }
@@ -670,7 +713,7 @@ impl Context<'_, '_> {
         value: Option<&Value>,
         subject: &Subject<'_>,
         path: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         let decoded;
         let doc: &Value = match value.filter(|v| !v.is_null()) {
@@ -684,6 +727,8 @@ impl Context<'_, '_> {
                 });
                 return Verdict::Undecided;
             }
+            // An empty string is no document (a provider's "no policy").
+            Some(Value::String(text)) if text.trim().is_empty() => &Value::Null,
             Some(Value::String(text)) => match crate::input::policy_document::decode(text) {
                 Some(d) => {
                     decoded = d;
@@ -719,13 +764,8 @@ impl Context<'_, '_> {
             docs: subject.docs,
         };
         let prefix = self.text(|| format!("{path} → "));
-        self.condition(inner, &nested, &prefix, negated)
+        self.condition(inner, &nested, &prefix, polarity)
     }
-}
-
-fn expectation(operator: &Operator, negated: bool) -> Option<String> {
-    let text = operator.expectation();
-    Some(if negated { format!("not {text}") } else { text })
 }
 
 /// Evaluates one policy on one resource (for policy tests and tools that check one pair).

@@ -216,10 +216,32 @@ fn cidr_is_public(value: &Value) -> Result<Option<bool>, String> {
     }
 }
 
+/// How evidence shows a value an operator read: a whole rule object is shown as the ports or
+/// the address range the operator looked at, not as the object.
+pub(crate) fn shown(operator: &Operator, value: &Value) -> String {
+    match (operator, value) {
+        (Operator::PortOverlaps(_), Value::Object(_)) => match port_span(value) {
+            Ok(Some(PortSpan::Range(0, 65535))) => "all ports".to_owned(),
+            Ok(Some(PortSpan::Range(a, b))) if a == b => format!("port {a}"),
+            Ok(Some(PortSpan::Range(a, b))) => format!("ports {a}-{b}"),
+            Ok(Some(PortSpan::None)) => "no ports (ICMP)".to_owned(),
+            _ => crate::model::value::display(value),
+        },
+        (Operator::CidrPublic(_), Value::Object(map)) => {
+            CIDR_KEYS.iter().find_map(|k| map.get(*k)).map_or_else(
+                || crate::model::value::display(value),
+                crate::model::value::display,
+            )
+        }
+        _ => crate::model::value::display(value),
+    }
+}
+
 /// Keys under which a rule object holds its protocol and port range.
 const PROTOCOL_KEYS: [&str; 4] = ["protocol", "ip_protocol", "ipProtocol", "IpProtocol"];
 const FROM_PORT_KEYS: [&str; 3] = ["from_port", "fromPort", "FromPort"];
 const TO_PORT_KEYS: [&str; 3] = ["to_port", "toPort", "ToPort"];
+const PORT_RANGE_KEYS: [&str; 2] = ["portRange", "PortRange"];
 
 /// The members of an object that `operator` reads when applied to it: `Some(empty)` for none
 /// (`exists` asks only whether there is a value), `None` when it may read any.
@@ -227,9 +249,15 @@ pub(crate) fn members_read(operator: &Operator) -> Option<Vec<&'static str>> {
     match operator {
         Operator::Exists(_) => Some(Vec::new()),
         Operator::CidrPublic(_) => Some(CIDR_KEYS.to_vec()),
-        Operator::PortOverlaps(_) => {
-            Some([&PROTOCOL_KEYS[..], &FROM_PORT_KEYS[..], &TO_PORT_KEYS[..]].concat())
-        }
+        Operator::PortOverlaps(_) => Some(
+            [
+                &PROTOCOL_KEYS[..],
+                &FROM_PORT_KEYS[..],
+                &TO_PORT_KEYS[..],
+                &PORT_RANGE_KEYS[..],
+            ]
+            .concat(),
+        ),
         _ => None,
     }
 }
@@ -251,9 +279,12 @@ pub(crate) fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
                     .find_map(|k| map.get(*k))
                     .filter(|v| !v.is_null())
             };
+            // A network ACL entry in AWS Config holds its ports as `portRange: {from, to}`.
+            let range = PORT_RANGE_KEYS.iter().find_map(|k| map.get(*k));
+            let in_range = |key: &str| range.and_then(|r| r.get(key)).filter(|v| !v.is_null());
             let protocol = get(&PROTOCOL_KEYS);
-            let from = get(&FROM_PORT_KEYS);
-            let to = get(&TO_PORT_KEYS);
+            let from = get(&FROM_PORT_KEYS).or_else(|| in_range("from"));
+            let to = get(&TO_PORT_KEYS).or_else(|| in_range("to"));
             if [protocol, from, to]
                 .iter()
                 .flatten()
@@ -361,6 +392,13 @@ mod tests {
             Some(Verdict::Fail)
         );
         assert_eq!(verdict(&admin, json!("3000-4000")), Some(Verdict::Pass));
+        assert_eq!(
+            verdict(
+                &admin,
+                json!({"protocol": "6", "portRange": {"from": 20, "to": 25}})
+            ),
+            Some(Verdict::Pass)
+        );
     }
 
     #[test]

@@ -213,15 +213,25 @@ impl Walk {
                 self.condition(&check.condition, who, false);
             }
             Condition::Related(check) => {
-                // The relation index looks the subject up by its `id` and `arn`.
-                self.need(who, |n| {
+                // The relation index looks resources up by their `id` and `arn`, and follows
+                // the subject's `from` and the related resources' `via` attributes.
+                let ids = |n: &mut Need| {
                     n.keys.insert("id".to_owned());
                     n.keys.insert("arn".to_owned());
+                };
+                self.need(who, |n| {
+                    ids(n);
+                    if let Some(from) = &check.from {
+                        n.reach(from);
+                    }
                 });
                 let related = Who::Related(&check.types);
-                if let Some(via) = &check.via {
-                    self.need(&related, |n| n.reach(via));
-                }
+                self.need(&related, |n| {
+                    ids(n);
+                    if let Some(via) = &check.via {
+                        n.reach(via);
+                    }
+                });
                 self.condition(&check.condition, &related, true);
             }
             // `before:` and `after:` read the resource's whole documents, wherever they are.

@@ -1,11 +1,16 @@
 //! The index behind `related:` checks, built once before evaluation.
 //!
-//! A resource R of a related type is linked to resource X when
+//! Incoming relations (`via`, or neither `via` nor `from`): a resource R of a related type is
+//! linked to the subject X when
 //! - (Terraform) an attribute of R (the `via` attribute, or any) references X in the plan's
 //!   `configuration` (resolved across modules at load), or R's `via` value equals X's `id` or
 //!   `arn` (resources that already exist);
 //! - (AWS Config) R's `via` value equals X's resource id, ARN or name, or — without `via` — a
 //!   relationship of either item names the other.
+//!
+//! Outgoing relations (`from`): R is linked to X when X's `from` attribute references R in the
+//! configuration (Terraform), or its value equals R's id or ARN (Terraform) or resource id, ARN
+//! or name (AWS Config).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,22 +20,36 @@ use serde_json::Value;
 use super::projection::Projections;
 use crate::model::value::marker;
 use crate::model::{Resource, SourceKind};
+use crate::policy::selector::Selector;
 use crate::policy::{Catalog, RelatedCheck};
 
-/// Identifies one kind of relation: input kind, related types, `via` path.
+/// Which way a relation points.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Direction {
+    /// The related resources point at the subject (through `via`, or any reference).
+    Incoming(Option<String>),
+    /// The subject points at the related resources through `from`.
+    Outgoing(String),
+}
+
+/// Identifies one kind of relation: input kind, related types, direction and attribute.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct RelationKey {
     kind: SourceKind,
     types: Vec<String>,
-    via: Option<String>,
+    direction: Direction,
 }
 
 impl RelationKey {
     pub(crate) fn of(kind: SourceKind, check: &RelatedCheck) -> RelationKey {
+        let direction = match &check.from {
+            Some(from) => Direction::Outgoing(from.text().to_owned()),
+            None => Direction::Incoming(check.via.as_ref().map(|v| v.text().to_owned())),
+        };
         RelationKey {
             kind,
             types: check.types.clone(),
-            via: check.via.as_ref().map(|v| v.text().to_owned()),
+            direction,
         }
     }
 }
@@ -58,34 +77,31 @@ impl RelationIndex {
         resources: &[Resource],
         projections: &Projections,
     ) -> RelationIndex {
-        let mut wanted: Vec<(SourceKind, &RelatedCheck)> = Vec::new();
+        let mut wanted: Vec<(RelationKey, &RelatedCheck)> = Vec::new();
         for (kind, check) in catalog.related_checks() {
-            if !wanted
-                .iter()
-                .any(|(k, c)| RelationKey::of(*k, c) == RelationKey::of(kind, check))
-            {
-                wanted.push((kind, check));
+            let key = RelationKey::of(kind, check);
+            if !wanted.iter().any(|(k, _)| *k == key) {
+                wanted.push((key, check));
             }
         }
         let tables = wanted
-            .par_iter()
-            .map(|(kind, check)| {
-                (
-                    RelationKey::of(*kind, check),
-                    build_table(*kind, check, resources, projections),
-                )
+            .into_par_iter()
+            .map(|(key, check)| {
+                let table = build_table(&key, check, resources, projections);
+                (key, table)
             })
             .collect();
         RelationIndex { tables }
     }
 
-    /// The resources related to `subject` (whose document is `doc`), sorted, without duplicates.
+    /// The resources related to `subject` (whose document is `doc`), sorted, without
+    /// duplicates. `from` is the check's forward attribute, for outgoing relations.
     pub(crate) fn lookup(
         &self,
         key: &RelationKey,
         subject: &Resource,
         doc: &Value,
-        resources: &[Resource],
+        from: Option<&Selector>,
     ) -> Vec<usize> {
         let Some(table) = self.tables.get(key) else {
             return Vec::new();
@@ -96,25 +112,39 @@ impl RelationIndex {
                 found.extend(list.iter().copied());
             }
         };
-        match key.kind {
-            SourceKind::Terraform => {
+        match (&key.direction, key.kind) {
+            (Direction::Outgoing(_), kind) => {
+                if kind == SourceKind::Terraform {
+                    let attribute = from.and_then(Selector::attribute_path);
+                    for reference in subject.references.iter() {
+                        if attribute.as_deref() == Some(reference.attribute.as_str()) {
+                            for target in &reference.targets {
+                                add(format!("addr:{target}"));
+                            }
+                        }
+                    }
+                }
+                for value in from.map(|f| string_values(f, doc)).unwrap_or_default() {
+                    add(format!("val:{value}"));
+                }
+            }
+            (Direction::Incoming(via), SourceKind::Terraform) => {
                 if let Some(address) = &subject.config_address {
                     add(format!("addr:{address}"));
                 }
-                if key.via.is_some() {
+                if via.is_some() {
                     for field in ["id", "arn"] {
-                        if let Some(Value::String(v)) = doc.get(field)
-                            && marker(&Value::String(v.clone())).is_none()
+                        if let Some(v @ Value::String(text)) = doc.get(field)
+                            && marker(v).is_none()
                         {
-                            add(format!("val:{v}"));
+                            add(format!("val:{text}"));
                         }
                     }
                 }
             }
-            SourceKind::AwsConfig => {
-                let identities = [&subject.resource_id, &subject.arn, &subject.resource_name];
-                if key.via.is_some() {
-                    for identity in identities.into_iter().flatten() {
+            (Direction::Incoming(via), SourceKind::AwsConfig) => {
+                if via.is_some() {
+                    for identity in config_identities(subject) {
                         add(format!("val:{identity}"));
                     }
                 } else {
@@ -137,67 +167,55 @@ impl RelationIndex {
                 }
             }
         }
-        let _ = resources;
         found.into_iter().collect()
     }
 }
 
+/// The non-empty, known string values a selector finds.
+fn string_values(selector: &Selector, doc: &Value) -> Vec<String> {
+    selector
+        .select(doc, false)
+        .hits
+        .into_iter()
+        .filter_map(|hit| match hit.value {
+            Value::String(text) if marker(hit.value).is_none() && !text.is_empty() => {
+                Some(text.clone())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The identities an AWS Config item is referred to by: resource id, ARN, name.
+fn config_identities(resource: &Resource) -> impl Iterator<Item = &String> {
+    [
+        &resource.resource_id,
+        &resource.arn,
+        &resource.resource_name,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 fn build_table(
-    kind: SourceKind,
+    key: &RelationKey,
     check: &RelatedCheck,
     resources: &[Resource],
     projections: &Projections,
 ) -> RelationTable {
-    let via_attribute = check.via.as_ref().and_then(|v| v.attribute_path());
     let entries: Vec<(usize, Vec<String>)> = resources
         .par_iter()
         .enumerate()
         .filter(|(_, r)| {
-            r.source == kind && r.is_evaluable() && check.types.iter().any(|t| **t == *r.type_name)
+            r.source == key.kind
+                && r.is_evaluable()
+                && check.types.iter().any(|t| **t == *r.type_name)
         })
         .map(|(index, r)| {
-            let mut links = Vec::new();
-            match kind {
-                SourceKind::Terraform => {
-                    for reference in r.references.iter() {
-                        let matches = match &via_attribute {
-                            None => true,
-                            Some(attribute) => reference.attribute == *attribute,
-                        };
-                        if matches {
-                            links.extend(reference.targets.iter().map(|t| format!("addr:{t}")));
-                        }
-                    }
-                }
-                SourceKind::AwsConfig => {
-                    if check.via.is_none() {
-                        for relationship in &r.relationships {
-                            for identity in [&relationship.resource_id, &relationship.resource_name]
-                                .into_iter()
-                                .flatten()
-                            {
-                                links
-                                    .push(format!("rel:{}|{identity}", relationship.resource_type));
-                            }
-                        }
-                        for identity in [&r.resource_id, &r.resource_name].into_iter().flatten() {
-                            links.push(format!("self:{}|{identity}", r.type_name));
-                        }
-                    }
-                }
-            }
-            if let Some(via) = &check.via
-                && let Ok(docs) = r.documents_for(projections.get(r.source, &r.type_name, false))
-            {
-                for hit in via.select(&docs.after, false).hits {
-                    if let Value::String(v) = hit.value
-                        && marker(hit.value).is_none()
-                        && !v.is_empty()
-                    {
-                        links.push(format!("val:{v}"));
-                    }
-                }
-            }
+            let links = match &key.direction {
+                Direction::Outgoing(_) => outgoing_links(key.kind, r, projections),
+                Direction::Incoming(_) => incoming_links(key.kind, check, r, projections),
+            };
             (index, links)
         })
         .collect();
@@ -208,4 +226,79 @@ fn build_table(
         }
     }
     table
+}
+
+/// How a related resource R can be pointed at by a subject's `from` attribute.
+fn outgoing_links(kind: SourceKind, r: &Resource, projections: &Projections) -> Vec<String> {
+    let mut links = Vec::new();
+    match kind {
+        SourceKind::Terraform => {
+            if let Some(address) = &r.config_address {
+                links.push(format!("addr:{address}"));
+            }
+            if let Ok(docs) = r.documents_for(projections.get(r.source, &r.type_name, false)) {
+                for field in ["id", "arn"] {
+                    if let Some(v @ Value::String(text)) = docs.after.get(field)
+                        && marker(v).is_none()
+                        && !text.is_empty()
+                    {
+                        links.push(format!("val:{text}"));
+                    }
+                }
+            }
+        }
+        SourceKind::AwsConfig => {
+            links.extend(config_identities(r).map(|i| format!("val:{i}")));
+        }
+    }
+    links
+}
+
+/// How a related resource R points at subjects (its references, `via` values, relationships).
+fn incoming_links(
+    kind: SourceKind,
+    check: &RelatedCheck,
+    r: &Resource,
+    projections: &Projections,
+) -> Vec<String> {
+    let via_attribute = check.via.as_ref().and_then(Selector::attribute_path);
+    let mut links = Vec::new();
+    match kind {
+        SourceKind::Terraform => {
+            for reference in r.references.iter() {
+                let matches = match &via_attribute {
+                    None => true,
+                    Some(attribute) => reference.attribute == *attribute,
+                };
+                if matches {
+                    links.extend(reference.targets.iter().map(|t| format!("addr:{t}")));
+                }
+            }
+        }
+        SourceKind::AwsConfig => {
+            if check.via.is_none() {
+                for relationship in &r.relationships {
+                    for identity in [&relationship.resource_id, &relationship.resource_name]
+                        .into_iter()
+                        .flatten()
+                    {
+                        links.push(format!("rel:{}|{identity}", relationship.resource_type));
+                    }
+                }
+                for identity in [&r.resource_id, &r.resource_name].into_iter().flatten() {
+                    links.push(format!("self:{}|{identity}", r.type_name));
+                }
+            }
+        }
+    }
+    if let Some(via) = &check.via
+        && let Ok(docs) = r.documents_for(projections.get(r.source, &r.type_name, false))
+    {
+        links.extend(
+            string_values(via, &docs.after)
+                .into_iter()
+                .map(|v| format!("val:{v}")),
+        );
+    }
+    links
 }

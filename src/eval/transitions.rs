@@ -11,7 +11,7 @@ use ipnet::IpNet;
 use serde_json::{Map, Value};
 
 use super::operators::{CIDR_KEYS, OpResult, PortSpan, apply, kind, loose_eq, port_span};
-use super::{Context, Evidence, Subject, Verdict};
+use super::{Context, Evidence, Polarity, Subject, Verdict};
 use crate::model::value::{display, marker};
 use crate::pattern::Pattern;
 use crate::policy::selector::Selection;
@@ -23,7 +23,7 @@ impl Context<'_, '_> {
         check: &TransitionCheck,
         subject: &Subject<'_>,
         prefix: &str,
-        negated: bool,
+        polarity: Polarity,
     ) -> Verdict {
         let before_doc: &Value = subject.docs.before.as_deref().unwrap_or(&Value::Null);
         let after_doc: &Value = &subject.docs.after;
@@ -42,12 +42,10 @@ impl Context<'_, '_> {
                     let same = a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| loose_eq(x, y));
                     Verdict::from(same != *expected)
                 };
-                let expected = if *expected == negated {
-                    "unchanged"
-                } else {
-                    "changed"
-                };
-                self.push_transition(&path, &before, &after, expected.to_owned(), None);
+                let expected = polarity
+                    .expect(if *expected { "changed" } else { "unchanged" }.to_owned())
+                    .unwrap_or_default();
+                self.push_transition(&path, &before, &after, expected, None);
                 verdict
             }
             Transition::FromTo { from, to } => {
@@ -58,15 +56,13 @@ impl Context<'_, '_> {
                     (None, None) => Verdict::Error,
                 };
                 let describe = |t: &ValueTest| t.operator.expectation();
-                let mut expected = match (from, to) {
+                let expected = match (from, to) {
                     (Some(f), Some(t)) => format!("from {} to {}", describe(f), describe(t)),
                     (None, Some(t)) => format!("became {}", describe(t)),
                     (Some(f), None) => format!("no longer {}", describe(f)),
                     (None, None) => String::new(),
                 };
-                if negated {
-                    expected = format!("not {expected}");
-                }
+                let expected = polarity.expect(expected).unwrap_or_default();
                 self.push_transition(&path, &before, &after, expected, None);
                 verdict
             }
@@ -98,7 +94,12 @@ impl Context<'_, '_> {
                             };
                             let at = hit.path.as_deref().unwrap_or(check.path.text());
                             let prefix = cx.text(|| format!("{prefix}{label} {at} → "));
-                            cx.condition(condition, &nested, &prefix, negated)
+                            cx.condition(
+                                condition,
+                                &nested,
+                                &prefix,
+                                polarity.parts(Quantifier::Any),
+                            )
                         }
                         None => Verdict::Error,
                     },
@@ -125,10 +126,10 @@ impl Context<'_, '_> {
                                 Widening::Actions => "permissions",
                                 Widening::Principals => "principals",
                             };
-                            let expected = if negated {
-                                format!("no new {what}")
-                            } else {
-                                format!("new {what}")
+                            let expected = match polarity {
+                                Polarity::Negative => Some(format!("no new {what}")),
+                                Polarity::Positive => Some(format!("new {what}")),
+                                Polarity::Mixed => None,
                             };
                             let shown: Vec<String> = new.iter().take(8).cloned().collect();
                             let mut actual = if new.is_empty() {
@@ -142,7 +143,7 @@ impl Context<'_, '_> {
                             self.push(|| Evidence {
                                 path,
                                 actual: Some(actual),
-                                expected: Some(expected),
+                                expected,
                                 note: None,
                             });
                         }

@@ -57,6 +57,18 @@ fn load_envelope(
             ));
         };
         let mut loaded = load_elements(file, elements)?;
+        if let Some(raw) = env.resilix_audit {
+            let record: super::snapshot::AuditRecord = serde_json::from_str(raw.get())
+                .map_err(|error| LoadError::from_json(file, offset_in(file, raw.get()), &error))?;
+            loaded.errors = super::snapshot::incomplete_errors(file.name(), &record);
+            loaded
+                .warnings
+                .extend(record.warnings.into_iter().map(|message| LoadWarning {
+                    name: file.name().to_owned(),
+                    message,
+                    help: None,
+                }));
+        }
         if let Some(keys) = env.unprocessed_resource_keys {
             let count = serde_json::from_str::<Vec<&RawValue>>(keys.get()).map_or(0, |k| k.len());
             if count > 0 {
@@ -398,6 +410,7 @@ fn load_invoking_event(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded,
         _ => {
             let oversized = event.get("configurationItemSummary").is_some();
             Ok(Loaded {
+                errors: Vec::new(),
                 resources: Vec::new(),
                 warnings: vec![LoadWarning {
                     name: file.name().to_owned(),

@@ -38,6 +38,9 @@ pub(crate) struct Envelope<'a> {
     pub configuration_items: Option<RawList<'a>>,
     #[serde(borrow, default, rename = "baseConfigurationItems")]
     pub base_configuration_items: Option<RawList<'a>>,
+    /// What `resilix audit --save` pulled and could not pull.
+    #[serde(borrow, default, rename = "resilixAudit")]
+    pub resilix_audit: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "unprocessedResourceKeys")]
     pub unprocessed_resource_keys: Option<&'a RawValue>,
     #[serde(borrow, default, rename = "Results")]

@@ -10,7 +10,7 @@
 //! keeps its place in the plan.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hcl_edit::Span;
@@ -18,7 +18,7 @@ use hcl_edit::parser::parse_body;
 use rayon::prelude::*;
 
 use super::terraform_config::ModuleTree;
-use super::{LoadWarning, read_source};
+use super::{LoadWarning, normalize_path as normalize, read_source};
 use crate::model::Declaration;
 use crate::source::SourceFile;
 
@@ -290,26 +290,6 @@ fn is_local(source: &str) -> bool {
         || source.starts_with("..\\")
 }
 
-/// Removes `.` and `..` components without touching the file system (a leading `..` stays).
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                let last = out.components().next_back();
-                if matches!(last, Some(Component::Normal(_))) {
-                    out.pop();
-                } else {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,5 +370,6 @@ mod tests {
             PathBuf::from("infra/modules/net")
         );
         assert_eq!(normalize(Path::new("../x/./y")), PathBuf::from("../x/y"));
+        assert_eq!(normalize(Path::new("/../x")), PathBuf::from("/x"));
     }
 }

@@ -12,6 +12,7 @@ mod hcl;
 pub mod policy_document;
 mod projected;
 mod read;
+pub mod snapshot;
 pub mod tags;
 mod terraform_config;
 mod terraform_plan;
@@ -31,7 +32,7 @@ use crate::source::{Excerpt, SourceFile};
 pub use aws_config::resource_from_item;
 pub use baseline::{BASELINE_SCHEMA, load_baseline};
 pub use hcl::TerraformSources;
-pub use read::{decode_text, display_name, read_source};
+pub use read::{decode_text, display_name, normalize as normalize_path, read_source};
 
 /// Default bound on the size of one input (1 GiB); `--max-input-size` raises it.
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
@@ -74,6 +75,9 @@ impl Default for LoadOptions {
 pub struct Loaded {
     pub resources: Vec<Resource>,
     pub warnings: Vec<LoadWarning>,
+    /// Errors that do not stop the input's resources being used (a snapshot saved by an
+    /// incomplete audit): the run still exits 2.
+    pub errors: Vec<LoadError>,
 }
 
 /// An input that could not be read or understood. Each names the file and, where possible, the
@@ -119,6 +123,16 @@ pub enum LoadError {
     #[error("{path}: {message}")]
     #[diagnostic(code(load::walk))]
     Walk { path: String, message: String },
+
+    /// Part of an AWS Config pull failed: what was pulled is evaluated, the rest is missing.
+    #[error("{name}: {message}")]
+    #[diagnostic(code(load::incomplete))]
+    Incomplete {
+        name: String,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
 }
 
 impl LoadError {
@@ -130,7 +144,7 @@ impl LoadError {
             | LoadError::Encoding { path, .. }
             | LoadError::Walk { path, .. } => path,
             LoadError::Located(located) => &located.name,
-            LoadError::Unrecognized { name, .. } => name,
+            LoadError::Unrecognized { name, .. } | LoadError::Incomplete { name, .. } => name,
         }
     }
 
@@ -432,10 +446,12 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadOutcome {
             Ok(loaded) if resources.is_empty() => {
                 resources = loaded.resources;
                 warnings.extend(loaded.warnings);
+                errors.extend(loaded.errors);
             }
             Ok(loaded) => {
                 resources.extend(loaded.resources);
                 warnings.extend(loaded.warnings);
+                errors.extend(loaded.errors);
             }
             Err(error) => errors.push(error),
         }

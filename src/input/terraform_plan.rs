@@ -150,6 +150,7 @@ pub(crate) fn load(
     Ok(Loaded {
         resources,
         warnings,
+        errors: Vec::new(),
     })
 }
 

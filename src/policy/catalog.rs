@@ -203,13 +203,44 @@ impl Catalog {
         out
     }
 
-    /// Terraform resource types whose `configuration` references some policy follows.
-    pub fn reference_types(&self) -> BTreeSet<String> {
-        self.related_checks()
+    /// AWS Config resource types the policies look at: the types they target and the types
+    /// their related checks follow (what `resilix audit` pulls).
+    pub fn config_types(&self) -> BTreeSet<String> {
+        let targets = self
+            .policies
+            .iter()
+            .flat_map(|p| &p.targets)
+            .filter(|t| t.kind == SourceKind::AwsConfig)
+            .flat_map(|t| t.types.iter().cloned());
+        let related = self
+            .related_checks()
             .into_iter()
-            .filter(|(kind, _)| *kind == SourceKind::Terraform)
-            .flat_map(|(_, r)| r.types.iter().cloned())
-            .collect()
+            .filter(|(kind, _)| *kind == SourceKind::AwsConfig)
+            .flat_map(|(_, r)| r.types.iter().cloned());
+        targets.chain(related).collect()
+    }
+
+    /// Terraform resource types whose `configuration` references some policy follows: the
+    /// related types of incoming relations (their references point at the subject), and the
+    /// subject types of outgoing ones (the subject's references point at them).
+    pub fn reference_types(&self) -> BTreeSet<String> {
+        let mut types = BTreeSet::new();
+        for policy in &self.policies {
+            for target in policy
+                .targets
+                .iter()
+                .filter(|t| t.kind == SourceKind::Terraform)
+            {
+                let conditions = std::iter::once(&target.assert).chain(target.when.as_ref());
+                for related in conditions.flat_map(|c| c.related_checks()) {
+                    types.extend(related.types.iter().cloned());
+                    if related.from.is_some() {
+                        types.extend(target.types.iter().cloned());
+                    }
+                }
+            }
+        }
+        types
     }
 }
 

@@ -25,6 +25,7 @@ const POLICY_KEYS: &[&str] = &[
     "severity",
     "category",
     "status",
+    "enabled",
     "since",
     "description",
     "rationale",
@@ -292,6 +293,10 @@ impl<'f> Compiler<'f> {
                 None => None,
             },
         };
+        let enabled = match fields.get("enabled") {
+            Some(n) => self.boolean(n, "`enabled`").unwrap_or(true),
+            None => true,
+        };
         if let Some(since) = fields.get("since") {
             self.string(since, "`since`");
         }
@@ -362,6 +367,7 @@ impl<'f> Compiler<'f> {
             severity: severity?,
             category: category?,
             status: status?,
+            enabled,
             description: description?,
             rationale: rationale?,
             remediation: remediation?,
@@ -456,6 +462,24 @@ impl<'f> Compiler<'f> {
                     format!("unknown framework `{}`", key.name),
                 )
                 .help = Some(help);
+                continue;
+            }
+            if is_cis_framework(&key.name)
+                && let Some(number) = value.as_seq().and_then(|items| {
+                    items
+                        .iter()
+                        .find(|n| matches!(n.value, NodeValue::Int(_) | NodeValue::Float(_)))
+                })
+            {
+                self.error(
+                    "control",
+                    number.span,
+                    "a CIS recommendation number must be quoted",
+                )
+                .help = Some(
+                    "write \"3.10\", not 3.10: unquoted, YAML reads it as the number 3.1"
+                        .to_owned(),
+                );
                 continue;
             }
             let Some(ids) = self.strings(value, &format!("`controls.{}`", key.name)) else {
@@ -1281,7 +1305,7 @@ impl<'f> Compiler<'f> {
         let fields = self.fields(
             node,
             "`related`",
-            &["type", "types", "via", "all", "any", "none"],
+            &["type", "types", "via", "from", "all", "any", "none"],
             &[],
         )?;
         let types = match (fields.get("type"), fields.get("types")) {
@@ -1304,6 +1328,17 @@ impl<'f> Compiler<'f> {
             Some(n) => Some(self.selector(n)?),
             None => None,
         };
+        let from = match fields.get("from") {
+            Some(n) => Some(self.selector(n)?),
+            None => None,
+        };
+        if let (Some(_), Some(n)) = (&via, fields.get("from")) {
+            self.error(
+                "related",
+                n.span,
+                "give `via` (their attribute points at this resource) or `from` (this resource's attribute points at them), not both",
+            );
+        }
         let quantified: Vec<(&Key, &Node)> = fields
             .entries
             .iter()
@@ -1312,9 +1347,16 @@ impl<'f> Compiler<'f> {
             .collect();
         let (key, operand) = match quantified.as_slice() {
             [one] => *one,
+            // No condition: at least one related resource exists.
             [] => {
-                self.error("related", node.span, "`related` needs one of all, any, none with a condition on the related resources");
-                return None;
+                return Some(RelatedCheck {
+                    types: types?,
+                    via,
+                    from,
+                    quantifier: Quantifier::Any,
+                    condition: Box::new(Condition::All(Vec::new())),
+                    span: node.span,
+                });
             }
             [_, (second, _), ..] => {
                 self.error(
@@ -1332,6 +1374,7 @@ impl<'f> Compiler<'f> {
         Some(RelatedCheck {
             types: types?,
             via,
+            from,
             quantifier: quantifier(&key.name),
             condition: Box::new(condition),
             span: key.span,

@@ -153,9 +153,12 @@ pub struct EachCheck {
 pub struct RelatedCheck {
     /// Resource types of the related resources (of the same input kind).
     pub types: Vec<String>,
-    /// Attribute of the related resource that points at this one. Without it, any reference
-    /// (Terraform) or relationship (AWS Config) counts.
+    /// Attribute of the related resource that points at this one. Without it (and without
+    /// `from`), any reference (Terraform) or relationship (AWS Config) counts.
     pub via: Option<Selector>,
+    /// Attribute of *this* resource that points at the related ones (a forward relation: the
+    /// key a volume is encrypted with, the load balancer a listener belongs to).
+    pub from: Option<Selector>,
     pub quantifier: Quantifier,
     pub condition: Box<Condition>,
     pub span: Span,

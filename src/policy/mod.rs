@@ -231,6 +231,9 @@ pub struct Policy {
     pub severity: Severity,
     pub category: Category,
     pub status: PolicyStatus,
+    /// On by default. Opinionated checks (replication, tracing, customer managed keys where
+    /// the AWS managed key is a sound default) are off until a configuration enables them.
+    pub enabled: bool,
     pub description: String,
     pub rationale: String,
     pub remediation: Remediation,

@@ -1,0 +1,715 @@
+//! The pulls themselves: per region (or aggregator) and resource type, list then batch-get, or
+//! select; bounded concurrency; unprocessed keys retried with backoff; every failure recorded.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_config::Client;
+use aws_sdk_config::types::{
+    AggregateResourceIdentifier, AggregatedSourceStatusType, BaseConfigurationItem, ResourceKey,
+    ResourceType,
+};
+use aws_smithy_types::date_time::Format;
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::errors::{Classified, FailureKind, classify};
+use crate::{Failure, Fatal, Method, OPT_IN_REGIONS, Progress, Pull, Settings, UnitSummary, items};
+
+/// What one unit of work (scope × resource type) brought back.
+struct UnitResult {
+    scope: String,
+    resource_type: String,
+    items: Vec<Value>,
+    failures: Vec<Failure>,
+}
+
+impl UnitResult {
+    fn new(scope: &str, resource_type: &str) -> Self {
+        UnitResult {
+            scope: scope.to_owned(),
+            resource_type: resource_type.to_owned(),
+            items: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    fn fail(&mut self, operation: &'static str, classified: Classified) {
+        self.failures.push(Failure {
+            scope: format!("{} {}", self.scope, self.resource_type),
+            kind: classified.kind,
+            operation,
+            message: classified.message,
+        });
+    }
+}
+
+type UnitFuture = Pin<Box<dyn Future<Output = UnitResult> + Send>>;
+
+/// Pulls every resource type from every region, `(region, client)` pairs given. Regions without
+/// a recorder, or that refuse the credentials, are recorded as failures; with `all_regions`, an
+/// opt-in region that rejects the credentials is skipped with a warning instead.
+pub async fn pull_regions(
+    clients: Vec<(String, Client)>,
+    resource_types: &[String],
+    method: Method,
+    all_regions: bool,
+    settings: &Settings,
+    progress: Arc<dyn Progress>,
+) -> Pull {
+    let mut pull = Pull {
+        scope: clients.iter().map(|(r, _)| r.clone()).collect(),
+        resource_types: resource_types.to_vec(),
+        method,
+        ..Pull::default()
+    };
+
+    // Probe every region first: one cheap call says whether anything is recorded there.
+    let mut probes = JoinSet::new();
+    let limit = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    for (region, client) in clients {
+        let limit = Arc::clone(&limit);
+        probes.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let probe = probe_region(&client, &region, all_regions).await;
+            (region, client, probe)
+        });
+    }
+    let mut ready: Vec<(String, Client)> = Vec::new();
+    let mut unrecorded: Vec<String> = Vec::new();
+    while let Some(joined) = probes.join_next().await {
+        match joined {
+            Ok((region, client, Probe::Ready(warnings))) => {
+                pull.warnings.extend(warnings);
+                ready.push((region, client));
+            }
+            Ok((region, _, Probe::Skipped(warning))) => {
+                pull.warnings.push(warning);
+                progress.scope_done(&region);
+            }
+            Ok((region, _, Probe::Failed(failure))) => {
+                if failure.kind == FailureKind::NoRecorder {
+                    unrecorded.push(region.clone());
+                } else {
+                    pull.failures.push(failure);
+                }
+                progress.scope_done(&region);
+            }
+            Err(error) => pull.failures.push(task_failure(&error)),
+        }
+    }
+    // One failure for all the regions without a recorder (often most of them, with
+    // --all-regions), rather than one each.
+    unrecorded.sort();
+    match unrecorded.as_slice() {
+        [] => {}
+        [region] => pull
+            .failures
+            .push(no_recorder(region, format!("in {region}"))),
+        regions => pull.failures.push(no_recorder(
+            &regions.join(", "),
+            format!("in {} regions ({})", regions.len(), regions.join(", ")),
+        )),
+    }
+    ready.sort_by(|a, b| a.0.cmp(&b.0));
+
+    let mut units: Vec<(String, UnitFuture)> = Vec::new();
+    for (region, client) in &ready {
+        for resource_type in resource_types {
+            let scope = region.clone();
+            let (client, region, resource_type) =
+                (client.clone(), region.clone(), resource_type.clone());
+            let (settings, progress) = (settings.clone(), Arc::clone(&progress));
+            let future: UnitFuture = match method {
+                Method::Batch => Box::pin(async move {
+                    region_batch_unit(&client, &region, &resource_type, &settings, &*progress).await
+                }),
+                Method::Select => Box::pin(async move {
+                    select_unit(
+                        Selector::Region(&client),
+                        &region,
+                        &resource_type,
+                        &settings,
+                        &*progress,
+                    )
+                    .await
+                }),
+            };
+            units.push((scope, future));
+        }
+    }
+    run_units(units, settings, &progress, &mut pull).await;
+    pull.finish();
+    pull
+}
+
+/// Pulls every resource type through a configuration aggregator (all its accounts and regions).
+/// An aggregator that does not exist, or that the credentials may not read, is fatal; a source
+/// account or region whose last aggregation failed makes the pull incomplete.
+pub async fn pull_aggregator(
+    client: &Client,
+    name: &str,
+    resource_types: &[String],
+    method: Method,
+    settings: &Settings,
+    progress: Arc<dyn Progress>,
+) -> Result<Pull, Fatal> {
+    let scope = format!("aggregator {name}");
+    client
+        .describe_configuration_aggregators()
+        .configuration_aggregator_names(name)
+        .send()
+        .await
+        .map_err(|e| {
+            let classified = classify(&e);
+            Fatal::Aggregator {
+                name: name.to_owned(),
+                kind: classified.kind,
+                message: classified.message,
+            }
+        })?;
+    let mut pull = Pull {
+        scope: vec![scope.clone()],
+        resource_types: resource_types.to_vec(),
+        method,
+        ..Pull::default()
+    };
+    aggregator_sources(client, name, &scope, &mut pull).await;
+
+    let mut units: Vec<(String, UnitFuture)> = Vec::new();
+    for resource_type in resource_types {
+        let unit_scope = scope.clone();
+        let (client, name, scope, resource_type) = (
+            client.clone(),
+            name.to_owned(),
+            scope.clone(),
+            resource_type.clone(),
+        );
+        let (settings, progress) = (settings.clone(), Arc::clone(&progress));
+        let future: UnitFuture = match method {
+            Method::Batch => Box::pin(async move {
+                aggregate_batch_unit(
+                    &client,
+                    &name,
+                    &scope,
+                    &resource_type,
+                    &settings,
+                    &*progress,
+                )
+                .await
+            }),
+            Method::Select => Box::pin(async move {
+                select_unit(
+                    Selector::Aggregator(&client, &name),
+                    &scope,
+                    &resource_type,
+                    &settings,
+                    &*progress,
+                )
+                .await
+            }),
+        };
+        units.push((unit_scope, future));
+    }
+    run_units(units, settings, &progress, &mut pull).await;
+    pull.finish();
+    Ok(pull)
+}
+
+/// Runs units of work, at most `settings.concurrency` at once, and gathers their results.
+async fn run_units(
+    units: Vec<(String, UnitFuture)>,
+    settings: &Settings,
+    progress: &Arc<dyn Progress>,
+    pull: &mut Pull,
+) {
+    progress.planned(units.len());
+    let mut remaining: BTreeMap<String, usize> = BTreeMap::new();
+    for (scope, _) in &units {
+        *remaining.entry(scope.clone()).or_default() += 1;
+    }
+    let limit = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+    let mut set = JoinSet::new();
+    for (_, unit) in units {
+        let limit = Arc::clone(&limit);
+        set.spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            unit.await
+        });
+    }
+    while let Some(joined) = set.join_next().await {
+        let result = match joined {
+            Ok(result) => result,
+            Err(error) => {
+                pull.failures.push(task_failure(&error));
+                continue;
+            }
+        };
+        progress.unit_done(&result.scope, &result.resource_type);
+        if let Some(left) = remaining.get_mut(&result.scope) {
+            *left = left.saturating_sub(1);
+            if *left == 0 {
+                progress.scope_done(&result.scope);
+            }
+        }
+        if result.failures.is_empty() {
+            pull.units.push(UnitSummary {
+                scope: result.scope,
+                resource_type: result.resource_type,
+                items: result.items.len(),
+            });
+        }
+        pull.failures.extend(result.failures);
+        pull.items.extend(result.items);
+    }
+}
+
+fn task_failure(error: &tokio::task::JoinError) -> Failure {
+    Failure {
+        scope: "internal".to_owned(),
+        kind: FailureKind::Service,
+        operation: "pull task",
+        message: format!("a pull task ended abnormally (this is a bug): {error}"),
+    }
+}
+
+enum Probe {
+    Ready(Vec<String>),
+    Skipped(String),
+    Failed(Failure),
+}
+
+/// Whether AWS Config records anything in this region, and with which caveats.
+async fn probe_region(client: &Client, region: &str, all_regions: bool) -> Probe {
+    let operation = "DescribeConfigurationRecorderStatus";
+    let out = match client.describe_configuration_recorder_status().send().await {
+        Ok(out) => out,
+        Err(error) => {
+            let classified = classify(&error);
+            if all_regions
+                && classified.kind == FailureKind::Credentials
+                && OPT_IN_REGIONS.contains(&region)
+            {
+                return Probe::Skipped(format!(
+                    "{region}: skipped, the region is not enabled for this account ({})",
+                    classified.message
+                ));
+            }
+            return Probe::Failed(Failure {
+                scope: region.to_owned(),
+                kind: classified.kind,
+                operation,
+                message: classified.message,
+            });
+        }
+    };
+    let statuses = out.configuration_recorders_status();
+    if statuses.is_empty() {
+        return Probe::Failed(no_recorder(region, format!("in {region}")));
+    }
+    let mut warnings = Vec::new();
+    if !statuses.iter().any(|s| s.recording()) {
+        for status in statuses {
+            let since = status
+                .last_stop_time()
+                .and_then(|t| t.fmt(Format::DateTime).ok())
+                .map_or_else(String::new, |t| format!(" since {t}"));
+            warnings.push(format!(
+                "{region}: the configuration recorder `{}` is stopped{since}; items are as last recorded and may be out of date",
+                status.name().unwrap_or("default")
+            ));
+        }
+    }
+    Probe::Ready(warnings)
+}
+
+fn no_recorder(scope: &str, where_: String) -> Failure {
+    Failure {
+        scope: scope.to_owned(),
+        kind: FailureKind::NoRecorder,
+        operation: "DescribeConfigurationRecorderStatus",
+        message: format!(
+            "AWS Config has no configuration recorder {where_}: nothing there is recorded, so nothing there can be audited"
+        ),
+    }
+}
+
+/// Every source of the aggregator whose last update failed: its data may be missing or stale.
+async fn aggregator_sources(client: &Client, name: &str, scope: &str, pull: &mut Pull) {
+    let mut token: Option<String> = None;
+    let mut seen = BTreeSet::new();
+    loop {
+        let sent = client
+            .describe_configuration_aggregator_sources_status()
+            .configuration_aggregator_name(name)
+            .set_next_token(token.clone())
+            .send()
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(error) => {
+                let classified = classify(&error);
+                pull.warnings.push(format!(
+                    "{scope}: could not check whether every source account and region is up to date ({})",
+                    classified.message
+                ));
+                return;
+            }
+        };
+        for source in out.aggregated_source_status_list() {
+            if source.last_update_status() == Some(&AggregatedSourceStatusType::Failed) {
+                let id = source.source_id().unwrap_or("?");
+                let region = source.aws_region().unwrap_or("?");
+                let why = match (source.last_error_code(), source.last_error_message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    (Some(text), None) | (None, Some(text)) => text.to_owned(),
+                    (None, None) => "no reason given".to_owned(),
+                };
+                pull.failures.push(Failure {
+                    scope: format!("{scope} source {id} {region}"),
+                    kind: FailureKind::Service,
+                    operation: "DescribeConfigurationAggregatorSourcesStatus",
+                    message: format!(
+                        "the aggregator's last update from account {id} in {region} failed ({why}); its items may be missing or out of date"
+                    ),
+                });
+            }
+        }
+        match out.next_token() {
+            Some(next) if !next.is_empty() && seen.insert(next.to_owned()) => {
+                token = Some(next.to_owned());
+            }
+            _ => return,
+        }
+    }
+}
+
+/// ListDiscoveredResources for one type, then BatchGetResourceConfig by ≤ 100 keys.
+async fn region_batch_unit(
+    client: &Client,
+    region: &str,
+    resource_type: &str,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> UnitResult {
+    let mut unit = UnitResult::new(region, resource_type);
+    let mut keys: Vec<ResourceKey> = Vec::new();
+    let mut ids = BTreeSet::new();
+    let mut token: Option<String> = None;
+    let mut tokens = BTreeSet::new();
+    loop {
+        let sent = client
+            .list_discovered_resources()
+            .resource_type(ResourceType::from(resource_type))
+            .limit(settings.page_size)
+            .set_next_token(token.clone())
+            .send()
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(error) => {
+                unit.fail("ListDiscoveredResources", classify(&error));
+                return unit;
+            }
+        };
+        for identifier in out.resource_identifiers() {
+            let Some(id) = identifier.resource_id() else {
+                continue;
+            };
+            if !ids.insert(id.to_owned()) {
+                continue;
+            }
+            let key = ResourceKey::builder()
+                .resource_type(ResourceType::from(resource_type))
+                .resource_id(id)
+                .build();
+            if let Ok(key) = key {
+                keys.push(key);
+            }
+        }
+        match next_token(out.next_token(), &mut tokens) {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    progress.listed(region, resource_type, keys.len());
+    for chunk in keys.chunks(settings.batch_size.clamp(1, 100)) {
+        let mut pending = chunk.to_vec();
+        let mut attempt = 0u32;
+        loop {
+            let sent = client
+                .batch_get_resource_config()
+                .set_resource_keys(Some(pending.clone()))
+                .send()
+                .await;
+            let out = match sent {
+                Ok(out) => out,
+                Err(error) => {
+                    unit.fail("BatchGetResourceConfig", classify(&error));
+                    return unit;
+                }
+            };
+            take_items(&mut unit, out.base_configuration_items(), progress);
+            pending = out.unprocessed_resource_keys().to_vec();
+            if pending.is_empty() {
+                break;
+            }
+            if attempt >= settings.unprocessed_retries {
+                unit.fail(
+                    "BatchGetResourceConfig",
+                    Classified {
+                        kind: FailureKind::Unprocessed,
+                        message: unprocessed_message(
+                            pending.len(),
+                            chunk.len(),
+                            settings.unprocessed_retries,
+                        ),
+                    },
+                );
+                break;
+            }
+            tokio::time::sleep(backoff(settings.backoff, attempt)).await;
+            attempt += 1;
+        }
+    }
+    unit
+}
+
+/// ListAggregateDiscoveredResources for one type, then BatchGetAggregateResourceConfig.
+async fn aggregate_batch_unit(
+    client: &Client,
+    name: &str,
+    scope: &str,
+    resource_type: &str,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> UnitResult {
+    let mut unit = UnitResult::new(scope, resource_type);
+    let mut identifiers: Vec<AggregateResourceIdentifier> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut token: Option<String> = None;
+    let mut tokens = BTreeSet::new();
+    loop {
+        let sent = client
+            .list_aggregate_discovered_resources()
+            .configuration_aggregator_name(name)
+            .resource_type(ResourceType::from(resource_type))
+            .limit(settings.page_size)
+            .set_next_token(token.clone())
+            .send()
+            .await;
+        let out = match sent {
+            Ok(out) => out,
+            Err(error) => {
+                unit.fail("ListAggregateDiscoveredResources", classify(&error));
+                return unit;
+            }
+        };
+        for identifier in out.resource_identifiers() {
+            let key = (
+                identifier.source_account_id().to_owned(),
+                identifier.source_region().to_owned(),
+                identifier.resource_id().to_owned(),
+            );
+            if seen.insert(key) {
+                identifiers.push(identifier.clone());
+            }
+        }
+        match next_token(out.next_token(), &mut tokens) {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    progress.listed(scope, resource_type, identifiers.len());
+    for chunk in identifiers.chunks(settings.batch_size.clamp(1, 100)) {
+        let mut pending = chunk.to_vec();
+        let mut attempt = 0u32;
+        loop {
+            let sent = client
+                .batch_get_aggregate_resource_config()
+                .configuration_aggregator_name(name)
+                .set_resource_identifiers(Some(pending.clone()))
+                .send()
+                .await;
+            let out = match sent {
+                Ok(out) => out,
+                Err(error) => {
+                    unit.fail("BatchGetAggregateResourceConfig", classify(&error));
+                    return unit;
+                }
+            };
+            take_items(&mut unit, out.base_configuration_items(), progress);
+            pending = out.unprocessed_resource_identifiers().to_vec();
+            if pending.is_empty() {
+                break;
+            }
+            if attempt >= settings.unprocessed_retries {
+                unit.fail(
+                    "BatchGetAggregateResourceConfig",
+                    Classified {
+                        kind: FailureKind::Unprocessed,
+                        message: unprocessed_message(
+                            pending.len(),
+                            chunk.len(),
+                            settings.unprocessed_retries,
+                        ),
+                    },
+                );
+                break;
+            }
+            tokio::time::sleep(backoff(settings.backoff, attempt)).await;
+            attempt += 1;
+        }
+    }
+    unit
+}
+
+#[derive(Clone, Copy)]
+enum Selector<'a> {
+    Region(&'a Client),
+    Aggregator(&'a Client, &'a str),
+}
+
+/// One paginated `SELECT *` for one resource type.
+async fn select_unit(
+    selector: Selector<'_>,
+    scope: &str,
+    resource_type: &str,
+    settings: &Settings,
+    progress: &dyn Progress,
+) -> UnitResult {
+    let mut unit = UnitResult::new(scope, resource_type);
+    let operation = match selector {
+        Selector::Region(_) => "SelectResourceConfig",
+        Selector::Aggregator(..) => "SelectAggregateResourceConfig",
+    };
+    if !resource_type
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == ':')
+    {
+        unit.fail(
+            operation,
+            Classified {
+                kind: FailureKind::Service,
+                message: format!("`{resource_type}` is not a resource type name"),
+            },
+        );
+        return unit;
+    }
+    let expression = format!("SELECT * WHERE resourceType = '{resource_type}'");
+    let mut token: Option<String> = None;
+    let mut tokens = BTreeSet::new();
+    let mut bad_rows = 0usize;
+    loop {
+        let (rows, next) = match selector {
+            Selector::Region(client) => {
+                match client
+                    .select_resource_config()
+                    .expression(&expression)
+                    .limit(settings.page_size)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                {
+                    Ok(out) => (out.results().to_vec(), out.next_token().map(str::to_owned)),
+                    Err(error) => {
+                        unit.fail(operation, classify(&error));
+                        return unit;
+                    }
+                }
+            }
+            Selector::Aggregator(client, name) => {
+                match client
+                    .select_aggregate_resource_config()
+                    .configuration_aggregator_name(name)
+                    .expression(&expression)
+                    .limit(settings.page_size)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                {
+                    Ok(out) => (out.results().to_vec(), out.next_token().map(str::to_owned)),
+                    Err(error) => {
+                        unit.fail(operation, classify(&error));
+                        return unit;
+                    }
+                }
+            }
+        };
+        let before = unit.items.len();
+        for row in &rows {
+            match items::from_select_row(row) {
+                Ok(item) => unit.items.push(item),
+                Err(_) => bad_rows += 1,
+            }
+        }
+        progress.pulled(unit.items.len() - before);
+        match next_token(next.as_deref(), &mut tokens) {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    progress.listed(scope, resource_type, unit.items.len());
+    if bad_rows > 0 {
+        unit.fail(
+            operation,
+            Classified {
+                kind: FailureKind::Service,
+                message: format!(
+                    "{bad_rows} query result(s) were not JSON objects and were left out"
+                ),
+            },
+        );
+    }
+    unit
+}
+
+fn take_items(unit: &mut UnitResult, batch: &[BaseConfigurationItem], progress: &dyn Progress) {
+    unit.items.extend(batch.iter().map(items::from_base_item));
+    progress.pulled(batch.len());
+}
+
+/// The next page token, or `None` at the end (also when a token repeats: a service bug must not
+/// loop forever).
+fn next_token(token: Option<&str>, seen: &mut BTreeSet<String>) -> Option<String> {
+    let token = token.filter(|t| !t.is_empty())?;
+    seen.insert(token.to_owned()).then(|| token.to_owned())
+}
+
+/// Exponential backoff: base × 2^attempt, at most 20 s.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    base.saturating_mul(1u32 << attempt.min(16))
+        .min(Duration::from_secs(20))
+}
+
+fn unprocessed_message(left: usize, asked: usize, retries: u32) -> String {
+    format!(
+        "{left} of {asked} resource(s) were still unprocessed after {retries} retries; they are missing from the audit"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let base = Duration::from_millis(250);
+        assert_eq!(backoff(base, 0), Duration::from_millis(250));
+        assert_eq!(backoff(base, 3), Duration::from_secs(2));
+        assert_eq!(backoff(base, 40), Duration::from_secs(20));
+    }
+
+    #[test]
+    fn a_repeated_page_token_ends_pagination() {
+        let mut seen = BTreeSet::new();
+        assert_eq!(next_token(Some("a"), &mut seen), Some("a".to_owned()));
+        assert_eq!(next_token(Some("a"), &mut seen), None);
+        assert_eq!(next_token(Some(""), &mut seen), None);
+        assert_eq!(next_token(None, &mut seen), None);
+    }
+}

@@ -1,0 +1,326 @@
+//! `resilix audit`: pull AWS Config items live (one account's regions, or an organization's
+//! aggregator), then evaluate and report them exactly as `scan` does.
+
+use std::io::{self, IsTerminal};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use resilix_aws::{Failure, Method, Options, Progress, Pull, Settings};
+
+use super::scan::{Inputs, OutputArgs, PolicyArgs, finish};
+use crate::input::snapshot::{self, AuditRecord, PullFailure};
+use crate::input::{self, LoadError, LoadOptions, LoadWarning};
+use crate::model::{Origin, ResourceSet};
+use crate::output;
+use crate::{Diagnostics, ExitStatus};
+
+/// How items are fetched from AWS Config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FetchArg {
+    /// List each resource type, then fetch the items by key, 100 at a time
+    Batch,
+    /// One advanced query (`SELECT *`) per resource type: half the calls, with tags and
+    /// relationships; only for types advanced queries support
+    Select,
+}
+
+/// Arguments of `resilix audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Region to audit; repeatable [default: the profile's or AWS_REGION]. With --aggregator,
+    /// the aggregator's home region
+    #[arg(long = "region", value_name = "REGION", help_heading = "AWS")]
+    pub regions: Vec<String>,
+
+    /// Audit every region of the standard AWS partition
+    #[arg(long, conflicts_with_all = ["regions", "aggregator"], help_heading = "AWS")]
+    pub all_regions: bool,
+
+    /// Named profile from the AWS config and credentials files [default: AWS_PROFILE]
+    #[arg(long, value_name = "NAME", help_heading = "AWS")]
+    pub profile: Option<String>,
+
+    /// Send AWS Config calls to URL (AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_CONFIG_SERVICE work too)
+    #[arg(long, value_name = "URL", help_heading = "AWS")]
+    pub endpoint_url: Option<String>,
+
+    /// Audit every account and region an AWS Config aggregator collects
+    #[arg(long, value_name = "NAME", help_heading = "AWS")]
+    pub aggregator: Option<String>,
+
+    /// Pull only this AWS Config resource type; repeatable [default: every type the policies cover]
+    #[arg(long = "resource-type", value_name = "TYPE", help_heading = "AWS")]
+    pub resource_types: Vec<String>,
+
+    /// How to fetch the items
+    #[arg(long, value_enum, default_value_t = FetchArg::Batch, help_heading = "AWS")]
+    pub fetch: FetchArg,
+
+    /// Regions × resource types pulled at once
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "AWS")]
+    pub concurrency: u16,
+
+    /// Attempts per AWS call, throttling included (the SDK's adaptive retry)
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=20), help_heading = "AWS")]
+    pub max_attempts: u32,
+
+    /// Also save what was pulled as an AWS Config snapshot file that `resilix scan` reads back
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub save: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// An audit that could not start or brought nothing back.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum AuditError {
+    #[error("audit: {fatal}")]
+    #[diagnostic(code(audit::failed))]
+    Pull {
+        fatal: resilix_aws::Fatal,
+        #[help]
+        help: Option<&'static str>,
+    },
+    #[error("audit: nothing could be pulled; no report was written")]
+    #[diagnostic(code(audit::nothing_pulled))]
+    NothingPulled,
+    #[error("audit: `{resource_type}` is not a resource type any policy in use targets")]
+    #[diagnostic(code(audit::resource_type))]
+    UnknownType {
+        resource_type: String,
+        #[help]
+        help: String,
+    },
+}
+
+pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
+    let Some((catalog, config)) = args.policy.load(diagnostics) else {
+        return ExitStatus::Error;
+    };
+    let covered = catalog.config_types();
+    let mut resource_types: Vec<String> = Vec::new();
+    for wanted in &args.resource_types {
+        match covered.iter().find(|t| t.eq_ignore_ascii_case(wanted)) {
+            Some(found) => resource_types.push(found.clone()),
+            None => {
+                let mut close: Vec<&String> = covered
+                    .iter()
+                    .filter(|t| strsim::jaro_winkler(t, wanted) > 0.85)
+                    .collect();
+                close.truncate(3);
+                diagnostics.push(Box::new(AuditError::UnknownType {
+                    resource_type: wanted.clone(),
+                    help: if close.is_empty() {
+                        format!(
+                            "the policies in use cover: {}",
+                            covered.iter().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    } else {
+                        format!(
+                            "did you mean {}?",
+                            close
+                                .iter()
+                                .map(|t| format!("`{t}`"))
+                                .collect::<Vec<_>>()
+                                .join(" or ")
+                        )
+                    },
+                }));
+                return ExitStatus::Error;
+            }
+        }
+    }
+    if resource_types.is_empty() {
+        resource_types = covered.into_iter().collect();
+    }
+    resource_types.sort();
+    resource_types.dedup();
+
+    let options = Options {
+        profile: args.profile.clone(),
+        regions: args.regions.clone(),
+        all_regions: args.all_regions,
+        endpoint_url: args.endpoint_url.clone(),
+        aggregator: args.aggregator.clone(),
+        resource_types,
+        method: match args.fetch {
+            FetchArg::Batch => Method::Batch,
+            FetchArg::Select => Method::Select,
+        },
+        max_attempts: args.max_attempts,
+        settings: Settings {
+            concurrency: usize::from(args.concurrency),
+            ..Settings::default()
+        },
+    };
+    let bar = Arc::new(Bar::new(quiet || !io::stderr().is_terminal()));
+    let pulled = resilix_aws::pull_blocking(&options, Arc::clone(&bar) as Arc<dyn Progress>);
+    bar.finish();
+    let pull = match pulled {
+        Ok(pull) => pull,
+        Err(fatal) => {
+            let help = fatal.help();
+            diagnostics.push(Box::new(AuditError::Pull { fatal, help }));
+            return ExitStatus::Error;
+        }
+    };
+    let record = audit_record(&pull);
+    if pull.items.is_empty() && !pull.failures.is_empty() {
+        // Nothing came back: an empty report would read as a clean account.
+        for error in snapshot::incomplete_errors("aws-config", &record) {
+            diagnostics.push(Box::new(error));
+        }
+        diagnostics.push(Box::new(AuditError::NothingPulled));
+        return ExitStatus::Error;
+    }
+
+    let inputs = match &args.save {
+        Some(path) => {
+            let written =
+                output::write_atomic(path, |w| snapshot::write_snapshot(w, &pull.items, &record));
+            if let Err(error) = written {
+                diagnostics.push(Box::new(error));
+                return ExitStatus::Error;
+            }
+            // Read the saved file back, exactly as a later `resilix scan` will: findings point at
+            // their line in it, and an incomplete pull reads back as incomplete.
+            let options = LoadOptions {
+                reference_types: Some(Arc::new(catalog.reference_types())),
+                ..LoadOptions::default()
+            };
+            Inputs::from(input::load_paths(std::slice::from_ref(path), &options))
+        }
+        None => live_inputs(pull, &record),
+    };
+    finish(&catalog, &config, inputs, &args.output, quiet, diagnostics)
+}
+
+/// Resources straight from the pulled items (no file: SARIF reports them at `aws/ACCOUNT/REGION`).
+fn live_inputs(pull: Pull, record: &AuditRecord) -> Inputs {
+    let mut resources = Vec::with_capacity(pull.items.len());
+    let mut errors: Vec<LoadError> = snapshot::incomplete_errors("aws-config", record);
+    for item in pull.items {
+        match input::resource_from_item(item, Origin::default()) {
+            Ok(Some(resource)) => resources.push(resource),
+            Ok(None) => {}
+            Err(message) => errors.push(LoadError::Incomplete {
+                name: "aws-config".to_owned(),
+                message: format!("an item could not be read: {message}"),
+                help: None,
+            }),
+        }
+    }
+    Inputs {
+        resources: ResourceSet { resources },
+        errors,
+        warnings: record
+            .warnings
+            .iter()
+            .map(|message| LoadWarning {
+                name: "aws-config".to_owned(),
+                message: message.clone(),
+                help: None,
+            })
+            .collect(),
+        files: 0,
+    }
+}
+
+fn audit_record(pull: &Pull) -> AuditRecord {
+    AuditRecord {
+        tool: format!("resilix {}", env!("CARGO_PKG_VERSION")),
+        scope: pull.scope.clone(),
+        resource_types: pull.resource_types.clone(),
+        method: match pull.method {
+            Method::Batch => "batch",
+            Method::Select => "select",
+        }
+        .to_owned(),
+        complete: pull.is_complete(),
+        failures: pull.failures.iter().map(pull_failure).collect(),
+        warnings: pull.warnings.clone(),
+    }
+}
+
+fn pull_failure(failure: &Failure) -> PullFailure {
+    PullFailure {
+        scope: failure.scope.clone(),
+        kind: failure.kind.as_str().to_owned(),
+        operation: failure.operation.to_owned(),
+        message: failure.message.clone(),
+        help: Some(failure.kind.help().to_owned()),
+    }
+}
+
+/// The progress bar: resource types done, items pulled, regions done. Hidden when stderr is not
+/// a terminal or with `--quiet`.
+struct Bar {
+    bar: ProgressBar,
+    items: AtomicUsize,
+    scopes_done: AtomicUsize,
+}
+
+impl Bar {
+    fn new(hidden: bool) -> Bar {
+        let bar = if hidden {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{spinner} pulling AWS Config [{bar:30}] {pos}/{len} resource types · {msg} ({elapsed})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        };
+        Bar {
+            bar,
+            items: AtomicUsize::new(0),
+            scopes_done: AtomicUsize::new(0),
+        }
+    }
+
+    fn message(&self) {
+        self.bar.set_message(format!(
+            "{} items · {} region(s) done",
+            self.items.load(Ordering::Relaxed),
+            self.scopes_done.load(Ordering::Relaxed)
+        ));
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn planned(&self, units: usize) {
+        self.bar.inc_length(units as u64);
+        self.message();
+    }
+
+    fn pulled(&self, count: usize) {
+        self.items.fetch_add(count, Ordering::Relaxed);
+        self.message();
+    }
+
+    fn unit_done(&self, _scope: &str, _resource_type: &str) {
+        self.bar.inc(1);
+    }
+
+    fn scope_done(&self, _scope: &str) {
+        self.scopes_done.fetch_add(1, Ordering::Relaxed);
+        self.message();
+    }
+}

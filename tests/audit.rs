@@ -1,0 +1,374 @@
+//! `resilix audit` end to end, over real HTTP, against a local AWS emulator (moto's server on
+//! 127.0.0.1, with the Config fidelity fixes of `tests/aws/moto_config_shim.py`), seeded through
+//! the normal S3, IAM and Config APIs by `tests/aws/seed.py`.
+//!
+//! The emulator needs Python with `tests/aws/requirements.txt`; `.ci/run` builds that venv and
+//! sets RESILIX_MOTO_PYTHON (and RESILIX_REQUIRE_MOTO, so CI cannot skip this silently).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use insta_cmd::get_cargo_bin;
+use serde_json::Value;
+
+use crate::emit::validate_sarif;
+use crate::util::root;
+
+const ACCOUNT: &str = "123456789012";
+const PUBLIC_BUCKET: &str = "arn:aws:s3:::acme-public-assets";
+const PRIVATE_BUCKET: &str = "arn:aws:s3:::acme-audit-logs";
+const ADMIN_POLICY: &str = "arn:aws:iam::123456789012:policy/AdministratorAccessCustom";
+const SCOPED_POLICY: &str = "arn:aws:iam::123456789012:policy/ReadAuditLogs";
+const BUCKET_POLICY: &str = "aws.s3.block-public-access";
+const ADMIN_CHECK: &str = "test.iam.no-full-admin";
+
+/// The emulator, stopped (by its process id) when dropped.
+struct Moto {
+    child: Child,
+    endpoint: String,
+    log: PathBuf,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python() -> Option<PathBuf> {
+    match std::env::var_os("RESILIX_MOTO_PYTHON") {
+        Some(path) => Some(PathBuf::from(path)),
+        None if std::env::var_os("RESILIX_REQUIRE_MOTO").is_some() => {
+            panic!("RESILIX_REQUIRE_MOTO is set but RESILIX_MOTO_PYTHON is not")
+        }
+        None => None,
+    }
+}
+
+fn start_moto(python: &Path, dir: &Path) -> Moto {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.join("moto.log");
+    let child = Command::new(python)
+        .arg(root().join("tests/aws/moto_config_shim.py"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let moto = Moto {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+        log,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto did not start: {}",
+            std::fs::read_to_string(&moto.log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let seeded = Command::new(python)
+        .arg(root().join("tests/aws/seed.py"))
+        .arg(&moto.endpoint)
+        .output()
+        .unwrap();
+    assert!(
+        seeded.status.success(),
+        "seeding failed: {}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
+    moto
+}
+
+/// `resilix audit …` against the emulator, with static test credentials and no user AWS config.
+fn audit(moto: &Moto, args: &[&str]) -> Output {
+    Command::new(get_cargo_bin("resilix"))
+        .current_dir(root())
+        .arg("audit")
+        .args(["--endpoint-url", &moto.endpoint])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// stderr with miette's line wrapping undone, so a message can be matched whole.
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr)
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// (policy, resource address) of every failing finding in a JSON report.
+fn failing(report: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "fail")
+        .map(|f| {
+            (
+                f["policy"].as_str().unwrap().to_owned(),
+                f["resource"]["address"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn has(found: &[(String, String)], policy: &str, address: &str) -> bool {
+    found.iter().any(|(p, a)| p == policy && a == address)
+}
+
+#[test]
+fn audit_against_a_local_aws_emulator() {
+    let Some(python) = python() else {
+        eprintln!(
+            "skipped: set RESILIX_MOTO_PYTHON to a Python with tests/aws/requirements.txt (.ci/run does)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let moto = start_moto(&python, dir.path());
+    let policies = ["--policies", "tests/aws/policies"];
+
+    // One account, one region: the public bucket and the admin policy fail, the others pass.
+    let out = audit(
+        &moto,
+        &[
+            &["--region", "us-east-1", "--format", "json"][..],
+            &policies[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = failing(&report);
+    assert!(has(&found, BUCKET_POLICY, PUBLIC_BUCKET), "{found:?}");
+    assert!(has(&found, ADMIN_CHECK, ADMIN_POLICY), "{found:?}");
+    assert!(!has(&found, BUCKET_POLICY, PRIVATE_BUCKET), "{found:?}");
+    assert!(!has(&found, ADMIN_CHECK, SCOPED_POLICY), "{found:?}");
+    let public = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"]["address"] == PUBLIC_BUCKET)
+        .unwrap();
+    assert_eq!(public["resource"]["account"], ACCOUNT);
+    assert_eq!(public["resource"]["region"], "us-east-1");
+    assert!(report["errors"].as_array().unwrap().is_empty());
+    assert_eq!(
+        report["summary"]["resources"], 4,
+        "2 buckets and 2 policies"
+    );
+
+    // SARIF: every result has a physical location GitHub accepts, and says account and region.
+    let out = audit(
+        &moto,
+        &[
+            &["--region", "us-east-1", "--format", "sarif"][..],
+            &policies[..],
+        ]
+        .concat(),
+    );
+    let sarif_text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(validate_sarif(&sarif_text), Vec::<String>::new());
+    let sarif: Value = serde_json::from_str(&sarif_text).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for result in results {
+        let location = &result["locations"][0];
+        assert_eq!(
+            location["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .rsplit_once('/')
+                .unwrap()
+                .0,
+            format!("aws/{ACCOUNT}"),
+            "{result}"
+        );
+        assert_eq!(result["properties"]["account"], ACCOUNT);
+        assert!(result["properties"]["region"].is_string());
+    }
+
+    // --save writes a snapshot `scan` reads back to the same findings; SARIF then points at the
+    // item's line in it.
+    let saved = dir.path().join("audit.json");
+    let saved_arg = saved.to_str().unwrap();
+    let out = audit(
+        &moto,
+        &[
+            &[
+                "--region",
+                "us-east-1",
+                "--format",
+                "json",
+                "--save",
+                saved_arg,
+            ][..],
+            &policies[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let from_audit = failing(&serde_json::from_slice(&out.stdout).unwrap());
+    assert_eq!(from_audit, found);
+    let rescan = Command::new(get_cargo_bin("resilix"))
+        .current_dir(root())
+        .args(["scan", saved_arg, "--format", "json"])
+        .args(policies)
+        .output()
+        .unwrap();
+    assert_eq!(rescan.status.code(), Some(1), "{}", stderr(&rescan));
+    assert_eq!(
+        failing(&serde_json::from_slice(&rescan.stdout).unwrap()),
+        found
+    );
+    let snapshot = std::fs::read_to_string(&saved).unwrap();
+    assert!(snapshot.starts_with("{\"fileVersion\":\"1.0\""));
+    assert!(snapshot.contains("\"complete\":true"));
+    assert_eq!(
+        snapshot.lines().count(),
+        6,
+        "a header, one line per item, a footer"
+    );
+
+    // The auditor's report renders from a live pull.
+    let html = dir.path().join("report.html");
+    let out = audit(
+        &moto,
+        &[
+            &[
+                "--region",
+                "us-east-1",
+                "--format",
+                "html",
+                "-o",
+                html.to_str().unwrap(),
+            ][..],
+            &policies[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("acme-public-assets"));
+    assert!(page.contains("Account 123456789012 · us-east-1"));
+    assert!(!page.contains("This report is incomplete"));
+    if let Some(keep) = std::env::var_os("RESILIX_KEEP_AUDIT_HTML") {
+        std::fs::copy(&html, keep).unwrap();
+    }
+
+    // A region without a recorder: nothing to audit there, said clearly, exit 2, no report.
+    let out = audit(&moto, &["--region", "us-west-2", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(
+        text.contains("no configuration recorder in us-west-2"),
+        "{text}"
+    );
+    assert!(text.contains("nothing could be pulled"), "{text}");
+    assert!(out.stdout.is_empty());
+
+    // Two regions, one without a recorder: the other is reported, marked incomplete, exit 2.
+    let out = audit(
+        &moto,
+        &[
+            &[
+                "--region",
+                "us-east-1",
+                "--region",
+                "us-west-2",
+                "--format",
+                "json",
+            ][..],
+            &policies[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let partial: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(failing(&partial), found);
+    let errors = partial["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().starts_with(
+            "aws-config: us-west-2: no configuration recorder (DescribeConfigurationRecorderStatus)"
+        ),
+        "{errors:?}"
+    );
+
+    // The organization path: an aggregator's items carry their account and region.
+    let out = audit(
+        &moto,
+        &[
+            &[
+                "--aggregator",
+                "org",
+                "--region",
+                "us-east-1",
+                "--format",
+                "json",
+            ][..],
+            &["--max-attempts", "1"][..],
+            &policies[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let org: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let org_found = failing(&org);
+    assert!(
+        has(&org_found, BUCKET_POLICY, PUBLIC_BUCKET),
+        "{org_found:?}"
+    );
+    assert!(has(&org_found, ADMIN_CHECK, ADMIN_POLICY), "{org_found:?}");
+    for finding in org["findings"].as_array().unwrap() {
+        assert_eq!(finding["resource"]["account"], ACCOUNT);
+        assert!(finding["resource"]["region"].is_string());
+    }
+    // moto does not implement DescribeConfigurationAggregatorSourcesStatus: a warning, not a
+    // silent pass.
+    assert!(
+        stderr(&out)
+            .contains("could not check whether every source account and region is up to date"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An aggregator that does not exist: a clear error, exit 2.
+    let out = audit(&moto, &["--aggregator", "nope", "--region", "us-east-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stderr(&out);
+    assert!(
+        text.contains("aggregator `nope`: NoSuchConfigurationAggregatorException"),
+        "{text}"
+    );
+    assert!(
+        text.contains("describe-configuration-aggregators"),
+        "{text}"
+    );
+}
