@@ -2,23 +2,27 @@
 """Benchmark harness: resilix against the serde typed-parse floor, in the same run.
 
 Generates seeded, realistic inputs with the generators beside this file (cached under .bench/),
-builds release binaries, then for each input measures wall time and peak RSS of
+builds release binaries, then for each input measures wall time, CPU time (user + sys) and peak
+RSS of
 
   * the parse floor (benches/parse_floor.rs: read + typed borrowed parse of resource_changes),
   * `resilix scan INPUT --format sarif -o OUT` with the full built-in catalog,
 
-takes the best of --repeat runs, prints a table and writes it as JSON (--json).
+keeping the run with the best wall time of --repeat runs. It prints a table, the targets of
+issue 7 measured in this run, and the scaling curve (CPU time per resource and per applicable
+(resource, policy) pair, counted from one extra JSON report per input), and writes all of it
+as JSON (--json).
 
-    python3 benches/run.py                       # plans 1k, 10k, 100k; snapshot 10k, 100k
-    python3 benches/run.py --plans 1k,10k,50k,100k --snapshots 100k --repeat 5
+    python3 benches/run.py                       # plans 1k, 10k, 50k, 100k; snapshots 10k, 100k
+    python3 benches/run.py --plans 10k --snapshots '' --repeat 5
     python3 benches/run.py --checkov .venv-checkov/bin/checkov   # also time Checkov on <= 10k
 
-Timings on a shared machine vary; compare ratios measured in the same run, not absolutes.
+The machine may be shared: wall times move with its load, CPU times much less. Compare ratios
+measured in the same run (the floor is measured right before resilix on every input).
 """
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -27,27 +31,38 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BENCHES = ROOT / "benches"
 
+# Issue 7's targets.
+TARGET_10K_WALL = 0.25          # s, 10,000-resource plan
+TARGET_FLOOR_RATIO = 3.0        # × the parse floor, 100,000-resource plan
+TARGET_RSS_RATIO = 1.5          # × the file size, 100,000-resource plan
+TARGET_SNAPSHOT_WALL = 1.5      # s, 100,000-item AWS Config snapshot
+
 
 def size(text):
     text = text.strip().lower()
     return int(float(text[:-1]) * 1000) if text.endswith("k") else int(text)
 
 
-def run_measured(argv, stdout=subprocess.DEVNULL):
-    """Runs argv; returns (wall seconds, peak RSS bytes, exit code)."""
+def run_measured(argv):
+    """Runs argv; returns wall seconds, CPU seconds (user + sys), peak RSS bytes, exit code."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss * 1024, proc.returncode
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss": usage.ru_maxrss * 1024,
+        "exit": os.waitstatus_to_exitcode(status),
+    }
 
 
 def best_of(repeat, argv):
+    """The run with the best wall time (the least disturbed by other work on the machine)."""
     runs = [run_measured(argv) for _ in range(repeat)]
-    wall = min(r[0] for r in runs)
-    rss = min(r[1] for r in runs)
-    return wall, rss, runs[-1][2]
+    best = min(runs, key=lambda r: r["wall"])
+    best["rss"] = min(r["rss"] for r in runs)
+    return best
 
 
 def generate(kind, n, cache):
@@ -67,16 +82,29 @@ def generate(kind, n, cache):
     return out
 
 
-def findings(sarif_path):
-    with open(sarif_path) as f:
+def sarif_counts(path):
+    with open(path) as f:
         log = json.load(f)
     results = log["runs"][0]["results"]
     return sum(1 for r in results if r.get("kind") == "fail"), sum(1 for r in results if r.get("kind") == "review")
 
 
+def summary(resilix, path, out, jobs):
+    """The JSON report's summary: how many (resource, policy) pairs were evaluated."""
+    subprocess.run([str(resilix), "scan", str(path), "--format", "json", "-o", str(out),
+                    "--fail-on", "never", "-q", *jobs], check=True)
+    with open(out) as f:
+        s = json.load(f)["summary"]
+    return {
+        "evaluated_resources": s["evaluated"],
+        "pairs": s["passed"] + s["failed"] + s["review"] + s["errors"],
+        "findings": s["failed"] + s["review"],
+    }
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--plans", default="1k,10k,100k")
+    ap.add_argument("--plans", default="1k,10k,50k,100k")
     ap.add_argument("--snapshots", default="10k,100k")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--cache", default=str(ROOT / ".bench"))
@@ -103,25 +131,28 @@ def main():
         row = {"input": kind, "resources": n, "bytes": path.stat().st_size}
         subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)  # page cache
         if kind == "plan":
-            wall, rss, code = best_of(args.repeat, [str(floor), str(path)])
-            row.update(floor_wall=wall, floor_rss=rss)
-        wall, rss, code = best_of(args.repeat, [str(resilix), "scan", str(path), "--format", "sarif", "-o", str(out),
-                                               "--fail-on", "never", "-q", *jobs])
-        if code != 0:
-            print(f"resilix exited {code} on {path}", file=sys.stderr)
-        fail, review = findings(out)
-        row.update(resilix_wall=wall, resilix_rss=rss, findings=fail, review=review, exit=code)
+            row["floor"] = best_of(args.repeat, [str(floor), str(path)])
+        run = best_of(args.repeat, [str(resilix), "scan", str(path), "--format", "sarif", "-o", str(out),
+                                    "--fail-on", "never", "-q", *jobs])
+        if run["exit"] != 0:
+            print(f"resilix exited {run['exit']} on {path}", file=sys.stderr)
+        row["resilix"] = run
+        row["sarif_fail"], row["sarif_review"] = sarif_counts(out)
+        row.update(summary(resilix, path, cache / "out.json", jobs))
         if args.checkov and kind == "plan" and n <= 10000:
-            wall, rss, _ = run_measured([args.checkov, "-f", str(path), "--framework", "terraform_plan",
-                                         "-o", "sarif", "--output-file-path", str(cache), "--skip-download", "--quiet"])
-            row.update(checkov_wall=wall, checkov_rss=rss)
+            row["checkov"] = run_measured([args.checkov, "-f", str(path), "--framework", "terraform_plan",
+                                           "-o", "sarif", "--output-file-path", str(cache), "--skip-download",
+                                           "--quiet"])
         rows.append(row)
-        print(format_row(row), file=sys.stderr)
+        print(f"{kind} {n}: resilix {run['wall']:.3f} s wall, {run['cpu']:.3f} s CPU", file=sys.stderr)
 
     print_table(rows)
+    targets = check_targets(rows)
+    print_targets(targets)
+    print_curve(rows)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     with open(args.json, "w") as f:
-        json.dump({"machine": machine(), "rows": rows}, f, indent=2)
+        json.dump({"machine": machine(), "rows": rows, "targets": targets}, f, indent=2)
     print(f"\nwritten {args.json}")
 
 
@@ -129,30 +160,78 @@ def mb(n):
     return f"{n / 1e6:,.0f} MB"
 
 
-def format_row(r):
-    return f"{r['input']} {r['resources']}: resilix {r['resilix_wall']:.3f} s"
-
-
 def print_table(rows):
-    head = "| input | resources | file | parse floor | resilix | × floor | peak RSS | RSS / file | findings (fail / review) |"
-    print(head)
+    print("| input | resources | file | floor wall / CPU | resilix wall / CPU | wall × floor | "
+          "peak RSS | RSS / file | findings (SARIF fail / review) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        floor = r.get("floor_wall")
-        ratio = f"{r['resilix_wall'] / floor:.2f}×" if floor else "—"
-        print(f"| {r['input']} | {r['resources']:,} | {mb(r['bytes'])} | "
-              f"{f'{floor:.3f} s' if floor else '—'} | {r['resilix_wall']:.3f} s | {ratio} | "
-              f"{mb(r['resilix_rss'])} | {r['resilix_rss'] / r['bytes']:.2f} | {r['findings']:,} / {r['review']:,} |")
-    if any("checkov_wall" in r for r in rows):
+        f, x = r.get("floor"), r["resilix"]
+        floor = f"{f['wall']:.3f} / {f['cpu']:.3f} s" if f else "—"
+        ratio = f"{x['wall'] / f['wall']:.2f}×" if f else "—"
+        print(f"| {r['input']} | {r['resources']:,} | {mb(r['bytes'])} | {floor} | "
+              f"{x['wall']:.3f} / {x['cpu']:.3f} s | {ratio} | {mb(x['rss'])} | {x['rss'] / r['bytes']:.2f} | "
+              f"{r['sarif_fail']:,} / {r['sarif_review']:,} |")
+    if any("checkov" in r for r in rows):
         print("\n| plan | checkov | resilix | speed-up |\n|---|---|---|---|")
         for r in rows:
-            if "checkov_wall" in r:
-                print(f"| {r['resources']:,} | {r['checkov_wall']:.1f} s | {r['resilix_wall']:.3f} s | "
-                      f"{r['checkov_wall'] / r['resilix_wall']:.0f}× |")
+            if "checkov" in r:
+                print(f"| {r['resources']:,} | {r['checkov']['wall']:.1f} s | {r['resilix']['wall']:.3f} s | "
+                      f"{r['checkov']['wall'] / r['resilix']['wall']:.0f}× |")
+
+
+def check_targets(rows):
+    def row(kind, n):
+        return next((r for r in rows if r["input"] == kind and r["resources"] == n), None)
+
+    out = []
+    r = row("plan", 10000)
+    if r:
+        out.append({"target": "10k plan: wall < 0.25 s", "measured": f"{r['resilix']['wall']:.3f} s",
+                    "met": r["resilix"]["wall"] < TARGET_10K_WALL})
+    r = row("plan", 100000)
+    if r:
+        ratio = r["resilix"]["wall"] / r["floor"]["wall"]
+        out.append({"target": "100k plan: wall < 3× the parse floor",
+                    "measured": f"{r['resilix']['wall']:.3f} s = {ratio:.2f}× floor ({r['floor']['wall']:.3f} s)",
+                    "met": ratio < TARGET_FLOOR_RATIO})
+        cpu_ratio = r["resilix"]["cpu"] / r["floor"]["cpu"]
+        out.append({"target": "100k plan: CPU time × the floor's (not a target; load-independent)",
+                    "measured": f"{cpu_ratio:.2f}×", "met": None})
+        rss = r["resilix"]["rss"] / r["bytes"]
+        out.append({"target": "100k plan: peak RSS < 1.5× the file",
+                    "measured": f"{mb(r['resilix']['rss'])} = {rss:.2f}× {mb(r['bytes'])}",
+                    "met": rss < TARGET_RSS_RATIO})
+    r = row("snapshot", 100000)
+    if r:
+        out.append({"target": "100k AWS Config snapshot: wall < 1.5 s", "measured": f"{r['resilix']['wall']:.3f} s",
+                    "met": r["resilix"]["wall"] < TARGET_SNAPSHOT_WALL})
+    return out
+
+
+def print_targets(targets):
+    if not targets:
+        return
+    print("\n| target | measured | met |\n|---|---|---|")
+    for t in targets:
+        met = "—" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        print(f"| {t['target']} | {t['measured']} | {met} |")
+
+
+def print_curve(rows):
+    plans = [r for r in rows if r["input"] == "plan"]
+    if len(plans) < 2:
+        return
+    print("\n| plan | (resource, policy) pairs | resilix CPU | CPU per pair | floor CPU | CPU − floor per pair |")
+    print("|---|---|---|---|---|---|")
+    for r in plans:
+        cpu, pairs = r["resilix"]["cpu"], max(r["pairs"], 1)
+        extra = cpu - r["floor"]["cpu"]
+        print(f"| {r['resources']:,} | {r['pairs']:,} | {cpu:.3f} s | {cpu / pairs * 1e6:.2f} µs | "
+              f"{r['floor']['cpu']:.3f} s | {extra / pairs * 1e6:.2f} µs |")
 
 
 def machine():
-    info = {"cpus": os.cpu_count()}
+    info = {"cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg()}
     try:
         info["rustc"] = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     except OSError:

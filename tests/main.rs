@@ -22,6 +22,7 @@ mod errors;
 mod fuzz_seeds;
 mod hostile;
 mod policies;
+mod projection;
 mod properties;
 mod secrets;
 mod signals;

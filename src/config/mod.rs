@@ -24,15 +24,16 @@
 //!      approved-by: jane@acme.example, ticket: SEC-118, expires: 2026-06-30}
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::civil::Date;
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::findings::{Approval, ApprovalSource, Criticality, Report, Status, Waiver, priority};
-use crate::input::tags::{ResourceTags, resource_tags};
+use crate::input::tags::{ResourceTags, read_tags};
 use crate::model::{ChangeKind, Resource};
 use crate::pattern::Pattern;
 use crate::policy::compile::{Compiler, suggestion};
@@ -460,18 +461,21 @@ impl Config {
     /// Applies approvals, waivers and risk-based priority to the findings of a report. Reads the
     /// tags of the resources that have findings; no I/O.
     pub fn triage(&self, report: &mut Report, catalog: &Catalog) {
-        let mut tags: BTreeMap<usize, ResourceTags> = BTreeMap::new();
         let resources = &report.resources;
+        // The tags of each resource with findings, read once, in parallel.
+        let mut with_findings: Vec<usize> = report.findings.iter().map(|f| f.resource).collect();
+        with_findings.sort_unstable();
+        with_findings.dedup();
+        let tags: HashMap<usize, ResourceTags> = with_findings
+            .par_iter()
+            .filter_map(|&index| Some((index, read_tags(resources.get(index)?))))
+            .collect();
+        let no_tags = ResourceTags::default();
         for finding in &mut report.findings {
             let Some(resource) = resources.get(finding.resource) else {
                 continue;
             };
-            let tags = tags.entry(finding.resource).or_insert_with(|| {
-                resource
-                    .documents()
-                    .map(|docs| resource_tags(resource, &docs))
-                    .unwrap_or_default()
-            });
+            let tags = tags.get(&finding.resource).unwrap_or(&no_tags);
             let Some(policy) = catalog.get(finding.policy) else {
                 continue;
             };

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{EmitContext, Emitter, evidence_line, fingerprint};
@@ -35,8 +36,8 @@ struct Log<'a> {
 #[serde(rename_all = "camelCase")]
 struct Run<'a> {
     tool: Tool<'a>,
-    invocations: Vec<Invocation>,
-    results: Vec<SarifResult>,
+    invocations: Vec<Invocation<'a>>,
+    results: Results<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     automation_details: Option<AutomationDetails>,
 }
@@ -103,37 +104,37 @@ struct RuleProperties<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Invocation {
+struct Invocation<'a> {
     execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    tool_execution_notifications: Vec<Notification>,
+    tool_execution_notifications: Vec<Notification<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Notification {
+struct Notification<'a> {
     level: &'static str,
     message: Text,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    locations: Vec<Location>,
+    locations: Vec<Location<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SarifResult {
-    rule_id: String,
+struct SarifResult<'a> {
+    rule_id: &'a str,
     rule_index: usize,
     kind: &'static str,
     level: &'static str,
     message: Text,
-    locations: Vec<Location>,
+    locations: Vec<Location<'a>>,
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline_state: Option<&'static str>,
     rank: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
-    properties: ResultProperties,
+    properties: ResultProperties<'a>,
 }
 
 #[derive(Serialize)]
@@ -145,8 +146,8 @@ struct Suppression {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ResultProperties {
-    resource_type: String,
+struct ResultProperties<'a> {
+    resource_type: &'a str,
     resource_identity: String,
     source: &'static str,
     #[serde(rename = "security-severity")]
@@ -160,22 +161,22 @@ struct ResultProperties {
     approval: Option<Approval>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expired_waiver: Option<Waiver>,
-    controls: BTreeMap<String, Vec<String>>,
+    controls: &'a BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    account: Option<String>,
+    account: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<String>,
+    region: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     evidence: Vec<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Location {
+struct Location<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     physical_location: Option<PhysicalLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    logical_locations: Vec<LogicalLocation>,
+    logical_locations: Vec<LogicalLocation<'a>>,
 }
 
 #[derive(Serialize)]
@@ -200,8 +201,8 @@ struct Region {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct LogicalLocation {
-    fully_qualified_name: String,
+struct LogicalLocation<'a> {
+    fully_qualified_name: &'a str,
     kind: &'static str,
 }
 
@@ -319,7 +320,6 @@ impl Emitter for SarifEmitter {
         let rule_index: BTreeMap<PolicyIndex, usize> =
             ran.iter().enumerate().map(|(n, &i)| (i, n)).collect();
 
-        let mut results = Vec::new();
         let mut notifications = Vec::new();
         // New findings first, then those known from the baseline; each in priority order.
         let (known, current): (Vec<&Finding>, Vec<&Finding>) = report
@@ -327,16 +327,18 @@ impl Emitter for SarifEmitter {
             .iter()
             .filter(|f| f.status != Status::Error)
             .partition(|f| f.is_known());
+        let ordered: Vec<&Finding> = current.into_iter().chain(known).collect();
+        let (kept, over) = ordered.split_at(ordered.len().min(MAX_RESULTS));
         let mut left_out: BTreeMap<Severity, usize> = BTreeMap::new();
-        for (n, finding) in current.iter().chain(known.iter()).enumerate() {
-            if n >= MAX_RESULTS {
-                *left_out.entry(finding.severity).or_default() += 1;
-                continue;
-            }
-            if let Some(result) = result(finding, report, cx, &rule_index) {
-                results.push(result);
-            }
+        for finding in over {
+            *left_out.entry(finding.severity).or_default() += 1;
         }
+        let results = Results {
+            findings: kept,
+            report,
+            cx,
+            rule_index: &rule_index,
+        };
         if !left_out.is_empty() {
             notifications.push(Notification {
                 level: "warning",
@@ -415,19 +417,50 @@ impl Emitter for SarifEmitter {
                 automation_details: cx.sarif_category.as_deref().map(automation_id),
             }],
         };
+        // A buffer of our own: serde_json writes many small pieces, each a virtual call on `out`.
+        let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
         // `from` keeps the kind of an I/O error (a broken pipe must stay one).
-        serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::from)?;
-        writeln!(out)
+        serde_json::to_writer_pretty(&mut buffered, &log).map_err(io::Error::from)?;
+        writeln!(buffered)?;
+        buffered.flush()
+    }
+}
+
+/// The results of a run, built as they are written: a chunk at a time, each chunk in parallel
+/// (results are independent of each other) and in order, so that 25,000 results are never all
+/// in memory at once.
+struct Results<'a> {
+    findings: &'a [&'a Finding],
+    report: &'a Report,
+    cx: &'a EmitContext<'a>,
+    rule_index: &'a BTreeMap<PolicyIndex, usize>,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        const CHUNK: usize = 2048;
+        let mut seq = serializer.serialize_seq(None)?;
+        for chunk in self.findings.chunks(CHUNK) {
+            let built: Vec<SarifResult<'_>> = chunk
+                .par_iter()
+                .filter_map(|f| result(f, self.report, self.cx, self.rule_index))
+                .collect();
+            for result in &built {
+                seq.serialize_element(result)?;
+            }
+        }
+        seq.end()
     }
 }
 
 /// One SARIF result of a failing or undecided finding.
-fn result(
-    finding: &Finding,
-    report: &Report,
-    cx: &EmitContext<'_>,
+fn result<'a>(
+    finding: &'a Finding,
+    report: &'a Report,
+    cx: &'a EmitContext<'_>,
     rule_index: &BTreeMap<PolicyIndex, usize>,
-) -> Option<SarifResult> {
+) -> Option<SarifResult<'a>> {
     let policy = cx.policy(finding)?;
     let resource = report.resource(finding)?;
     let evidence: Vec<String> = finding.evidence.iter().map(evidence_line).collect();
@@ -472,7 +505,7 @@ fn result(
         format!("{}:1", fingerprint(&policy.id, resource)),
     );
     Some(SarifResult {
-        rule_id: policy.id.clone(),
+        rule_id: &policy.id,
         rule_index: rule_index.get(&finding.policy).copied().unwrap_or(0),
         kind,
         level,
@@ -485,7 +518,7 @@ fn result(
         rank: f64::from(finding.priority),
         suppressions,
         properties: ResultProperties {
-            resource_type: resource.type_name.to_string(),
+            resource_type: &resource.type_name,
             resource_identity: resource.identity(),
             source: resource.source.as_str(),
             security_severity: format!("{:.1}", f64::from(finding.priority) / 10.0),
@@ -494,9 +527,9 @@ fn result(
             change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
             approval: finding.approval.clone(),
             expired_waiver: finding.waiver.clone().filter(|w| w.expired),
-            controls: policy.controls.clone(),
-            account: resource.context.account.clone(),
-            region: resource.context.region.clone(),
+            controls: &policy.controls,
+            account: resource.context.account.as_deref(),
+            region: resource.context.region.as_deref(),
             evidence,
         },
     })
@@ -529,7 +562,7 @@ fn automation_id(category: &str) -> AutomationDetails {
     }
 }
 
-fn location(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Location {
+fn location<'a>(finding: &Finding, report: &'a Report, cx: &EmitContext<'_>) -> Location<'a> {
     let resource = report.resource(finding);
     let physical = resource.map(|r| {
         let place = cx.physical_place(r);
@@ -546,7 +579,7 @@ fn location(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Locatio
         logical_locations: resource
             .map(|r| {
                 vec![LogicalLocation {
-                    fully_qualified_name: r.address.clone(),
+                    fully_qualified_name: &r.address,
                     kind: "resource",
                 }]
             })

@@ -6,6 +6,7 @@
 
 mod operators;
 mod outcome;
+mod projection;
 mod relations;
 mod transitions;
 
@@ -15,6 +16,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 pub use outcome::{Evidence, Verdict};
+pub use projection::Projections;
 pub use relations::RelationIndex;
 
 use crate::findings::{ErrorRecord, Finding, Pass, Status, base_priority};
@@ -40,25 +42,44 @@ pub struct Evaluation {
 
 /// Evaluates every policy on every resource of its type.
 pub fn evaluate(catalog: &Catalog, resources: &ResourceSet) -> Evaluation {
-    let relations = RelationIndex::build(catalog, &resources.resources);
+    let projections = Projections::build(catalog, &resources.resources);
+    evaluate_with(catalog, resources, &projections)
+}
+
+/// [`evaluate`], reading what `projections` keep of each resource's documents
+/// ([`Projections::default`]: whole documents).
+pub fn evaluate_with(
+    catalog: &Catalog,
+    resources: &ResourceSet,
+    projections: &Projections,
+) -> Evaluation {
+    let relations = RelationIndex::build_projected(catalog, &resources.resources, projections);
     let evaluator = Evaluator {
         resources: &resources.resources,
         relations: &relations,
+        projections,
     };
-    let per_resource: Vec<ResourceResults> = resources
+    // Folded as they come (no vector of per-resource results); `reduce` joins the parts in
+    // resource order, so the result does not depend on the thread count.
+    resources
         .resources
         .par_iter()
         .enumerate()
-        .map(|(index, resource)| evaluator.resource(catalog, index, resource))
-        .collect();
-    let mut evaluation = Evaluation::default();
-    for results in per_resource {
-        evaluation.evaluated += usize::from(results.evaluated);
-        evaluation.findings.extend(results.findings);
-        evaluation.passes.extend(results.passes);
-        evaluation.errors.extend(results.error);
-    }
-    evaluation
+        .fold(Evaluation::default, |mut evaluation, (index, resource)| {
+            let results = evaluator.resource(catalog, index, resource);
+            evaluation.evaluated += usize::from(results.evaluated);
+            evaluation.findings.extend(results.findings);
+            evaluation.passes.extend(results.passes);
+            evaluation.errors.extend(results.error);
+            evaluation
+        })
+        .reduce(Evaluation::default, |mut left, mut right| {
+            left.evaluated += right.evaluated;
+            left.findings.append(&mut right.findings);
+            left.passes.append(&mut right.passes);
+            left.errors.append(&mut right.errors);
+            left
+        })
 }
 
 #[derive(Default)]
@@ -80,6 +101,8 @@ pub struct PolicyResult {
 pub(crate) struct Evaluator<'a> {
     pub(crate) resources: &'a [Resource],
     pub(crate) relations: &'a RelationIndex,
+    /// What is read of each type's documents.
+    pub(crate) projections: &'a Projections,
 }
 
 impl Evaluator<'_> {
@@ -88,20 +111,31 @@ impl Evaluator<'_> {
         if !resource.is_evaluable() && !resource.is_change() {
             return out;
         }
-        let policies = catalog.for_type(resource.source, &resource.type_name);
         // Each target says which resources it sees (`scope`): objects as they are after the
         // change, or every change, deletions and drift included.
-        let admitted = |&&index: &&PolicyIndex| {
-            catalog
-                .get(index)
-                .and_then(|p| p.target(resource.source, &resource.type_name))
-                .is_some_and(|t| t.scope.admits(resource))
-        };
-        if !policies.iter().any(|i| admitted(&i)) {
+        let targets: Vec<(PolicyIndex, &Policy, &Target)> = catalog
+            .for_type(resource.source, &resource.type_name)
+            .iter()
+            .filter_map(|&index| {
+                let policy = catalog.get(index)?;
+                let target = policy
+                    .target(resource.source, &resource.type_name)
+                    .filter(|t| t.scope.admits(resource))?;
+                Some((index, policy, target))
+            })
+            .collect();
+        if targets.is_empty() {
             return out;
         }
         out.evaluated = true;
-        let docs = match resource.documents() {
+        let verdict_projection = self
+            .projections
+            .get(resource.source, &resource.type_name, false);
+        // The slow path reads whole documents when its evidence quotes them.
+        let evidence_projection = self
+            .projections
+            .get(resource.source, &resource.type_name, true);
+        let docs = match resource.documents_for(verdict_projection) {
             Ok(docs) => docs,
             Err(error) => {
                 let at = match (
@@ -120,16 +154,8 @@ impl Evaluator<'_> {
                 return out;
             }
         };
-        for &policy_index in policies.iter() {
-            let Some(policy) = catalog.get(policy_index) else {
-                continue;
-            };
-            let Some(target) = policy
-                .target(resource.source, &resource.type_name)
-                .filter(|t| t.scope.admits(resource))
-            else {
-                continue;
-            };
+        let mut evidence_docs: Option<Documents> = None;
+        for (policy_index, policy, target) in targets {
             let result = catch_unwind(AssertUnwindSafe(|| {
                 self.policy(target, resource, &docs, false)
             }));
@@ -142,10 +168,22 @@ impl Evaluator<'_> {
                     });
                     continue;
                 }
-                Ok(_) => catch_unwind(AssertUnwindSafe(|| {
-                    self.policy(target, resource, &docs, true)
-                }))
-                .unwrap_or_else(|payload| panic_result(&payload)),
+                Ok(_) => {
+                    let slow_docs = if std::ptr::eq(evidence_projection, verdict_projection) {
+                        &docs
+                    } else {
+                        // Parsed once per resource, for its first result that is not a pass.
+                        evidence_docs.get_or_insert_with(|| {
+                            resource
+                                .documents_for(evidence_projection)
+                                .unwrap_or_else(|_| docs.clone())
+                        })
+                    };
+                    catch_unwind(AssertUnwindSafe(|| {
+                        self.policy(target, resource, slow_docs, true)
+                    }))
+                    .unwrap_or_else(|payload| panic_result(&payload))
+                }
                 Err(payload) => panic_result(&payload),
             };
             out.findings
@@ -336,9 +374,19 @@ impl Context<'_, '_> {
         self.evidence.is_some()
     }
 
-    fn push(&mut self, evidence: Evidence) {
+    /// Records evidence on the slow path (the fast path builds none).
+    fn push(&mut self, evidence: impl FnOnce() -> Evidence) {
         if let Some(list) = self.evidence.as_mut() {
-            list.push(evidence);
+            list.push(evidence());
+        }
+    }
+
+    /// Text for evidence (a path, a prefix): built on the slow path only.
+    fn text(&self, make: impl FnOnce() -> String) -> String {
+        if self.collecting() {
+            make()
+        } else {
+            String::new()
         }
     }
 
@@ -451,7 +499,7 @@ impl Context<'_, '_> {
                 let path_text = check.path.text();
                 if selection.hits.is_empty() {
                     if selection.hidden {
-                        self.push(Evidence {
+                        self.push(|| Evidence {
                             path: format!("{prefix}{path_text}"),
                             actual: Some("(known after apply)".to_owned()),
                             expected: polarity.expect(check.operator.expectation()),
@@ -459,13 +507,8 @@ impl Context<'_, '_> {
                         });
                         return Verdict::Undecided;
                     }
-                    let verdict = self.value(
-                        &check.operator,
-                        None,
-                        subject,
-                        &format!("{prefix}{path_text}"),
-                        polarity,
-                    );
+                    let path = self.text(|| format!("{prefix}{path_text}"));
+                    let verdict = self.value(&check.operator, None, subject, &path, polarity);
                     return verdict;
                 }
                 let hits = selection.hits;
@@ -475,8 +518,9 @@ impl Context<'_, '_> {
                     count,
                     |cx, i| match hits.get(i) {
                         Some(hit) => {
-                            let path =
-                                format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text));
+                            let path = cx.text(|| {
+                                format!("{prefix}{}", hit.path.as_deref().unwrap_or(path_text))
+                            });
                             let inner = polarity.parts(check.quantifier);
                             cx.value(&check.operator, Some(hit.value), subject, &path, inner)
                         }
@@ -499,14 +543,16 @@ impl Context<'_, '_> {
                                 doc: hit.value,
                                 docs: subject.docs,
                             };
-                            let path = format!(
-                                "{prefix}{} → ",
-                                hit.path.as_deref().unwrap_or(check.path.text())
-                            );
+                            let path = cx.text(|| {
+                                format!(
+                                    "{prefix}{} → ",
+                                    hit.path.as_deref().unwrap_or(check.path.text())
+                                )
+                            });
                             cx.condition(&check.condition, &nested, &path, inner)
                         }
                         None => {
-                            cx.push(Evidence {
+                            cx.push(|| Evidence {
                                 path: format!("{prefix}{}", check.path.text()),
                                 actual: Some("(known after apply)".to_owned()),
                                 expected: None,
@@ -518,7 +564,7 @@ impl Context<'_, '_> {
                     check.quantifier,
                 );
                 if count == 0 && verdict == Verdict::Fail {
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: format!("{prefix}{}", check.path.text()),
                         actual: None,
                         expected: Some(format!(
@@ -546,18 +592,23 @@ impl Context<'_, '_> {
                         let Some(other) = related.get(i).and_then(|&r| resources.get(r)) else {
                             return Verdict::Error;
                         };
-                        match other.documents() {
+                        let projection = cx.evaluator.projections.get(
+                            other.source,
+                            &other.type_name,
+                            cx.collecting(),
+                        );
+                        match other.documents_for(projection) {
                             Ok(docs) => {
                                 let nested = Subject {
                                     resource: other,
                                     doc: &docs.after,
                                     docs: &docs,
                                 };
-                                let path = format!("{prefix}{}: ", other.address);
+                                let path = cx.text(|| format!("{prefix}{}: ", other.address));
                                 cx.condition(&check.condition, &nested, &path, inner)
                             }
                             Err(error) => {
-                                cx.push(Evidence {
+                                cx.push(|| Evidence {
                                     path: other.address.clone(),
                                     actual: None,
                                     expected: None,
@@ -570,7 +621,7 @@ impl Context<'_, '_> {
                     check.quantifier,
                 );
                 if related.is_empty() && verdict == Verdict::Fail {
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: format!("{prefix}related {}", check.types.join(" / ")),
                         actual: None,
                         expected: None,
@@ -597,7 +648,7 @@ impl Context<'_, '_> {
                     {
                         actual.push_str(&format!(" ({reason})"));
                     }
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: format!("{prefix}change"),
                         actual: Some(actual),
                         expected,
@@ -610,7 +661,7 @@ impl Context<'_, '_> {
                 let drift = subject.resource.change.as_ref().is_some_and(|c| c.drift);
                 let verdict = Verdict::from(drift == *expected);
                 if self.collecting() && drift {
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: format!("{prefix}change"),
                         actual: Some(format!(
                             "{} outside Terraform (drift)",
@@ -635,7 +686,8 @@ impl Context<'_, '_> {
                     docs: subject.docs,
                 };
                 let label = if before { "before" } else { "after" };
-                self.condition(inner, &nested, &format!("{prefix}{label}: "), polarity)
+                let prefix = self.text(|| format!("{prefix}{label}: "));
+                self.condition(inner, &nested, &prefix, polarity)
             }
             Condition::Transition(check) => self.transition(check, subject, prefix, polarity),
         }
@@ -672,7 +724,7 @@ impl Context<'_, '_> {
             OpResult::TypeError(message) => (Verdict::Error, Some(message)),
         };
         if self.collecting() {
-            self.push(Evidence {
+            self.push(|| Evidence {
                 // `$.ingress[0] → $` is the entry itself: `$.ingress[0]`.
                 path: path.strip_suffix(" → $").unwrap_or(path).to_owned(),
                 actual: value
@@ -697,7 +749,7 @@ impl Context<'_, '_> {
         let doc: &Value = match value.filter(|v| !v.is_null()) {
             None => &Value::Null,
             Some(v) if marker(v).is_some() => {
-                self.push(Evidence {
+                self.push(|| Evidence {
                     path: path.to_owned(),
                     actual: Some(display(v)),
                     expected: None,
@@ -713,7 +765,7 @@ impl Context<'_, '_> {
                     &decoded
                 }
                 None => {
-                    self.push(Evidence {
+                    self.push(|| Evidence {
                         path: path.to_owned(),
                         actual: Some(display(&Value::String(text.clone()))),
                         expected: None,
@@ -724,7 +776,7 @@ impl Context<'_, '_> {
             },
             Some(v @ (Value::Object(_) | Value::Array(_))) => v,
             Some(other) => {
-                self.push(Evidence {
+                self.push(|| Evidence {
                     path: path.to_owned(),
                     actual: Some(display(other)),
                     expected: None,
@@ -741,7 +793,8 @@ impl Context<'_, '_> {
             doc,
             docs: subject.docs,
         };
-        self.condition(inner, &nested, &format!("{path} → "), polarity)
+        let prefix = self.text(|| format!("{path} → "));
+        self.condition(inner, &nested, &prefix, polarity)
     }
 }
 
@@ -765,6 +818,7 @@ pub fn check_one(
     let evaluator = Evaluator {
         resources,
         relations,
+        projections: &Projections::default(),
     };
     let fast = evaluator.policy(target, resource, &docs, false);
     if fast.not_applicable {

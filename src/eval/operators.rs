@@ -237,6 +237,31 @@ pub(crate) fn shown(operator: &Operator, value: &Value) -> String {
     }
 }
 
+/// Keys under which a rule object holds its protocol and port range.
+const PROTOCOL_KEYS: [&str; 4] = ["protocol", "ip_protocol", "ipProtocol", "IpProtocol"];
+const FROM_PORT_KEYS: [&str; 3] = ["from_port", "fromPort", "FromPort"];
+const TO_PORT_KEYS: [&str; 3] = ["to_port", "toPort", "ToPort"];
+const PORT_RANGE_KEYS: [&str; 2] = ["portRange", "PortRange"];
+
+/// The members of an object that `operator` reads when applied to it: `Some(empty)` for none
+/// (`exists` asks only whether there is a value), `None` when it may read any.
+pub(crate) fn members_read(operator: &Operator) -> Option<Vec<&'static str>> {
+    match operator {
+        Operator::Exists(_) => Some(Vec::new()),
+        Operator::CidrPublic(_) => Some(CIDR_KEYS.to_vec()),
+        Operator::PortOverlaps(_) => Some(
+            [
+                &PROTOCOL_KEYS[..],
+                &FROM_PORT_KEYS[..],
+                &TO_PORT_KEYS[..],
+                &PORT_RANGE_KEYS[..],
+            ]
+            .concat(),
+        ),
+        _ => None,
+    }
+}
+
 pub(crate) enum PortSpan {
     /// A protocol without ports (ICMP).
     None,
@@ -255,11 +280,11 @@ pub(crate) fn port_span(value: &Value) -> Result<Option<PortSpan>, String> {
                     .filter(|v| !v.is_null())
             };
             // A network ACL entry in AWS Config holds its ports as `portRange: {from, to}`.
-            let range = map.get("portRange").or_else(|| map.get("PortRange"));
+            let range = PORT_RANGE_KEYS.iter().find_map(|k| map.get(*k));
             let in_range = |key: &str| range.and_then(|r| r.get(key)).filter(|v| !v.is_null());
-            let protocol = get(&["protocol", "ip_protocol", "ipProtocol", "IpProtocol"]);
-            let from = get(&["from_port", "fromPort", "FromPort"]).or_else(|| in_range("from"));
-            let to = get(&["to_port", "toPort", "ToPort"]).or_else(|| in_range("to"));
+            let protocol = get(&PROTOCOL_KEYS);
+            let from = get(&FROM_PORT_KEYS).or_else(|| in_range("from"));
+            let to = get(&TO_PORT_KEYS).or_else(|| in_range("to"));
             if [protocol, from, to]
                 .iter()
                 .flatten()

@@ -17,6 +17,7 @@ use std::collections::{BTreeSet, HashMap};
 use rayon::prelude::*;
 use serde_json::Value;
 
+use super::projection::Projections;
 use crate::model::value::marker;
 use crate::model::{Resource, SourceKind};
 use crate::policy::selector::Selector;
@@ -67,6 +68,15 @@ pub struct RelationIndex {
 
 impl RelationIndex {
     pub fn build(catalog: &Catalog, resources: &[Resource]) -> RelationIndex {
+        RelationIndex::build_projected(catalog, resources, &Projections::default())
+    }
+
+    /// Builds the index reading only what `projections` keep of each resource.
+    pub(crate) fn build_projected(
+        catalog: &Catalog,
+        resources: &[Resource],
+        projections: &Projections,
+    ) -> RelationIndex {
         let mut wanted: Vec<(RelationKey, &RelatedCheck)> = Vec::new();
         for (kind, check) in catalog.related_checks() {
             let key = RelationKey::of(kind, check);
@@ -77,7 +87,7 @@ impl RelationIndex {
         let tables = wanted
             .into_par_iter()
             .map(|(key, check)| {
-                let table = build_table(&key, check, resources);
+                let table = build_table(&key, check, resources, projections);
                 (key, table)
             })
             .collect();
@@ -187,7 +197,12 @@ fn config_identities(resource: &Resource) -> impl Iterator<Item = &String> {
     .flatten()
 }
 
-fn build_table(key: &RelationKey, check: &RelatedCheck, resources: &[Resource]) -> RelationTable {
+fn build_table(
+    key: &RelationKey,
+    check: &RelatedCheck,
+    resources: &[Resource],
+    projections: &Projections,
+) -> RelationTable {
     let entries: Vec<(usize, Vec<String>)> = resources
         .par_iter()
         .enumerate()
@@ -198,8 +213,8 @@ fn build_table(key: &RelationKey, check: &RelatedCheck, resources: &[Resource]) 
         })
         .map(|(index, r)| {
             let links = match &key.direction {
-                Direction::Outgoing(_) => outgoing_links(key.kind, r),
-                Direction::Incoming(_) => incoming_links(key.kind, check, r),
+                Direction::Outgoing(_) => outgoing_links(key.kind, r, projections),
+                Direction::Incoming(_) => incoming_links(key.kind, check, r, projections),
             };
             (index, links)
         })
@@ -214,14 +229,14 @@ fn build_table(key: &RelationKey, check: &RelatedCheck, resources: &[Resource]) 
 }
 
 /// How a related resource R can be pointed at by a subject's `from` attribute.
-fn outgoing_links(kind: SourceKind, r: &Resource) -> Vec<String> {
+fn outgoing_links(kind: SourceKind, r: &Resource, projections: &Projections) -> Vec<String> {
     let mut links = Vec::new();
     match kind {
         SourceKind::Terraform => {
             if let Some(address) = &r.config_address {
                 links.push(format!("addr:{address}"));
             }
-            if let Ok(docs) = r.documents() {
+            if let Ok(docs) = r.documents_for(projections.get(r.source, &r.type_name, false)) {
                 for field in ["id", "arn"] {
                     if let Some(v @ Value::String(text)) = docs.after.get(field)
                         && marker(v).is_none()
@@ -240,7 +255,12 @@ fn outgoing_links(kind: SourceKind, r: &Resource) -> Vec<String> {
 }
 
 /// How a related resource R points at subjects (its references, `via` values, relationships).
-fn incoming_links(kind: SourceKind, check: &RelatedCheck, r: &Resource) -> Vec<String> {
+fn incoming_links(
+    kind: SourceKind,
+    check: &RelatedCheck,
+    r: &Resource,
+    projections: &Projections,
+) -> Vec<String> {
     let via_attribute = check.via.as_ref().and_then(Selector::attribute_path);
     let mut links = Vec::new();
     match kind {
@@ -272,7 +292,7 @@ fn incoming_links(kind: SourceKind, check: &RelatedCheck, r: &Resource) -> Vec<S
         }
     }
     if let Some(via) = &check.via
-        && let Ok(docs) = r.documents()
+        && let Ok(docs) = r.documents_for(projections.get(r.source, &r.type_name, false))
     {
         links.extend(
             string_values(via, &docs.after)

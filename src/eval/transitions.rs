@@ -30,7 +30,7 @@ impl Context<'_, '_> {
         let collecting = self.collecting();
         let before = check.path.select(before_doc, collecting);
         let after = check.path.select(after_doc, collecting);
-        let path = format!("{prefix}{}", check.path.text());
+        let path = self.text(|| format!("{prefix}{}", check.path.text()));
         let unknown = opaque(&after) || opaque(&before);
         match &check.transition {
             Transition::Changed(expected) => {
@@ -93,10 +93,11 @@ impl Context<'_, '_> {
                                 docs: subject.docs,
                             };
                             let at = hit.path.as_deref().unwrap_or(check.path.text());
+                            let prefix = cx.text(|| format!("{prefix}{label} {at} → "));
                             cx.condition(
                                 condition,
                                 &nested,
-                                &format!("{prefix}{label} {at} → "),
+                                &prefix,
                                 polarity.parts(Quantifier::Any),
                             )
                         }
@@ -139,7 +140,7 @@ impl Context<'_, '_> {
                             if new.len() > shown.len() {
                                 actual.push_str(&format!(" and {} more", new.len() - shown.len()));
                             }
-                            self.push(Evidence {
+                            self.push(|| Evidence {
                                 path,
                                 actual: Some(actual),
                                 expected,
@@ -153,7 +154,7 @@ impl Context<'_, '_> {
                         Verdict::Undecided
                     }
                     Err(Unreadable::Type(message)) => {
-                        self.push(Evidence {
+                        self.push(|| Evidence {
                             path,
                             actual: None,
                             expected: None,
@@ -177,7 +178,7 @@ impl Context<'_, '_> {
         if !self.collecting() {
             return;
         }
-        self.push(Evidence {
+        self.push(|| Evidence {
             path: path.to_owned(),
             actual: Some(format!("{} → {}", shown(before), shown(after))),
             expected: (!expected.is_empty()).then_some(expected),

@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod compliance;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -277,22 +278,25 @@ impl Report {
     /// Sorts findings into the one order every output uses: priority, severity, status, policy,
     /// resource identity, then place in the input.
     pub fn sort(&mut self, catalog: &Catalog) {
+        debug_assert!(catalog.policies.is_sorted_by(|a, b| a.id < b.id));
         let resources = &self.resources;
         let key = |f: &Finding| {
-            let policy = catalog.get(f.policy).map_or("", |p| p.id.as_str());
             let resource = resources.get(f.resource);
             (
-                policy,
+                // The catalog is sorted by id: its index orders policies as their ids do.
+                f.policy,
                 resource.map(Resource::identity).unwrap_or_default(),
-                resource.and_then(|r| r.origin.file_name().map(str::to_owned)),
+                resource.and_then(|r| r.origin.file_name()),
                 resource.and_then(|r| r.origin.offset),
             )
         };
+        // Keys are built (identities are strings) and sorted in parallel; the order is total,
+        // so the result does not depend on the thread count.
         let mut keyed: Vec<_> = std::mem::take(&mut self.findings)
-            .into_iter()
+            .into_par_iter()
             .map(|f| (key(&f), f))
             .collect();
-        keyed.sort_by(|(ka, a), (kb, b)| {
+        keyed.par_sort_by(|(ka, a), (kb, b)| {
             b.priority
                 .cmp(&a.priority)
                 .then(b.severity.cmp(&a.severity))
@@ -301,7 +305,7 @@ impl Report {
                 .then(a.resource.cmp(&b.resource))
         });
         self.findings = keyed.into_iter().map(|(_, f)| f).collect();
-        self.passes.sort_unstable();
+        self.passes.par_sort_unstable();
     }
 
     /// Failing findings at or above `threshold` (`None`: never fail): the findings that fail the

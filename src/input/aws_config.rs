@@ -11,29 +11,51 @@
 //! Every item is normalized to the delivery form: embedded JSON decoded once, policy documents
 //! URL-decoded and normalized, tags as one map, relationships with `name`.
 
+use std::collections::BTreeSet;
+use std::ops::Range;
 use std::sync::Arc;
 
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::envelope::{Envelope, offset_in};
-use super::{LoadError, LoadWarning, Loaded, policy_document};
+use super::envelope::{Envelope, RawList, member_offset, offset_in};
+use super::{LoadError, LoadWarning, Loaded, policy_document, projected};
 use crate::model::{
-    Body, CloudContext, Documents, ItemStatus, Mode, Origin, Relationship, Resource, SourceKind,
+    Body, CloudContext, DocError, Documents, ItemStatus, LazyDocument, Mode, Origin, Projection,
+    Relationship, Resource, SourceKind,
 };
 use crate::source::SourceFile;
 
 pub(crate) fn load(file: &Arc<SourceFile>, env: &Envelope<'_>) -> Result<Loaded, LoadError> {
-    load_envelope(file, env, 0)
+    load_envelope(file, file.text(), env, 0)
 }
 
+/// Loads the items of an envelope parsed from `text` (the file, or its `data` member).
 fn load_envelope(
     file: &Arc<SourceFile>,
+    text: &str,
     env: &Envelope<'_>,
     depth: usize,
 ) -> Result<Loaded, LoadError> {
-    if let Some(items) = env.configuration_items.or(env.base_configuration_items) {
-        let mut loaded = load_raw_list(file, items, "configuration items")?;
+    let lists = [
+        (env.configuration_items.as_ref(), "configurationItems"),
+        (
+            env.base_configuration_items.as_ref(),
+            "baseConfigurationItems",
+        ),
+    ];
+    if let Some((items, name)) = lists.into_iter().find_map(|(l, n)| Some((l?, n))) {
+        let RawList::List(elements) = items else {
+            return Err(LoadError::invalid_at(
+                file,
+                member_offset(file, text, name),
+                "expected configuration items as a JSON list",
+                "not a list",
+                None,
+            ));
+        };
+        let mut loaded = load_elements(file, elements)?;
         if let Some(raw) = env.resilix_audit {
             let record: super::snapshot::AuditRecord = serde_json::from_str(raw.get())
                 .map_err(|error| LoadError::from_json(file, offset_in(file, raw.get()), &error))?;
@@ -76,7 +98,7 @@ fn load_envelope(
         let inner: Envelope<'_> = serde_json::from_str(data.get())
             .map_err(|error| LoadError::from_json(file, offset_in(file, data.get()), &error))?;
         if inner.is_aws_config() {
-            return load_envelope(file, &inner, depth + 1);
+            return load_envelope(file, data.get(), &inner, depth + 1);
         }
     }
     Err(LoadError::Unrecognized {
@@ -90,21 +112,25 @@ fn load_envelope(
 pub(crate) fn load_item_array(file: &Arc<SourceFile>) -> Result<Loaded, LoadError> {
     let raw: &RawValue =
         serde_json::from_str(file.text()).map_err(|e| LoadError::from_json(file, 0, &e))?;
-    load_raw_list(file, raw, "a list of configuration items")
-}
-
-fn load_raw_list(file: &Arc<SourceFile>, raw: &RawValue, what: &str) -> Result<Loaded, LoadError> {
     let elements: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
         LoadError::invalid_at(
             file,
             offset_in(file, raw.get()),
-            format!("expected {what} as a JSON list"),
+            "expected a list of configuration items as a JSON list",
             "not a list",
             None,
         )
     })?;
-    let results = super::convert_in_order(&elements, |element| {
+    load_elements(file, &elements)
+}
+
+/// Items of a list, each loaded lazily where it can be ([`lazy_item`]).
+fn load_elements(file: &Arc<SourceFile>, elements: &[&RawValue]) -> Result<Loaded, LoadError> {
+    let results = super::convert_in_order(elements, |element| {
         let offset = offset_in(file, element.get());
+        if let Some(resource) = lazy_item(file, element, offset) {
+            return Ok(resource);
+        }
         let value: Value = serde_json::from_str(element.get())
             .map_err(|e| LoadError::from_json(file, offset, &e))?;
         item_resource(file, value, offset)
@@ -112,8 +138,175 @@ fn load_raw_list(file: &Arc<SourceFile>, raw: &RawValue, what: &str) -> Result<L
     collect(file, results)
 }
 
+/// The members of an item that name and place it; `configuration` is only looked at (a JSON
+/// string, as API results have it, is decoded at load so that a bad one is a load error).
+#[derive(Deserialize)]
+struct ItemHead<'a> {
+    #[serde(borrow, default, rename = "resourceType")]
+    resource_type: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "resourceId")]
+    resource_id: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "resourceName")]
+    resource_name: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "ARN")]
+    arn_upper: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arn: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "awsAccountId")]
+    aws_account_id: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "accountId")]
+    account_id: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "awsRegion")]
+    aws_region: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "configurationItemStatus")]
+    status: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    relationships: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    configuration: Option<&'a RawValue>,
+}
+
+/// Members of an item that every lazily parsed document keeps: they are small, and the
+/// normalized document repeats them.
+const ITEM_SCALARS: [&str; 13] = [
+    "resourceType",
+    "resourceId",
+    "resourceName",
+    "ARN",
+    "arn",
+    "awsAccountId",
+    "accountId",
+    "awsRegion",
+    "configurationItemStatus",
+    "availabilityZone",
+    "configurationItemCaptureTime",
+    "resourceCreationTime",
+    "relationships",
+];
+
+/// An item as a resource whose documents are parsed when a policy needs them, like a plan's:
+/// its identity and relationships are read now, the rest stays text. `None` when the item must
+/// be read whole now (its `configuration` is a JSON string, or its shape is unusual).
+fn lazy_item(
+    file: &Arc<SourceFile>,
+    element: &RawValue,
+    offset: usize,
+) -> Option<Option<Resource>> {
+    let head: ItemHead<'_> = serde_json::from_str(element.get()).ok()?;
+    if head
+        .configuration
+        .is_some_and(|c| c.get().trim_start().starts_with('"'))
+    {
+        return None;
+    }
+    let members = [
+        ("resourceType", head.resource_type),
+        ("resourceId", head.resource_id),
+        ("resourceName", head.resource_name),
+        ("ARN", head.arn_upper),
+        ("arn", head.arn),
+        ("awsAccountId", head.aws_account_id),
+        ("accountId", head.account_id),
+        ("awsRegion", head.aws_region),
+        ("configurationItemStatus", head.status),
+        ("relationships", head.relationships),
+    ];
+    let mut skeleton = Map::new();
+    for (name, raw) in members {
+        if let Some(raw) = raw {
+            skeleton.insert(name.to_owned(), serde_json::from_str(raw.get()).ok()?);
+        }
+    }
+    let origin = Origin {
+        file: Some(Arc::clone(file)),
+        offset: Some(offset),
+        declaration: None,
+    };
+    let mut resource = resource_from_item(Value::Object(skeleton), origin).ok()?;
+    if let Some(resource) = resource.as_mut() {
+        resource.body = Body::Lazy(Arc::new(ItemDocument {
+            file: Arc::clone(file),
+            range: offset..offset + element.get().len(),
+        }));
+    }
+    Some(resource)
+}
+
+/// A configuration item kept as text until evaluated; parsing it normalizes it as
+/// [`resource_from_item`] does, keeping the parts a projection asks for.
+struct ItemDocument {
+    file: Arc<SourceFile>,
+    range: Range<usize>,
+}
+
+impl std::fmt::Debug for ItemDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ItemDocument")
+            .field("file", &self.file.name())
+            .field("range", &self.range)
+            .finish()
+    }
+}
+
+impl ItemDocument {
+    fn normalized(&self, members: Option<&BTreeSet<String>>) -> Result<Documents, DocError> {
+        let error = |message: String| DocError {
+            message,
+            offset: Some(self.range.start),
+        };
+        let text = self.file.text().get(self.range.clone()).unwrap_or("null");
+        let item = projected::parse(text, members)
+            .map_err(|e| error(format!("configuration item could not be parsed: {e}")))?;
+        match resource_from_item(item, Origin::default()).map_err(error)? {
+            Some(Resource {
+                body: Body::Ready(docs),
+                ..
+            }) => Ok(docs),
+            _ => Err(error("configuration item has no resourceType".to_owned())),
+        }
+    }
+}
+
+impl LazyDocument for ItemDocument {
+    fn materialize(&self, projection: &Projection) -> Result<Documents, DocError> {
+        let Some(keys) = &projection.keys else {
+            return self.normalized(None);
+        };
+        let mut members: BTreeSet<String> = ITEM_SCALARS.iter().map(|k| (*k).to_owned()).collect();
+        let wants = |k: &str| keys.contains(k);
+        // The normalized `tags` are the item's own, else those inside the configuration.
+        if wants("tags") {
+            members.insert("tags".to_owned());
+            if !wants("configuration") && !wants("supplementaryConfiguration") {
+                let docs = self.normalized(Some(&members))?;
+                if docs
+                    .after
+                    .get("tags")
+                    .and_then(Value::as_object)
+                    .is_some_and(|t| !t.is_empty())
+                {
+                    return Ok(docs);
+                }
+            }
+        }
+        for (member, needed_for) in [
+            ("configuration", ["configuration", "tags"]),
+            (
+                "supplementaryConfiguration",
+                ["supplementaryConfiguration", "tags"],
+            ),
+        ] {
+            if needed_for.iter().any(|k| wants(k)) {
+                members.insert(member.to_owned());
+            }
+        }
+        self.normalized(Some(&members))
+    }
+}
+
 fn collect(file: &Arc<SourceFile>, results: Vec<Option<Resource>>) -> Result<Loaded, LoadError> {
     let mut loaded = Loaded::default();
+    loaded.resources.reserve(results.len());
     let mut untyped = 0usize;
     for result in results {
         match result {

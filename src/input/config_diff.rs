@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::model::{Action, Actions, Body, Change, Documents, ItemStatus, Resource, SourceKind};
@@ -33,13 +34,18 @@ const SIGNIFICANT: [&str; 3] = ["configuration", "supplementaryConfiguration", "
 pub fn diff(old: Vec<Resource>, new: Vec<Resource>) -> (Vec<Resource>, DiffCounts) {
     let mut counts = DiffCounts::default();
     let mut latest = |resources: Vec<Resource>| {
+        // Items loaded from files are parsed on demand: all of them, in parallel.
+        let documents: Vec<_> = resources
+            .par_iter()
+            .map(|r| (r.source == SourceKind::AwsConfig).then(|| r.documents()))
+            .collect();
         let mut by_key: BTreeMap<String, (usize, Resource, Arc<Value>)> = BTreeMap::new();
-        for (order, resource) in resources.into_iter().enumerate() {
+        for (order, (resource, docs)) in resources.into_iter().zip(documents).enumerate() {
             if resource.source != SourceKind::AwsConfig {
                 counts.ignored += 1;
                 continue;
             }
-            let Ok(docs) = resource.documents() else {
+            let Some(Ok(docs)) = docs else {
                 continue;
             };
             let key = resource.identity();

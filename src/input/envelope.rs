@@ -1,10 +1,11 @@
 //! One pass over the top level of a JSON object, keeping the parts every format needs as raw,
 //! borrowed JSON, so detection costs no second parse.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::{Detected, HELP_FORMATS, LoadError};
@@ -20,9 +21,9 @@ pub(crate) struct Envelope<'a> {
     #[serde(borrow, default)]
     pub terraform_version: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    pub resource_changes: Option<&'a RawValue>,
+    pub resource_changes: Option<RawList<'a>>,
     #[serde(borrow, default)]
-    pub resource_drift: Option<&'a RawValue>,
+    pub resource_drift: Option<RawList<'a>>,
     /// A plan's `configuration`, or a single AWS Config item's `configuration`.
     #[serde(borrow, default)]
     pub configuration: Option<&'a RawValue>,
@@ -34,9 +35,9 @@ pub(crate) struct Envelope<'a> {
 
     // AWS Config
     #[serde(borrow, default, rename = "configurationItems")]
-    pub configuration_items: Option<&'a RawValue>,
+    pub configuration_items: Option<RawList<'a>>,
     #[serde(borrow, default, rename = "baseConfigurationItems")]
-    pub base_configuration_items: Option<&'a RawValue>,
+    pub base_configuration_items: Option<RawList<'a>>,
     /// What `resilix audit --save` pulled and could not pull.
     #[serde(borrow, default, rename = "resilixAudit")]
     pub resilix_audit: Option<&'a RawValue>,
@@ -108,6 +109,77 @@ impl<'a> Envelope<'a> {
             help: Some(HELP_FORMATS.to_owned()),
         })
     }
+}
+
+/// A list whose elements are kept as raw JSON, split in the same pass as the rest of the
+/// envelope, so a 400 MB plan's `resource_changes` is not scanned a second time to find where
+/// each element ends.
+pub(crate) enum RawList<'a> {
+    List(Vec<&'a RawValue>),
+    /// The value is not a list (its place is looked up again only to report that).
+    NotAList,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for RawList<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for ListVisitor<'a> {
+            type Value = RawList<'a>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawList<'a>, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    items.push(item);
+                }
+                Ok(RawList::List(items))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawList<'a>, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(RawList::NotAList)
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawList<'a>, E> {
+                Ok(RawList::NotAList)
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawList<'a>, E> {
+                Ok(RawList::NotAList)
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawList<'a>, E> {
+                Ok(RawList::NotAList)
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawList<'a>, E> {
+                Ok(RawList::NotAList)
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<RawList<'a>, E> {
+                Ok(RawList::NotAList)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<RawList<'a>, E> {
+                Ok(RawList::NotAList)
+            }
+        }
+
+        deserializer.deserialize_any(ListVisitor(PhantomData))
+    }
+}
+
+/// Byte offset of the member `name` of the object `object` (the file's text, or a part of it);
+/// the object's own offset when not found. Only to report where a member of the wrong shape is.
+pub(crate) fn member_offset(file: &SourceFile, object: &str, name: &str) -> usize {
+    serde_json::from_str::<std::collections::BTreeMap<std::borrow::Cow<'_, str>, &RawValue>>(object)
+        .ok()
+        .and_then(|members| members.get(name).map(|raw| offset_in(file, raw.get())))
+        .unwrap_or_else(|| offset_in(file, object))
 }
 
 /// Byte offset of a borrowed raw value within its file's text.

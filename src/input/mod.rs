@@ -11,6 +11,7 @@ mod envelope;
 mod excerpt;
 mod hcl;
 pub mod policy_document;
+mod projected;
 mod read;
 pub mod snapshot;
 pub mod tags;
@@ -498,6 +499,11 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadOutcome {
     let mut resources = Vec::new();
     for result in results {
         match result {
+            Ok(loaded) if resources.is_empty() => {
+                resources = loaded.resources;
+                warnings.extend(loaded.warnings);
+                errors.extend(loaded.errors);
+            }
             Ok(loaded) => {
                 resources.extend(loaded.resources);
                 warnings.extend(loaded.warnings);

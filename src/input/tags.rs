@@ -5,11 +5,32 @@
 //! sensitive values are left out: they cannot name a ticket or a criticality.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde_json::Value;
 
 use crate::model::value::marker;
-use crate::model::{Documents, Resource, SourceKind};
+use crate::model::{Documents, Projection, Resource, SourceKind};
+
+/// The attributes that hold tags, in every input kind.
+static TAG_ATTRIBUTES: LazyLock<Projection> = LazyLock::new(|| Projection {
+    keys: Some(
+        ["tags", "tags_all"]
+            .map(str::to_owned)
+            .into_iter()
+            .collect(),
+    ),
+    before: true,
+});
+
+/// Reads the tags of a resource, parsing only the attributes that hold them (none when its
+/// values cannot be parsed: evaluation reports that).
+pub fn read_tags(resource: &Resource) -> ResourceTags {
+    resource
+        .documents_for(&TAG_ATTRIBUTES)
+        .map(|docs| resource_tags(resource, &docs))
+        .unwrap_or_default()
+}
 
 /// Tag key → value.
 pub type Tags = BTreeMap<String, String>;

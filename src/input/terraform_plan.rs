@@ -7,19 +7,20 @@
 
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::envelope::{Envelope, offset_in};
+use super::envelope::{Envelope, RawList, member_offset, offset_in};
 use super::hcl::{self, SourceIndex};
+use super::projected;
 use super::terraform_config::{self, ConfigIndex, Shape, strip_instance_keys};
 use super::{LoadError, LoadOptions, LoadWarning, Loaded};
 use crate::model::{
     Action, Actions, Body, Change, CloudContext, DocError, Documents, ItemStatus, LazyDocument,
-    Mode, Origin, Resource, SourceKind, value,
+    Mode, Origin, Projection, Reference, Resource, SourceKind, value,
 };
 use crate::source::SourceFile;
 
@@ -91,30 +92,34 @@ pub(crate) fn load(
     let sources = index_sources(file, config.as_ref(), options, &mut warnings);
     let mut resources = Vec::new();
     let mut unknown_actions = Vec::new();
-    for (raw, drift) in [(env.resource_changes, false), (env.resource_drift, true)] {
-        let Some(raw) = raw else { continue };
-        let elements: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| {
-            LoadError::invalid_at(
-                file,
-                offset_in(file, raw.get()),
-                format!(
-                    "`{}` must be a list of resource changes",
-                    if drift {
-                        "resource_drift"
-                    } else {
-                        "resource_changes"
-                    }
-                ),
-                "not a list",
-                None,
-            )
+    let lists = [
+        (env.resource_changes.as_ref(), false),
+        (env.resource_drift.as_ref(), true),
+    ];
+    for (list, drift) in lists {
+        let elements = match list {
+            None => continue,
+            Some(RawList::List(elements)) => elements,
+            Some(RawList::NotAList) => return Err(not_a_list(file, drift)),
+        };
+        // Collected straight into one vector: at 100k resources a second copy costs time and
+        // memory. Unknown action names are rare.
+        let unknown = Mutex::new(Vec::new());
+        let converted = super::convert_in_order(elements, |element| {
+            let (resource, names) = convert(file, element, drift, config.as_ref(), &sources)?;
+            if !names.is_empty() {
+                unknown
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .extend(names);
+            }
+            Ok(resource)
         })?;
-        let converted = super::convert_in_order(&elements, |element| {
-            convert(file, element, drift, config.as_ref(), &sources)
-        })?;
-        for (resource, unknown) in converted {
-            unknown_actions.extend(unknown);
-            resources.push(resource);
+        unknown_actions.extend(unknown.into_inner().unwrap_or_else(PoisonError::into_inner));
+        if resources.is_empty() {
+            resources = converted;
+        } else {
+            resources.extend(converted);
         }
     }
     unknown_actions.sort();
@@ -134,6 +139,26 @@ pub(crate) fn load(
         warnings,
         errors: Vec::new(),
     })
+}
+
+/// One empty reference list shared by the resources that have none (an `Arc` of an empty
+/// slice still allocates its counts).
+static NO_REFERENCES: LazyLock<Arc<[Reference]>> = LazyLock::new(|| Arc::from(Vec::new()));
+
+/// The error for a `resource_changes` (or `resource_drift`) that is not a list, at its place.
+fn not_a_list(file: &Arc<SourceFile>, drift: bool) -> LoadError {
+    let name = if drift {
+        "resource_drift"
+    } else {
+        "resource_changes"
+    };
+    LoadError::invalid_at(
+        file,
+        member_offset(file, file.text(), name),
+        format!("`{name}` must be a list of resource changes"),
+        "not a list",
+        None,
+    )
 }
 
 /// The declarations in the plan's `.tf` sources, when they are at hand.
@@ -284,7 +309,7 @@ fn convert(
         arn: None,
         references: config
             .and_then(|c| c.references.get(&config_address).cloned())
-            .unwrap_or_else(|| Arc::from(Vec::new())),
+            .unwrap_or_else(|| Arc::clone(&NO_REFERENCES)),
         relationships: Vec::new(),
         origin: Origin {
             file: Some(Arc::clone(file)),
@@ -328,47 +353,72 @@ impl std::fmt::Debug for PlanDocument {
 }
 
 impl PlanDocument {
-    fn parse(&self, range: &Option<Range<usize>>) -> Result<Value, DocError> {
+    /// Parses one of the resource's values, keeping only the top-level attributes `projection`
+    /// keeps (a value that is not an object is kept whole).
+    fn parse(
+        &self,
+        range: &Option<Range<usize>>,
+        projection: &Projection,
+    ) -> Result<Value, DocError> {
         let Some(range) = range else {
             return Ok(Value::Null);
         };
         let text = self.file.text().get(range.clone()).unwrap_or("null");
-        serde_json::from_str(text).map_err(|error| DocError {
+        projected::parse(text, projection.keys.as_ref()).map_err(|error| DocError {
             message: format!("resource values could not be parsed: {error}"),
             offset: Some(range.start),
         })
     }
+
+    /// A mask (`after_unknown`, `*_sensitive`), or `None` when it marks nothing: a mask without
+    /// `true` anywhere in its text is a no-op, and most are (`{}`, `{"tags":{}}`), so they are
+    /// not parsed at all.
+    fn mask(
+        &self,
+        range: &Option<Range<usize>>,
+        projection: &Projection,
+    ) -> Result<Option<Value>, DocError> {
+        let Some(text) = range.as_ref().and_then(|r| self.file.text().get(r.clone())) else {
+            return Ok(None);
+        };
+        if memchr::memmem::find(text.as_bytes(), b"true").is_none() {
+            return Ok(None);
+        }
+        let mask = self.parse(range, projection)?;
+        Ok(has_true(&mask, 0).then_some(mask))
+    }
 }
 
 impl LazyDocument for PlanDocument {
-    fn materialize(&self) -> Result<Documents, DocError> {
-        let mut after = self.parse(&self.after)?;
-        let sensitive = self.parse(&self.after_sensitive)?;
-        apply_mask(&mut after, &sensitive, value::sensitive, 0);
-        let unknown = self.parse(&self.after_unknown)?;
-        if has_true(&unknown, 0) {
+    fn materialize(&self, projection: &Projection) -> Result<Documents, DocError> {
+        let mut after = self.parse(&self.after, projection)?;
+        if let Some(sensitive) = self.mask(&self.after_sensitive, projection)? {
+            apply_mask(&mut after, &sensitive, value::sensitive, 0);
+        }
+        if let Some(unknown) = self.mask(&self.after_unknown, projection)? {
             apply_mask(&mut after, &unknown, value::unknown, 0);
             if let Some(range) = &self.expressions {
                 let expressions = if range.is_empty() {
                     Value::Object(serde_json::Map::new())
                 } else {
-                    self.parse(&Some(range.clone()))?
+                    self.parse(&Some(range.clone()), projection)?
                 };
                 classify_unknown(&mut after, Some(&Shape::of_expressions(&expressions)), 0);
             }
         }
         let before = match &self.before {
-            None => None,
-            Some(_) => {
-                let mut before = self.parse(&self.before)?;
+            Some(_) if projection.before => {
+                let mut before = self.parse(&self.before, projection)?;
                 if before.is_null() {
                     None
                 } else {
-                    let sensitive = self.parse(&self.before_sensitive)?;
-                    apply_mask(&mut before, &sensitive, value::sensitive, 0);
+                    if let Some(sensitive) = self.mask(&self.before_sensitive, projection)? {
+                        apply_mask(&mut before, &sensitive, value::sensitive, 0);
+                    }
                     Some(Arc::new(before))
                 }
             }
+            _ => None,
         };
         Ok(Documents {
             after: Arc::new(after),

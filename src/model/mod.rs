@@ -6,6 +6,6 @@ pub mod value;
 
 pub use resource::{
     Action, Actions, Body, Change, ChangeKind, CloudContext, Declaration, DocError, Documents,
-    ItemStatus, LazyDocument, Mode, Origin, Reference, Relationship, Resource, ResourceSet,
-    SourceKind,
+    ItemStatus, LazyDocument, Mode, Origin, Projection, Reference, Relationship, Resource,
+    ResourceSet, SourceKind,
 };

@@ -1,3 +1,4 @@
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -314,7 +315,33 @@ pub struct DocError {
 /// Large plans are kept as text; each resource's values are parsed on demand, in parallel, and
 /// dropped after evaluation, so memory stays near the size of the file.
 pub trait LazyDocument: Send + Sync + fmt::Debug {
-    fn materialize(&self) -> Result<Documents, DocError>;
+    /// Parses the parts of the documents that `projection` keeps.
+    fn materialize(&self, projection: &Projection) -> Result<Documents, DocError>;
+}
+
+/// The parts of a resource's documents that a reader needs: the top-level attributes it can
+/// reach, and whether it reads the document before the change. A lazy document parses only
+/// these; everything else is skipped over without being built, so a plan's resources cost
+/// little more than a scan of their text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Projection {
+    /// The top-level attributes kept (`None`: all of them).
+    pub keys: Option<BTreeSet<String>>,
+    /// Whether the document before the change is needed at all.
+    pub before: bool,
+}
+
+impl Projection {
+    /// The whole documents.
+    pub const ALL: Projection = Projection {
+        keys: None,
+        before: true,
+    };
+
+    /// Whether the top-level attribute `key` is kept.
+    pub fn keeps(&self, key: &str) -> bool {
+        self.keys.as_ref().is_none_or(|keys| keys.contains(key))
+    }
 }
 
 /// How a resource holds its documents.
@@ -354,9 +381,15 @@ pub struct Resource {
 impl Resource {
     /// The documents policies query, parsing them first if they are lazy.
     pub fn documents(&self) -> Result<Documents, DocError> {
+        self.documents_for(&Projection::ALL)
+    }
+
+    /// The parts of the documents that `projection` keeps (documents already parsed are
+    /// returned whole: they cost nothing more).
+    pub fn documents_for(&self, projection: &Projection) -> Result<Documents, DocError> {
         match &self.body {
             Body::Ready(docs) => Ok(docs.clone()),
-            Body::Lazy(lazy) => lazy.materialize(),
+            Body::Lazy(lazy) => lazy.materialize(projection),
         }
     }
 

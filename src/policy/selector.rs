@@ -103,6 +103,30 @@ impl Selector {
         }
     }
 
+    /// The one top-level attribute the selector can reach (`$.a.b[0]` → `a`), or `None` when it
+    /// may reach any (`$`, `$.*`, `$..a`, filters at the root). Evaluation parses only the
+    /// attributes its policies can reach.
+    pub fn root_key(&self) -> Option<&str> {
+        match &self.engine {
+            Engine::Simple(steps) => match steps.first() {
+                Some(Step::Name(name)) => Some(name),
+                _ => None,
+            },
+            Engine::JsonPath { query, .. } => match query.segments.first() {
+                // jsonpath-rust matches the name itself; an escape could make it differ from ours.
+                Some(Segment::Selector(JpSelector::Name(name))) => {
+                    Some(unquoted(name)).filter(|n| !n.contains('\\'))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// Whether the selector is `$`: the document itself.
+    pub fn is_root(&self) -> bool {
+        matches!(&self.engine, Engine::Simple(steps) if steps.is_empty())
+    }
+
     /// Runs the selector on `doc`.
     pub fn select<'v>(&self, doc: &'v Value, with_paths: bool) -> Selection<'v> {
         match &self.engine {
@@ -227,12 +251,16 @@ fn simple_steps(query: &JpQuery) -> Option<Vec<Step>> {
 
 /// jsonpath-rust keeps the quotes of bracketed names (`['a']`); the walker wants the name.
 fn unquote(name: &str) -> String {
+    unquoted(name).to_owned()
+}
+
+fn unquoted(name: &str) -> &str {
     let bytes = name.as_bytes();
     match (bytes.first(), bytes.last()) {
         (Some(b'\''), Some(b'\'')) | (Some(b'"'), Some(b'"')) if name.len() >= 2 => {
-            name.get(1..name.len() - 1).unwrap_or(name).to_owned()
+            name.get(1..name.len() - 1).unwrap_or(name)
         }
-        _ => name.to_owned(),
+        _ => name,
     }
 }
 

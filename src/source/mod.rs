@@ -121,6 +121,10 @@ impl SourceFile {
 }
 
 fn count_chars(bytes: &[u8]) -> usize {
+    // Plans are nearly all ASCII; `is_ascii` checks a word at a time.
+    if bytes.is_ascii() {
+        return bytes.len();
+    }
     bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
