@@ -16,6 +16,7 @@ as JSON (--json).
     python3 benches/run.py                       # plans 1k, 10k, 50k, 100k; snapshots 10k, 100k
     python3 benches/run.py --plans 10k --snapshots '' --repeat 5
     python3 benches/run.py --checkov .venv-checkov/bin/checkov   # also time Checkov on <= 10k
+    python3 benches/run.py --baseline-bin /tmp/resilix-before    # another resilix build, same inputs
 
 The machine may be shared: wall times move with its load, CPU times much less. Compare ratios
 measured in the same run (the floor is measured right before resilix on every input).
@@ -82,19 +83,30 @@ def generate(kind, n, cache):
     return out
 
 
+def in_child(code, path):
+    """Runs `code` over the JSON file at `path` in a child Python and returns what it prints.
+
+    The parent must stay small: a child's peak RSS (ru_maxrss) starts from its parent's size at
+    fork, so loading a large report here would inflate every later measurement.
+    """
+    out = subprocess.run([sys.executable, "-c", "import json, sys\n"
+                          "with open(sys.argv[1]) as f: d = json.load(f)\n" + code, str(path)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
 def sarif_counts(path):
-    with open(path) as f:
-        log = json.load(f)
-    results = log["runs"][0]["results"]
-    return sum(1 for r in results if r.get("kind") == "fail"), sum(1 for r in results if r.get("kind") == "review")
+    return tuple(in_child(
+        "r = d['runs'][0]['results']\n"
+        "print(json.dumps([sum(1 for x in r if x.get('kind') == k) for k in ('fail', 'review')]))",
+        path))
 
 
 def summary(resilix, path, out, jobs):
     """The JSON report's summary: how many (resource, policy) pairs were evaluated."""
     subprocess.run([str(resilix), "scan", str(path), "--format", "json", "-o", str(out),
                     "--fail-on", "never", "-q", *jobs], check=True)
-    with open(out) as f:
-        s = json.load(f)["summary"]
+    s = in_child("print(json.dumps(d['summary']))", out)
     return {
         "evaluated_resources": s["evaluated"],
         "pairs": s["passed"] + s["failed"] + s["review"] + s["errors"],
@@ -111,6 +123,8 @@ def main():
     ap.add_argument("--json", default=str(ROOT / ".bench" / "results.json"))
     ap.add_argument("--jobs", default=None, help="resilix --jobs (default: all CPUs)")
     ap.add_argument("--checkov", default=None, help="path of a checkov executable to time on plans <= 10k")
+    ap.add_argument("--baseline-bin", default=None,
+                    help="another resilix binary (an earlier commit) to time on every input, beside this one")
     ap.add_argument("--no-build", action="store_true")
     args = ap.parse_args()
     cache = Path(args.cache)
@@ -137,6 +151,10 @@ def main():
         if run["exit"] != 0:
             print(f"resilix exited {run['exit']} on {path}", file=sys.stderr)
         row["resilix"] = run
+        if args.baseline_bin:
+            row["baseline"] = best_of(args.repeat, [args.baseline_bin, "scan", str(path), "--format", "sarif",
+                                                    "-o", str(cache / "baseline.sarif"), "--fail-on", "never",
+                                                    "-q", *jobs])
         row["sarif_fail"], row["sarif_review"] = sarif_counts(out)
         row.update(summary(resilix, path, cache / "out.json", jobs))
         if args.checkov and kind == "plan" and n <= 10000:
@@ -171,6 +189,14 @@ def print_table(rows):
         print(f"| {r['input']} | {r['resources']:,} | {mb(r['bytes'])} | {floor} | "
               f"{x['wall']:.3f} / {x['cpu']:.3f} s | {ratio} | {mb(x['rss'])} | {x['rss'] / r['bytes']:.2f} | "
               f"{r['sarif_fail']:,} / {r['sarif_review']:,} |")
+    if any("baseline" in r for r in rows):
+        print("\n| input | resources | baseline wall / CPU / RSS | resilix wall / CPU / RSS | wall ratio |\n"
+              "|---|---|---|---|---|")
+        for r in rows:
+            if "baseline" in r:
+                b, x = r["baseline"], r["resilix"]
+                print(f"| {r['input']} | {r['resources']:,} | {b['wall']:.3f} s / {b['cpu']:.3f} s / {mb(b['rss'])} | "
+                      f"{x['wall']:.3f} s / {x['cpu']:.3f} s / {mb(x['rss'])} | {x['wall'] / b['wall']:.2f}× |")
     if any("checkov" in r for r in rows):
         print("\n| plan | checkov | resilix | speed-up |\n|---|---|---|---|")
         for r in rows:
