@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use resilix::eval::{Projections, evaluate, evaluate_with};
+use resilix::input::tags::read_tags;
 use resilix::input::{LoadOptions, load_paths};
 use resilix::model::ResourceSet;
 
@@ -53,5 +54,36 @@ fn projected_evaluation_equals_whole_document_evaluation() {
             "{} differs when projected",
             resources.resources[a.resource].address
         );
+    }
+}
+
+/// Triage takes the tags of resources with findings from evaluation when the documents it read
+/// hold them: they must be the tags a full read gives.
+#[test]
+fn tags_read_during_evaluation_equal_a_full_read() {
+    let catalog = builtin_catalog();
+    let paths: Vec<PathBuf> = ["policies", "diff", "examples", "emit"]
+        .iter()
+        .map(|p| fixture(p))
+        .collect();
+    let loaded = load_paths(&paths, &LoadOptions::default());
+    let resources = ResourceSet {
+        resources: loaded.resources,
+    };
+    let evaluation = evaluate(catalog, &resources);
+    assert!(
+        evaluation.tags.len() > 100,
+        "expected tags read during evaluation, found {}",
+        evaluation.tags.len()
+    );
+    let tagged = evaluation
+        .tags
+        .iter()
+        .filter(|(_, tags)| !tags.after.is_empty())
+        .count();
+    assert!(tagged > 10, "expected resources with tags, found {tagged}");
+    for (index, tags) in &evaluation.tags {
+        let resource = &resources.resources[*index];
+        assert_eq!(*tags, read_tags(resource), "{}", resource.address);
     }
 }

@@ -333,6 +333,7 @@ pub(crate) fn evaluate(
     let evaluation = crate::eval::evaluate(catalog, &inputs.resources);
     let mut errors: Vec<ErrorRecord> = inputs.errors.iter().map(error_record).collect();
     errors.extend(evaluation.errors);
+    let tags = evaluation.tags;
     let mut report = Report {
         resources: inputs.resources,
         findings: evaluation.findings,
@@ -343,7 +344,7 @@ pub(crate) fn evaluate(
         baseline: None,
         filter: None,
     };
-    config.triage(&mut report, catalog);
+    config.triage_with(&mut report, catalog, tags);
     report.sort(catalog);
     if !quiet {
         for warning in config.warnings() {

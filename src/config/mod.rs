@@ -461,15 +461,33 @@ impl Config {
     /// Applies approvals, waivers and risk-based priority to the findings of a report. Reads the
     /// tags of the resources that have findings; no I/O.
     pub fn triage(&self, report: &mut Report, catalog: &Catalog) {
+        self.triage_with(report, catalog, Vec::new());
+    }
+
+    /// [`Config::triage`], with the tags of some resources already read (by evaluation, from
+    /// the documents it parsed: [`crate::eval::Evaluation::tags`]).
+    pub fn triage_with(
+        &self,
+        report: &mut Report,
+        catalog: &Catalog,
+        known: Vec<(usize, ResourceTags)>,
+    ) {
         let resources = &report.resources;
-        // The tags of each resource with findings, read once, in parallel.
-        let mut with_findings: Vec<usize> = report.findings.iter().map(|f| f.resource).collect();
+        let mut tags: HashMap<usize, ResourceTags> = known.into_iter().collect();
+        // The tags of each other resource with findings, read once, in parallel.
+        let mut with_findings: Vec<usize> = report
+            .findings
+            .iter()
+            .map(|f| f.resource)
+            .filter(|index| !tags.contains_key(index))
+            .collect();
         with_findings.sort_unstable();
         with_findings.dedup();
-        let tags: HashMap<usize, ResourceTags> = with_findings
-            .par_iter()
-            .filter_map(|&index| Some((index, read_tags(resources.get(index)?))))
-            .collect();
+        tags.par_extend(
+            with_findings
+                .par_iter()
+                .filter_map(|&index| Some((index, read_tags(resources.get(index)?)))),
+        );
         let no_tags = ResourceTags::default();
         for finding in &mut report.findings {
             let Some(resource) = resources.get(finding.resource) else {

@@ -20,6 +20,7 @@ pub use projection::Projections;
 pub use relations::RelationIndex;
 
 use crate::findings::{ErrorRecord, Finding, Pass, Status, base_priority};
+use crate::input::tags::{ResourceTags, covers_tags, resource_tags};
 use crate::model::value::{display, marker};
 use crate::model::{Documents, Resource, ResourceSet};
 use crate::policy::{Catalog, Condition, Operator, Policy, PolicyIndex, Quantifier, Target};
@@ -38,6 +39,9 @@ pub struct Evaluation {
     pub errors: Vec<ErrorRecord>,
     /// Resources that met at least one policy.
     pub evaluated: usize,
+    /// The tags of resources with findings, where the documents their evaluation read hold
+    /// them ([`crate::config::Config::triage_with`] reads the others).
+    pub tags: Vec<(usize, ResourceTags)>,
 }
 
 /// Evaluates every policy on every resource of its type.
@@ -72,12 +76,16 @@ pub fn evaluate_with(
             evaluation.passes.extend(results.passes);
             evaluation.errors.extend(results.error);
             evaluation
+                .tags
+                .extend(results.tags.map(|tags| (index, tags)));
+            evaluation
         })
         .reduce(Evaluation::default, |mut left, mut right| {
             left.evaluated += right.evaluated;
             left.findings.append(&mut right.findings);
             left.passes.append(&mut right.passes);
             left.errors.append(&mut right.errors);
+            left.tags.append(&mut right.tags);
             left
         })
 }
@@ -88,6 +96,7 @@ struct ResourceResults {
     findings: Vec<Finding>,
     passes: Vec<Pass>,
     error: Option<ErrorRecord>,
+    tags: Option<ResourceTags>,
 }
 
 /// The result of one policy on one resource.
@@ -188,6 +197,9 @@ impl Evaluator<'_> {
             };
             out.findings
                 .push(finding(policy_index, policy, index, result));
+        }
+        if !out.findings.is_empty() && covers_tags(verdict_projection, resource) {
+            out.tags = Some(resource_tags(resource, &docs));
         }
         out
     }

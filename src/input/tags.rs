@@ -10,16 +10,11 @@ use std::sync::LazyLock;
 use serde_json::Value;
 
 use crate::model::value::marker;
-use crate::model::{Documents, Projection, Resource, SourceKind};
+use crate::model::{ChangeKind, Documents, Projection, Resource, SourceKind};
 
 /// The attributes that hold tags, in every input kind.
 static TAG_ATTRIBUTES: LazyLock<Projection> = LazyLock::new(|| Projection {
-    keys: Some(
-        ["tags", "tags_all"]
-            .map(str::to_owned)
-            .into_iter()
-            .collect(),
-    ),
+    keys: Some(TAG_KEYS.map(str::to_owned).into_iter().collect()),
     before: true,
 });
 
@@ -30,6 +25,26 @@ pub fn read_tags(resource: &Resource) -> ResourceTags {
         .documents_for(&TAG_ATTRIBUTES)
         .map(|docs| resource_tags(resource, &docs))
         .unwrap_or_default()
+}
+
+/// The attributes that hold tags (`tags`, and Terraform's `tags_all`).
+pub const TAG_KEYS: [&str; 2] = ["tags", "tags_all"];
+
+/// Whether documents read with `projection` hold all of `resource`'s tags, so that
+/// [`resource_tags`] on them equals [`read_tags`].
+pub fn covers_tags(projection: &Projection, resource: &Resource) -> bool {
+    let keys = projection
+        .keys
+        .as_ref()
+        .is_none_or(|keys| TAG_KEYS.iter().all(|k| keys.contains(*k)));
+    // Without the document before the change, only a change that has none (a create, or an
+    // AWS Config item) is covered.
+    let before = projection.before
+        || resource
+            .change
+            .as_ref()
+            .is_none_or(|c| c.actions.kind() == ChangeKind::Create);
+    keys && before
 }
 
 /// Tag key → value.
