@@ -60,13 +60,14 @@ pub fn read_source(path: &Path, max_bytes: u64) -> Result<Arc<SourceFile>, LoadE
 }
 
 /// Files from this size up are read in parallel pieces.
+#[cfg_attr(not(unix), allow(dead_code))]
 const PARALLEL_READ_FROM: u64 = 16 << 20;
 
 /// A file's bytes, at most `max_bytes + 1` of them. A large regular file is read in one piece
 /// per thread, at its own offset: copying a 400 MB plan out of the page cache (and faulting in
 /// the memory it goes to) is a quarter of a second on one core, the largest serial step of a
 /// scan. A file that grew meanwhile is read again from the start, in one piece.
-fn read_file(mut file: File, meta: &std::fs::Metadata, max_bytes: u64) -> io::Result<Vec<u8>> {
+fn read_file(file: File, meta: &std::fs::Metadata, max_bytes: u64) -> io::Result<Vec<u8>> {
     #[cfg(unix)]
     if meta.is_file() && meta.len() >= PARALLEL_READ_FROM && meta.len() <= max_bytes {
         use rayon::prelude::*;
@@ -83,7 +84,7 @@ fn read_file(mut file: File, meta: &std::fs::Metadata, max_bytes: u64) -> io::Re
                 return Ok(bytes);
             }
             // Shorter or longer than it said: read it as a stream, as for anything else.
-            io::Seek::rewind(&mut file)?;
+            io::Seek::rewind(&mut &file)?;
         }
     }
     let capacity = usize::try_from(meta.len()).unwrap_or(0);
