@@ -166,8 +166,8 @@ struct ItemHead<'a> {
     configuration: Option<&'a RawValue>,
 }
 
-/// Members of an item that every lazily parsed document keeps: they are small, and the
-/// normalized document repeats them.
+/// Members of an item that the normalized document repeats: a lazily parsed document keeps
+/// those a projection wants.
 const ITEM_SCALARS: [&str; 13] = [
     "resourceType",
     "resourceId",
@@ -272,8 +272,22 @@ impl LazyDocument for ItemDocument {
         let Some(keys) = &projection.keys else {
             return self.normalized(None);
         };
-        let mut members: BTreeSet<String> = ITEM_SCALARS.iter().map(|k| (*k).to_owned()).collect();
         let wants = |k: &str| keys.contains(k);
+        // The item's own members that the normalized document keeps under a wanted key
+        // (`ARN` from `ARN` or `arn`, `awsAccountId` from `awsAccountId` or `accountId`);
+        // `resourceType` always, since an item without one is not a resource.
+        let mut members: BTreeSet<String> = ITEM_SCALARS
+            .iter()
+            .filter(|member| {
+                let key = match **member {
+                    "arn" => "ARN",
+                    "accountId" => "awsAccountId",
+                    other => other,
+                };
+                key == "resourceType" || wants(key)
+            })
+            .map(|k| (*k).to_owned())
+            .collect();
         // The normalized `tags` are the item's own, else those inside the configuration.
         if wants("tags") {
             members.insert("tags".to_owned());
