@@ -500,7 +500,7 @@ impl Config {
             finding.criticality = self.criticality_of(resource, tags);
             finding.priority = priority(finding.severity, finding.criticality);
             if policy.category == Category::ChangeControl && finding.status == Status::Fail {
-                finding.approval = self.approval_of(&policy.id, resource, tags);
+                finding.approval = self.approval_of(&policy.id, resource, tags).map(Box::new);
                 if let Some(approval) = &finding.approval {
                     finding.message = format!(
                         "{} — approved change ({})",
@@ -508,7 +508,7 @@ impl Config {
                     );
                 }
             }
-            finding.waiver = self.waiver_of(&policy.id, resource);
+            finding.waiver = self.waiver_of(&policy.id, resource).map(Box::new);
         }
         // Tens of thousands of small maps: freed in parallel rather than one by one.
         tags.into_par_iter().for_each(drop);

@@ -144,8 +144,8 @@ impl Emitter for JsonEmitter {
                     change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
                     evidence: &finding.evidence,
                     controls: &policy.controls,
-                    approval: finding.approval.as_ref(),
-                    waiver: finding.waiver.as_ref(),
+                    approval: finding.approval.as_deref(),
+                    waiver: finding.waiver.as_deref(),
                     fingerprint: fingerprint(&policy.id, resource),
                     baseline: finding.baseline,
                 })

@@ -158,9 +158,9 @@ struct ResultProperties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     change: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    approval: Option<Approval>,
+    approval: Option<&'a Approval>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    expired_waiver: Option<Waiver>,
+    expired_waiver: Option<&'a Waiver>,
     controls: &'a BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     account: Option<&'a str>,
@@ -525,8 +525,8 @@ fn result<'a>(
             priority: finding.priority,
             criticality: finding.criticality,
             change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
-            approval: finding.approval.clone(),
-            expired_waiver: finding.waiver.clone().filter(|w| w.expired),
+            approval: finding.approval.as_deref(),
+            expired_waiver: finding.waiver.as_deref().filter(|w| w.expired),
             controls: &policy.controls,
             account: resource.context.account.as_deref(),
             region: resource.context.region.as_deref(),

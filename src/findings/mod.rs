@@ -50,10 +50,12 @@ pub struct Finding {
     pub criticality: Option<Criticality>,
     /// A change-control finding whose change is approved: reported as a note naming the ticket,
     /// never failing the gate.
-    pub approval: Option<Approval>,
+    /// Boxed, as is `waiver`: both are rare, and a finding is kept for every failing
+    /// (resource, policy) pair (tens of thousands at 100k resources).
+    pub approval: Option<Box<Approval>>,
     /// The waiver that covers this finding. An active waiver suppresses it (it is still
     /// reported, with the justification, and does not fail the gate); an expired one does not.
-    pub waiver: Option<Waiver>,
+    pub waiver: Option<Box<Waiver>>,
     /// Against a baseline (`scan --baseline`): whether the finding is new or already known.
     /// `None` when no baseline is in use.
     pub baseline: Option<BaselineState>,
