@@ -438,42 +438,28 @@ async fn region_batch_unit(
     }
     progress.listed(region, resource_type, keys.len());
     for chunk in keys.chunks(settings.batch_size.clamp(1, 100)) {
-        let mut pending = chunk.to_vec();
-        let mut attempt = 0u32;
-        loop {
-            let sent = client
-                .batch_get_resource_config()
-                .set_resource_keys(Some(pending.clone()))
-                .send()
-                .await;
-            let out = match sent {
-                Ok(out) => out,
-                Err(error) => {
-                    unit.fail("BatchGetResourceConfig", classify(&error));
-                    return unit;
-                }
-            };
-            take_items(&mut unit, out.base_configuration_items(), progress);
-            pending = out.unprocessed_resource_keys().to_vec();
-            if pending.is_empty() {
-                break;
-            }
-            if attempt >= settings.unprocessed_retries {
-                unit.fail(
-                    "BatchGetResourceConfig",
-                    Classified {
-                        kind: FailureKind::Unprocessed,
-                        message: unprocessed_message(
-                            pending.len(),
-                            chunk.len(),
-                            settings.unprocessed_retries,
-                        ),
-                    },
-                );
-                break;
-            }
-            tokio::time::sleep(backoff(settings.backoff, attempt)).await;
-            attempt += 1;
+        let fetched = fetch_batch(
+            &mut unit,
+            "BatchGetResourceConfig",
+            chunk,
+            settings,
+            progress,
+            |pending| async move {
+                let out = client
+                    .batch_get_resource_config()
+                    .set_resource_keys(Some(pending))
+                    .send()
+                    .await
+                    .map_err(|error| classify(&error))?;
+                Ok((
+                    out.base_configuration_items.unwrap_or_default(),
+                    out.unprocessed_resource_keys.unwrap_or_default(),
+                ))
+            },
+        )
+        .await;
+        if !fetched {
+            return unit;
         }
     }
     unit
@@ -526,43 +512,29 @@ async fn aggregate_batch_unit(
     }
     progress.listed(scope, resource_type, identifiers.len());
     for chunk in identifiers.chunks(settings.batch_size.clamp(1, 100)) {
-        let mut pending = chunk.to_vec();
-        let mut attempt = 0u32;
-        loop {
-            let sent = client
-                .batch_get_aggregate_resource_config()
-                .configuration_aggregator_name(name)
-                .set_resource_identifiers(Some(pending.clone()))
-                .send()
-                .await;
-            let out = match sent {
-                Ok(out) => out,
-                Err(error) => {
-                    unit.fail("BatchGetAggregateResourceConfig", classify(&error));
-                    return unit;
-                }
-            };
-            take_items(&mut unit, out.base_configuration_items(), progress);
-            pending = out.unprocessed_resource_identifiers().to_vec();
-            if pending.is_empty() {
-                break;
-            }
-            if attempt >= settings.unprocessed_retries {
-                unit.fail(
-                    "BatchGetAggregateResourceConfig",
-                    Classified {
-                        kind: FailureKind::Unprocessed,
-                        message: unprocessed_message(
-                            pending.len(),
-                            chunk.len(),
-                            settings.unprocessed_retries,
-                        ),
-                    },
-                );
-                break;
-            }
-            tokio::time::sleep(backoff(settings.backoff, attempt)).await;
-            attempt += 1;
+        let fetched = fetch_batch(
+            &mut unit,
+            "BatchGetAggregateResourceConfig",
+            chunk,
+            settings,
+            progress,
+            |pending| async move {
+                let out = client
+                    .batch_get_aggregate_resource_config()
+                    .configuration_aggregator_name(name)
+                    .set_resource_identifiers(Some(pending))
+                    .send()
+                    .await
+                    .map_err(|error| classify(&error))?;
+                Ok((
+                    out.base_configuration_items.unwrap_or_default(),
+                    out.unprocessed_resource_identifiers.unwrap_or_default(),
+                ))
+            },
+        )
+        .await;
+        if !fetched {
+            return unit;
         }
     }
     unit
@@ -666,6 +638,55 @@ async fn select_unit(
         );
     }
     unit
+}
+
+/// Fetches one batch of keys (region or aggregator alike), asking again, with backoff, for the
+/// keys AWS Config leaves unprocessed, `settings.unprocessed_retries` times; keys still left
+/// then are recorded as a failure. `false` when a call failed outright: the unit stops there.
+async fn fetch_batch<K, Fut>(
+    unit: &mut UnitResult,
+    operation: &'static str,
+    chunk: &[K],
+    settings: &Settings,
+    progress: &dyn Progress,
+    send: impl Fn(Vec<K>) -> Fut,
+) -> bool
+where
+    K: Clone,
+    Fut: Future<Output = Result<(Vec<BaseConfigurationItem>, Vec<K>), Classified>>,
+{
+    let mut pending = chunk.to_vec();
+    let mut attempt = 0u32;
+    loop {
+        let (items, unprocessed) = match send(pending).await {
+            Ok(out) => out,
+            Err(classified) => {
+                unit.fail(operation, classified);
+                return false;
+            }
+        };
+        take_items(unit, &items, progress);
+        pending = unprocessed;
+        if pending.is_empty() {
+            return true;
+        }
+        if attempt >= settings.unprocessed_retries {
+            unit.fail(
+                operation,
+                Classified {
+                    kind: FailureKind::Unprocessed,
+                    message: unprocessed_message(
+                        pending.len(),
+                        chunk.len(),
+                        settings.unprocessed_retries,
+                    ),
+                },
+            );
+            return true;
+        }
+        tokio::time::sleep(backoff(settings.backoff, attempt)).await;
+        attempt += 1;
+    }
 }
 
 fn take_items(unit: &mut UnitResult, batch: &[BaseConfigurationItem], progress: &dyn Progress) {
