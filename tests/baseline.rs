@@ -5,8 +5,9 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::cli::{repo_policy_args, resilix, run, with_tmp_filter};
+use crate::cli::{repo_policy_args, with_tmp_filter};
 use crate::emit::validate_sarif;
+use crate::util::{resilix, run};
 
 const REPO_PLAN: &str = "fixtures/repos/network/plan.json";
 

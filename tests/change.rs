@@ -3,11 +3,10 @@
 
 use std::process::Command;
 
-use insta_cmd::get_cargo_bin;
 use serde_json::Value;
 
 use crate::emit::validate_sarif;
-use crate::util::root;
+use crate::util::{self, run};
 
 const CONFIG: &str = "fixtures/config/resilix.yaml";
 const PLANS: [&str; 3] = [
@@ -20,26 +19,9 @@ const NEW: &str = "fixtures/diff/2026-11-20.json";
 
 /// `resilix` in the repository root, on a fixed day (waiver expiry), without colour.
 fn resilix() -> Command {
-    let mut command = Command::new(get_cargo_bin("resilix"));
+    let mut command = util::resilix();
+    command.env("RESILIX_TODAY", "2026-11-20");
     command
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env("RESILIX_TODAY", "2026-11-20")
-        .env_remove("RESILIX_JOBS");
-    command
-}
-
-fn run(command: &mut Command) -> String {
-    let output = command.output().unwrap();
-    format!(
-        "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
-        output
-            .status
-            .code()
-            .map_or("signal".to_owned(), |c| c.to_string()),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 fn json(command: &mut Command) -> (Option<i32>, Value) {

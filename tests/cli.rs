@@ -3,19 +3,8 @@
 use std::io::Write as _;
 use std::process::Command;
 
-use insta_cmd::get_cargo_bin;
-
 use crate::emit::validate_sarif;
-use crate::util::root;
-
-pub fn resilix() -> Command {
-    let mut command = Command::new(get_cargo_bin("resilix"));
-    command
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env_remove("RESILIX_JOBS");
-    command
-}
+use crate::util::{resilix, root, run};
 
 /// `resilix scan` pinned to one built-in policy, so these snapshots are about the command
 /// line, not about the size of the catalog.
@@ -28,20 +17,6 @@ fn scan() -> Command {
         "policies/aws/s3/block-public-access.yaml",
     ]);
     command
-}
-
-/// Runs a command and renders what users see: exit code, stdout, stderr.
-pub fn run(command: &mut Command) -> String {
-    let output = command.output().unwrap();
-    format!(
-        "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
-        output
-            .status
-            .code()
-            .map_or("signal".to_owned(), |c| c.to_string()),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 macro_rules! assert_cmd_snapshot {

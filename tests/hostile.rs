@@ -9,16 +9,7 @@ use std::time::{Duration, Instant};
 
 use insta_cmd::get_cargo_bin;
 
-use crate::util::{fixture, root};
-
-fn resilix() -> Command {
-    let mut command = Command::new(get_cargo_bin("resilix"));
-    command
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env_remove("RESILIX_JOBS");
-    command
-}
+use crate::util::{fixture, resilix};
 
 /// Runs a command, failing the test if it takes longer than `limit` (a hang).
 fn run_within(command: &mut Command, limit: Duration) -> Output {

@@ -1,8 +1,10 @@
 //! Shared helpers: the repository root, loading fixtures, running the engine, rendering.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
+use insta_cmd::get_cargo_bin;
 use resilix::emit::{EmitContext, OutputFormat, emitter_for};
 use resilix::eval::evaluate;
 use resilix::findings::Report;
@@ -12,6 +14,31 @@ use resilix::policy::{Catalog, CatalogOptions};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `resilix` binary, run from the repository root, without colour, with the default
+/// thread count.
+pub fn resilix() -> Command {
+    let mut command = Command::new(get_cargo_bin("resilix"));
+    command
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("RESILIX_JOBS");
+    command
+}
+
+/// Runs a command and renders what users see: exit code, stdout, stderr.
+pub fn run(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    format!(
+        "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}",
+        output
+            .status
+            .code()
+            .map_or("signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }
 
 pub fn fixture(relative: &str) -> PathBuf {
