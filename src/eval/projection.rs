@@ -88,14 +88,13 @@ impl Projections {
                     reached = true;
                 }
                 if reached {
-                    // AWS Config items: their tags too (small, beside a configuration that is
-                    // parsed anyway), so that triage reads the tags of an item with findings
-                    // from the documents evaluation parsed rather than parsing it again. A
-                    // plan's `tags_all` is not small: plans keep to what policies read.
-                    if kind == SourceKind::AwsConfig {
-                        need.keys
-                            .extend(crate::input::tags::TAG_KEYS.map(str::to_owned));
-                    }
+                    // Tags where they are cheap to keep, so that triage reads the tags of a
+                    // resource with findings from the documents evaluation parsed.
+                    need.keys.extend(
+                        crate::input::tags::cheap_tag_keys(kind)
+                            .iter()
+                            .map(|k| (*k).to_owned()),
+                    );
                     projections
                         .by_type
                         .entry(kind)

@@ -30,6 +30,17 @@ pub fn read_tags(resource: &Resource) -> ResourceTags {
 /// The attributes that hold tags (`tags`, and Terraform's `tags_all`).
 pub const TAG_KEYS: [&str; 2] = ["tags", "tags_all"];
 
+/// The tag attributes worth adding to every projection of a kind of input, so that the tags
+/// of a resource with findings come with the documents evaluation parses anyway: an AWS Config
+/// item's `tags` is small and sits beside a configuration that is parsed anyway; a plan's
+/// `tags_all` is not small, so plans keep to what policies read.
+pub fn cheap_tag_keys(kind: SourceKind) -> &'static [&'static str] {
+    match kind {
+        SourceKind::AwsConfig => &TAG_KEYS,
+        SourceKind::Terraform => &[],
+    }
+}
+
 /// Whether documents read with `projection` hold all of `resource`'s tags, so that
 /// [`resource_tags`] on them equals [`read_tags`].
 pub fn covers_tags(projection: &Projection, resource: &Resource) -> bool {
