@@ -19,6 +19,7 @@ pub mod input;
 pub mod model;
 mod output;
 pub mod pattern;
+pub mod pipeline;
 pub mod policy;
 pub mod source;
 pub mod testing;

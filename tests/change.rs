@@ -254,3 +254,89 @@ fn opt_in_policies_follow_the_configuration() {
     assert!(!configured.contains("aws.s3.access-logging"));
     assert!(configured.contains("aws.s3.block-public-access"));
 }
+
+/// Issue 11, item 1: a waiver in force is shown as waived by every format — never as a GitHub
+/// error or warning, a JUnit failure or a row of the Markdown failing table — and the exit code
+/// agrees with what they show.
+#[test]
+fn a_waived_finding_is_waived_in_every_format() {
+    const PLAN: &str = "fixtures/repos/network/plan.json";
+    const WAIVED: &str = "aws_s3_bucket.logs";
+    let scan = |format: &str| {
+        let output = resilix()
+            .args(["scan", PLAN, "-q", "--format", format])
+            .args(["--config", "fixtures/config/waive-logs-bucket.yaml"])
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+        )
+    };
+    let (code, json) = scan("json");
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let waived: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resource"]["address"] == WAIVED)
+        .collect();
+    assert!(!waived.is_empty(), "the bucket has findings to waive");
+    assert!(waived.iter().all(|f| f["disposition"] == "waived"));
+    assert_eq!(report["summary"]["waived"], waived.len());
+
+    let (github_code, github) = scan("github");
+    for line in github.lines().filter(|l| l.contains(WAIVED)) {
+        assert!(line.starts_with("::notice "), "{line}");
+        assert!(line.contains("waived"), "{line}");
+    }
+    let (junit_code, junit) = scan("junit");
+    let cases: Vec<&str> = junit
+        .split("<testcase ")
+        .filter(|c| c.contains(&format!("name=\"{WAIVED}\"")))
+        .collect();
+    assert!(
+        cases
+            .iter()
+            .any(|c| c.contains("<skipped message=\"waived until 2099-12-31"))
+    );
+    assert!(cases.iter().all(|c| !c.contains("<failure")), "{cases:?}");
+    let (markdown_code, markdown) = scan("markdown");
+    let failing = markdown
+        .split("### Failing findings")
+        .nth(1)
+        .map(|rest| rest.split("### ").next().unwrap_or(""))
+        .unwrap_or("");
+    assert!(!failing.contains(WAIVED), "{failing}");
+    let accepted = markdown.split("### Accepted findings").nth(1).unwrap();
+    assert!(accepted.contains(&format!(
+        "| waived | medium | `aws.s3.access-logging` | `{WAIVED}` |"
+    )));
+    let (text_code, text) = scan("text");
+    let block = text.split("\n\n").find(|b| b.starts_with(WAIVED)).unwrap();
+    assert!(
+        block
+            .lines()
+            .skip(1)
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+            .all(|l| l.trim_start().starts_with("WAIVED")),
+        "{block}"
+    );
+    let (sarif_code, sarif) = scan("sarif");
+    let sarif: Value = serde_json::from_str(&sarif).unwrap();
+    for result in sarif["runs"][0]["results"].as_array().unwrap() {
+        if result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == WAIVED {
+            assert_eq!(result["suppressions"][0]["status"], "accepted");
+        }
+    }
+    // One exit code whatever the format.
+    for other in [
+        github_code,
+        junit_code,
+        markdown_code,
+        text_code,
+        sarif_code,
+    ] {
+        assert_eq!(other, code);
+    }
+}

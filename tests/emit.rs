@@ -3,16 +3,25 @@
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
+use resilix::config::Config;
 use resilix::emit::OutputFormat;
-use resilix::findings::Report;
-use resilix::model::Origin;
+use resilix::findings::{Disposition, Report};
+use resilix::input::{LoadOptions, load_paths};
+use resilix::model::{Origin, ResourceSet};
+use resilix::pipeline::Judgement;
 use resilix::policy::{Catalog, CatalogOptions};
+use resilix::source::SourceFile;
 use serde_json::Value;
 
-use crate::util::{emit_context, fixture, render, render_with, root, scan};
+use crate::util::{emit_context, fixture, judge, render, render_with, root, scan};
 
-/// Findings across two files (a plan and a Config snapshot), one resource without a file (as a
-/// live pull has), one undecided result and one evaluation error.
+/// One result of every disposition, through the pipeline every command takes: findings across
+/// two files (a plan and a Config snapshot), one resource without a file (as a live pull has),
+/// a failing, an undecided and an errored result, a waived one, one whose waiver has expired,
+/// an approved change and one known from the baseline (`fixtures/emit/resilix.yaml`,
+/// `fixtures/emit/baseline.json`), and passes.
 pub fn fixture_report() -> (Report, Catalog) {
     let catalog = Catalog::load(&CatalogOptions {
         builtins: false,
@@ -20,18 +29,87 @@ pub fn fixture_report() -> (Report, Catalog) {
         ..CatalogOptions::default()
     })
     .unwrap();
-    let mut report = scan(
-        &catalog,
+    let text = std::fs::read_to_string(fixture("emit/resilix.yaml")).unwrap();
+    let mut config = Config::parse(&SourceFile::new("fixtures/emit/resilix.yaml", text)).unwrap();
+    config.today = jiff::civil::date(2026, 11, 20);
+    let baseline = resilix::findings::baseline::load(&fixture("emit/baseline.json")).unwrap();
+    let options = LoadOptions {
+        reference_types: Some(Arc::new(catalog.reference_types())),
+        ..LoadOptions::default()
+    };
+    let mut loaded = load_paths(
         &[fixture("emit/plan.json"), fixture("emit/config.json")],
+        &options,
     );
-    let live = report
-        .resources
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let live = loaded
         .resources
         .iter_mut()
         .find(|r| r.address.starts_with("arn:aws:ec2"))
         .unwrap();
     live.origin = Origin::default();
+    let report = judge(
+        &catalog,
+        &config,
+        ResourceSet {
+            resources: loaded.resources,
+        },
+        loaded.files,
+        Judgement {
+            baseline: Some(("fixtures/emit/baseline.json", &baseline)),
+            min_severity: None,
+        },
+    );
     (report, catalog)
+}
+
+/// The fixture has a result of every disposition, so every format's snapshot shows each.
+#[test]
+fn the_emitter_fixture_holds_every_disposition() {
+    let (report, catalog) = fixture_report();
+    let of = |address: &str, policy: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| {
+                report.resource(f).unwrap().address == address
+                    && catalog.get(f.policy).unwrap().id == policy
+            })
+            .map(|f| (f.disposition(), f.expired_waiver().is_some()))
+    };
+    let encrypted = "test.storage.encrypted";
+    assert_eq!(
+        of("aws_ebs_volume.logs", encrypted),
+        Some((Disposition::Fail, false))
+    );
+    assert_eq!(
+        of("aws_ebs_volume.legacy", encrypted),
+        Some((Disposition::Fail, true))
+    );
+    assert_eq!(
+        of("aws_ebs_volume.archive", encrypted),
+        Some((Disposition::Waived, false))
+    );
+    assert_eq!(
+        of("aws_ebs_volume.backup", encrypted),
+        Some((Disposition::Known, false))
+    );
+    assert_eq!(
+        of("aws_ebs_volume.scratch", encrypted),
+        Some((Disposition::Review, false))
+    );
+    assert_eq!(
+        of("aws_ebs_volume.odd", "test.storage.size-limit"),
+        Some((Disposition::Error, false))
+    );
+    assert_eq!(
+        of("aws_ebs_volume.retired", "test.change.volume-destroyed"),
+        Some((Disposition::Approved, false))
+    );
+    assert!(report.count(Disposition::Pass) > 0);
+    // The gate counts the open failures only: logs, legacy (expired waiver), the live volume
+    // (high) and scratch's size (low).
+    assert_eq!(report.failing(Some(resilix::policy::Severity::Low)), 4);
 }
 
 pub fn validate_sarif(text: &str) -> Vec<String> {
@@ -129,7 +207,27 @@ fn compliance_status_per_framework() {
     // test.storage.size-limit (CM-6) failed on one volume.
     assert_eq!(state("CM-6"), Some(ControlState::Failed));
     assert_eq!(state("AC-2"), Some(ControlState::NotAssessed));
-    assert_eq!(nist.covered(), 3);
+    // CM-3's only finding is an approved change: an accepted exception fails no control.
+    assert_eq!(state("CM-3"), Some(ControlState::Passed));
+    let cm3 = nist
+        .controls
+        .iter()
+        .find(|c| c.control.id == "CM-3")
+        .unwrap();
+    assert_eq!((cm3.failing.len(), cm3.accepted.len()), (0, 1));
+    // The waived finding is an accepted exception of SC-28; the baselined one still fails it.
+    let sc28 = nist
+        .controls
+        .iter()
+        .find(|c| c.control.id == "SC-28")
+        .unwrap();
+    assert_eq!(sc28.accepted.len(), 1);
+    assert!(
+        sc28.failing
+            .iter()
+            .any(|&i| report.findings[i].disposition() == Disposition::Known)
+    );
+    assert_eq!(nist.covered(), 4);
     assert!(framework_status(&report, &catalog, "no-such-framework").is_none());
 }
 
@@ -187,13 +285,13 @@ fn sarif_results_are_capped_at_githubs_limit() {
     let high = report
         .findings
         .iter()
-        .find(|f| f.status == Status::Fail && f.severity == resilix::policy::Severity::High)
+        .find(|f| f.status() == Status::Fail && f.severity == resilix::policy::Severity::High)
         .unwrap()
         .clone();
     let low = report
         .findings
         .iter()
-        .find(|f| f.severity == resilix::policy::Severity::Low && f.status == Status::Fail)
+        .find(|f| f.severity == resilix::policy::Severity::Low && f.status() == Status::Fail)
         .unwrap()
         .clone();
     // 24,999 high + 3 low results, in priority order as the report keeps them.
@@ -249,16 +347,16 @@ fn min_severity_leaves_low_findings_out() {
     use resilix::findings::Status;
     use resilix::policy::Severity;
     let (mut report, catalog) = fixture_report();
-    let errors_before = report.count(Status::Error);
+    let errors_before = report.count(resilix::findings::Disposition::Error);
     report.retain_at_least(Severity::Medium);
     assert!(
         report
             .findings
             .iter()
-            .all(|f| f.severity >= Severity::Medium || f.status == Status::Error)
+            .all(|f| f.severity >= Severity::Medium || f.status() == Status::Error)
     );
     assert_eq!(
-        report.count(Status::Error),
+        report.count(resilix::findings::Disposition::Error),
         errors_before,
         "errors always stay"
     );

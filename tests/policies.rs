@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use resilix::emit::OutputFormat;
-use resilix::findings::Status;
+use resilix::findings::Disposition;
 use resilix::model::SourceKind;
 use resilix::testing::run_policy_tests;
 
@@ -52,7 +52,7 @@ fn policy_fixtures() {
             }
             None => scan(&only, &[path.to_path_buf()]),
         };
-        let failed = report.count(Status::Fail);
+        let failed = report.count(Disposition::Fail);
         if stem.starts_with("fail") {
             assert!(
                 failed > 0,
@@ -73,7 +73,7 @@ fn policy_fixtures() {
             panic!("{id}/{stem}: fixture names start with `fail` or `pass`");
         }
         assert_eq!(
-            report.count(Status::Error),
+            report.count(Disposition::Error),
             0,
             "{id}/{stem}: evaluation errors"
         );

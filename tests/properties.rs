@@ -201,19 +201,16 @@ fn load(name: &str, text: String, format: InputFormat) -> Option<ResourceSet> {
 }
 
 fn report(resources: ResourceSet) -> Report {
-    let evaluation = resilix::eval::evaluate(catalog(), &resources);
-    let mut report = Report {
-        resources,
-        findings: evaluation.findings,
-        passes: evaluation.passes,
-        errors: evaluation.errors,
-        files: 1,
-        evaluated: evaluation.evaluated,
-        baseline: None,
-        filter: None,
-    };
-    report.sort(catalog());
-    report
+    resilix::pipeline::report(
+        catalog(),
+        &resilix::config::Config::default(),
+        resilix::pipeline::Inputs {
+            resources,
+            errors: Vec::new(),
+            files: 1,
+        },
+        resilix::pipeline::Judgement::default(),
+    )
 }
 
 /// Every output format, in order, as bytes.

@@ -5,11 +5,12 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use insta_cmd::get_cargo_bin;
+use resilix::config::Config;
 use resilix::emit::{EmitContext, OutputFormat, emitter_for};
-use resilix::eval::evaluate;
 use resilix::findings::Report;
 use resilix::input::{LoadOptions, load_paths};
 use resilix::model::ResourceSet;
+use resilix::pipeline::{Inputs, Judgement};
 use resilix::policy::{Catalog, CatalogOptions};
 
 pub fn root() -> PathBuf {
@@ -76,22 +77,35 @@ pub fn scan_with(catalog: &Catalog, paths: &[PathBuf], options: LoadOptions) -> 
     };
     let loaded = load_paths(paths, &options);
     assert!(loaded.errors.is_empty(), "load errors: {:?}", loaded.errors);
-    let resources = ResourceSet {
-        resources: loaded.resources,
-    };
-    let evaluation = evaluate(catalog, &resources);
-    let mut report = Report {
-        resources,
-        findings: evaluation.findings,
-        passes: evaluation.passes,
-        errors: evaluation.errors,
-        files: loaded.files,
-        evaluated: evaluation.evaluated,
-        baseline: None,
-        filter: None,
-    };
-    report.sort(catalog);
-    report
+    judge(
+        catalog,
+        &Config::default(),
+        ResourceSet {
+            resources: loaded.resources,
+        },
+        loaded.files,
+        Judgement::default(),
+    )
+}
+
+/// Evaluates and judges resources through the pipeline every command takes.
+pub fn judge(
+    catalog: &Catalog,
+    config: &Config,
+    resources: ResourceSet,
+    files: usize,
+    judgement: Judgement<'_>,
+) -> Report {
+    resilix::pipeline::report(
+        catalog,
+        config,
+        Inputs {
+            resources,
+            errors: Vec::new(),
+            files,
+        },
+        judgement,
+    )
 }
 
 /// Loads two sets of AWS Config data and evaluates `catalog` on the changes between them, as
@@ -102,20 +116,13 @@ pub fn diff_scan(catalog: &Catalog, old: &Path, new: &Path) -> Report {
     let new = load_paths(&[new.to_path_buf()], &options);
     assert!(old.errors.is_empty() && new.errors.is_empty());
     let (changes, _) = resilix::input::config_diff::diff(old.resources, new.resources);
-    let resources = ResourceSet { resources: changes };
-    let evaluation = evaluate(catalog, &resources);
-    let mut report = Report {
-        resources,
-        findings: evaluation.findings,
-        passes: evaluation.passes,
-        errors: evaluation.errors,
-        files: old.files + new.files,
-        evaluated: evaluation.evaluated,
-        baseline: None,
-        filter: None,
-    };
-    report.sort(catalog);
-    report
+    judge(
+        catalog,
+        &Config::default(),
+        ResourceSet { resources: changes },
+        old.files + new.files,
+        Judgement::default(),
+    )
 }
 
 /// Renders a report in a format, with paths relative to the repository root.

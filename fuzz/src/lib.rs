@@ -8,7 +8,6 @@ use std::sync::{Arc, LazyLock};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 use resilix::config::Config;
 use resilix::emit::{EmitContext, OutputFormat, emitter_for};
-use resilix::findings::Report;
 use resilix::input::{InputFormat, LoadOptions, decode_text, load_source};
 use resilix::model::ResourceSet;
 use resilix::policy::compile::compile_policy;
@@ -185,19 +184,16 @@ pub fn evaluate_and_emit(catalog: &Catalog, resources: ResourceSet) {
 
 /// [`evaluate_and_emit`] with a configuration's triage (approvals, waivers, criticality).
 pub fn evaluate_and_emit_with(catalog: &Catalog, config: &Config, resources: ResourceSet) {
-    let evaluation = resilix::eval::evaluate(catalog, &resources);
-    let mut report = Report {
-        resources,
-        findings: evaluation.findings,
-        passes: evaluation.passes,
-        errors: evaluation.errors,
-        files: 1,
-        evaluated: evaluation.evaluated,
-        baseline: None,
-        filter: None,
-    };
-    config.triage(&mut report, catalog);
-    report.sort(catalog);
+    let report = resilix::pipeline::report(
+        catalog,
+        config,
+        resilix::pipeline::Inputs {
+            resources,
+            errors: Vec::new(),
+            files: 1,
+        },
+        resilix::pipeline::Judgement::default(),
+    );
     for warning in config.warnings() {
         render(&warning);
     }

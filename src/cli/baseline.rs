@@ -8,9 +8,9 @@ use clap::{Args, Subcommand};
 
 use super::scan::{InputArgs, Inputs, PolicyArgs, evaluate, has_errors};
 use crate::config::Config;
-use crate::emit::baseline::write_baseline;
-use crate::findings::baseline::Baseline;
+use crate::findings::baseline::{self, Baseline};
 use crate::input;
+use crate::pipeline::Judgement;
 use crate::{Diagnostics, ExitStatus, output};
 
 /// Arguments of `resilix baseline`.
@@ -63,13 +63,20 @@ fn create(args: &BaselineCreateArgs, quiet: bool, diagnostics: &mut Diagnostics)
     let inputs = Inputs::from(loaded);
     // A baseline records findings as the policies see them, without approvals or waivers:
     // those are applied when the baseline is used.
-    let report = evaluate(&catalog, &Config::default(), inputs, quiet, diagnostics);
+    let report = evaluate(
+        &catalog,
+        &Config::default(),
+        inputs,
+        Judgement::default(),
+        quiet,
+        diagnostics,
+    );
     if unreadable {
         return ExitStatus::Error;
     }
     let baseline = Baseline::from_report(&report, &catalog);
     let written = output::write_atomic(&args.output, |w| {
-        write_baseline(w, &baseline, env!("CARGO_PKG_VERSION"))
+        baseline::write(w, &baseline, env!("CARGO_PKG_VERSION"))
     });
     if let Err(error) = written {
         diagnostics.push(Box::new(error));

@@ -10,9 +10,10 @@ use clap::Args;
 use super::{FailOn, InputFormatArg, SeverityArg, parse_size};
 use crate::config::Config;
 use crate::emit::{EmitContext, OutputFormat, emitter_for};
-use crate::findings::{ErrorRecord, Report, Status};
+use crate::findings::{Disposition, ErrorRecord, Report, baseline};
 use crate::input::{self, InputFormat, LoadError, LoadOptions, LoadWarning, TerraformSources};
 use crate::model::ResourceSet;
+use crate::pipeline::Judgement;
 use crate::policy::{Catalog, CatalogOptions, Severity};
 use crate::{Diagnostics, ExitStatus, output};
 
@@ -320,32 +321,26 @@ impl From<input::LoadOutcome> for Inputs {
     }
 }
 
-/// Evaluates the inputs into a sorted report, with the configuration applied (approvals,
-/// waivers, risk-based priority); load and configuration warnings (unless `quiet`) and errors
-/// go to `diagnostics`.
+/// Evaluates the inputs into a judged report ([`crate::pipeline::report`]); load and
+/// configuration warnings (unless `quiet`) and errors go to `diagnostics`.
 pub(crate) fn evaluate(
     catalog: &Catalog,
     config: &Config,
     inputs: Inputs,
+    judgement: Judgement<'_>,
     quiet: bool,
     diagnostics: &mut Diagnostics,
 ) -> Report {
-    let evaluation = crate::eval::evaluate(catalog, &inputs.resources);
-    let mut errors: Vec<ErrorRecord> = inputs.errors.iter().map(error_record).collect();
-    errors.extend(evaluation.errors);
-    let tags = evaluation.tags;
-    let mut report = Report {
-        resources: inputs.resources,
-        findings: evaluation.findings,
-        passes: evaluation.passes,
-        errors,
-        files: inputs.files,
-        evaluated: evaluation.evaluated,
-        baseline: None,
-        filter: None,
-    };
-    config.triage_with(&mut report, catalog, tags);
-    report.sort(catalog);
+    let report = crate::pipeline::report(
+        catalog,
+        config,
+        crate::pipeline::Inputs {
+            resources: inputs.resources,
+            errors: inputs.errors.iter().map(error_record).collect(),
+            files: inputs.files,
+        },
+        judgement,
+    );
     if !quiet {
         for warning in config.warnings() {
             diagnostics.push(Box::new(warning));
@@ -362,7 +357,7 @@ pub(crate) fn evaluate(
 
 /// Whether the report holds errors (unreadable inputs, policies that could not be evaluated).
 pub(crate) fn has_errors(report: &Report) -> bool {
-    !report.errors.is_empty() || report.count(Status::Error) > 0
+    report.error_count() > 0
 }
 
 /// Evaluates, applies the configuration (approvals, waivers, risk-based priority), writes the
@@ -377,7 +372,7 @@ pub(crate) fn finish(
 ) -> ExitStatus {
     // A baseline that cannot be read is a usage error: nothing is evaluated or written.
     let baseline = match &args.baseline {
-        Some(path) => match input::load_baseline(path) {
+        Some(path) => match baseline::load(path) {
             Ok(baseline) => Some((input::display_name(path), baseline)),
             Err(error) => {
                 diagnostics.push(Box::new(error));
@@ -386,14 +381,12 @@ pub(crate) fn finish(
         },
         None => None,
     };
-    let mut report = evaluate(catalog, config, inputs, quiet, diagnostics);
+    let judgement = Judgement {
+        baseline: baseline.as_ref().map(|(name, b)| (name.as_str(), b)),
+        min_severity: args.min_severity.map(SeverityArg::severity),
+    };
+    let report = evaluate(catalog, config, inputs, judgement, quiet, diagnostics);
     let threshold = args.threshold(config);
-    if let Some((name, baseline)) = &baseline {
-        baseline.apply(&mut report, catalog, name);
-    }
-    if let Some(min) = args.min_severity {
-        report.retain_at_least(min.severity());
-    }
     let had_errors = has_errors(&report);
 
     let working_dir = std::env::current_dir().unwrap_or_default();
@@ -478,9 +471,9 @@ fn one_line_summary(report: &Report) -> String {
     format!(
         "{} resource(s), {} failing finding(s), {} to review, {} passed",
         report.resources.len(),
-        report.count(Status::Fail),
-        report.count(Status::Review),
-        report.passes.len()
+        report.count(Disposition::Fail),
+        report.count(Disposition::Review),
+        report.count(Disposition::Pass)
     )
 }
 

@@ -3,8 +3,8 @@
 //!
 //! It is read with the same spanned YAML tree and compiler as policies, so every problem (an
 //! unknown key, a bad date, a policy ID that does not exist) is reported with its line. Parsing
-//! happens once at start; [`Config::triage`] then applies approvals, waivers and priority to a
-//! report, with no I/O.
+//! happens once at start; [`crate::findings::triage`] then applies approvals, waivers and
+//! priority to a report, with no I/O.
 //!
 //! ```yaml
 //! fail-on: high
@@ -24,21 +24,18 @@
 //!      approved-by: jane@acme.example, ticket: SEC-118, expires: 2026-06-30}
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::civil::Date;
-use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::findings::{Approval, ApprovalSource, Criticality, Report, Status, Waiver, priority};
-use crate::input::tags::{ResourceTags, read_tags};
-use crate::model::{ChangeKind, Resource};
+use crate::model::Criticality;
 use crate::pattern::Pattern;
 use crate::policy::compile::{Compiler, suggestion};
 use crate::policy::yaml::{self, Node, Span};
-use crate::policy::{Catalog, Category, PolicyError, PolicyErrors, Severity};
+use crate::policy::{Catalog, PolicyError, PolicyErrors, Severity};
 use crate::source::SourceFile;
 
 /// The file name looked for in the working directory.
@@ -457,168 +454,6 @@ impl Config {
         }
         out
     }
-
-    /// Applies approvals, waivers and risk-based priority to the findings of a report. Reads the
-    /// tags of the resources that have findings; no I/O.
-    pub fn triage(&self, report: &mut Report, catalog: &Catalog) {
-        self.triage_with(report, catalog, Vec::new());
-    }
-
-    /// [`Config::triage`], with the tags of some resources already read (by evaluation, from
-    /// the documents it parsed: [`crate::eval::Evaluation::tags`]).
-    pub fn triage_with(
-        &self,
-        report: &mut Report,
-        catalog: &Catalog,
-        known: Vec<(usize, ResourceTags)>,
-    ) {
-        let resources = &report.resources;
-        let mut tags: HashMap<usize, ResourceTags> = known.into_iter().collect();
-        // The tags of each other resource with findings, read once, in parallel.
-        let mut with_findings: Vec<usize> = report
-            .findings
-            .iter()
-            .map(|f| f.resource)
-            .filter(|index| !tags.contains_key(index))
-            .collect();
-        with_findings.sort_unstable();
-        with_findings.dedup();
-        tags.par_extend(
-            with_findings
-                .par_iter()
-                .filter_map(|&index| Some((index, read_tags(resources.get(index)?)))),
-        );
-        let no_tags = ResourceTags::default();
-        for finding in &mut report.findings {
-            let Some(resource) = resources.get(finding.resource) else {
-                continue;
-            };
-            let tags = tags.get(&finding.resource).unwrap_or(&no_tags);
-            let Some(policy) = catalog.get(finding.policy) else {
-                continue;
-            };
-            finding.criticality = self.criticality_of(resource, tags);
-            finding.priority = priority(finding.severity, finding.criticality);
-            if policy.category == Category::ChangeControl && finding.status == Status::Fail {
-                finding.approval = self.approval_of(&policy.id, resource, tags).map(Box::new);
-                if let Some(approval) = &finding.approval {
-                    finding.message = format!(
-                        "{} — approved change ({})",
-                        finding.message, approval.ticket
-                    );
-                }
-            }
-            finding.waiver = self.waiver_of(&policy.id, resource).map(Box::new);
-        }
-        // Tens of thousands of small maps: freed in parallel rather than one by one.
-        tags.into_par_iter().for_each(drop);
-    }
-
-    fn criticality_of(&self, resource: &Resource, tags: &ResourceTags) -> Option<Criticality> {
-        let own = if tags.after.is_empty() {
-            &tags.before
-        } else {
-            &tags.after
-        };
-        if let Some(level) = own
-            .get(&self.criticality_tag)
-            .and_then(|v| Criticality::parse(v))
-        {
-            return Some(level);
-        }
-        let names = names(resource);
-        for rule in &self.criticality_rules {
-            let types =
-                rule.types.is_empty() || rule.types.iter().any(|p| p.matches(&resource.type_name));
-            let addresses = rule.resources.is_empty()
-                || rule
-                    .resources
-                    .iter()
-                    .any(|p| names.iter().any(|n| p.matches(n)));
-            let tagged = rule
-                .tags
-                .iter()
-                .all(|(k, p)| own.get(k).is_some_and(|v| p.matches(v)));
-            if types && addresses && tagged {
-                return Some(rule.level);
-            }
-        }
-        self.criticality_default
-    }
-
-    /// An approval for a change: an entry in the file naming the resource, else the approval
-    /// tag. For a deletion the tag is read from the object being deleted; for any other change
-    /// it must be on the new object and be new or changed, so a ticket left over from an earlier
-    /// change approves nothing.
-    fn approval_of(
-        &self,
-        policy: &str,
-        resource: &Resource,
-        tags: &ResourceTags,
-    ) -> Option<Approval> {
-        let names = names(resource);
-        if let (Some(file), Some(entry)) = (
-            &self.file,
-            self.approvals.iter().find(|a| {
-                a.policy.as_ref().is_none_or(|p| p.value.matches(policy))
-                    && a.expires.is_none_or(|e| e >= self.today)
-                    && names.iter().any(|n| a.resource.matches(n))
-            }),
-        ) {
-            let line = file.line_col(entry.span.start).line;
-            return Some(Approval {
-                ticket: entry.ticket.clone(),
-                source: ApprovalSource::Config {
-                    location: format!("{}:{line}", file.name()),
-                },
-            });
-        }
-        let key = &self.approval_tag;
-        let ticket = match resource.change_kind() {
-            ChangeKind::Delete | ChangeKind::Forget => tags.before.get(key),
-            _ => tags
-                .after
-                .get(key)
-                .filter(|t| tags.before.get(key) != Some(*t)),
-        };
-        ticket
-            .filter(|t| !t.trim().is_empty())
-            .map(|ticket| Approval {
-                ticket: ticket.trim().to_owned(),
-                source: ApprovalSource::Tag { key: key.clone() },
-            })
-    }
-
-    /// The waiver for a finding: the first active one that matches, else the first expired one.
-    fn waiver_of(&self, policy: &str, resource: &Resource) -> Option<Waiver> {
-        let file = self.file.as_ref()?;
-        let names = names(resource);
-        let matching = self.waivers.iter().filter(|w| {
-            w.policy.value.matches(policy) && names.iter().any(|n| w.resource.matches(n))
-        });
-        let chosen = matching
-            .clone()
-            .find(|w| w.expires >= self.today)
-            .or_else(|| matching.clone().next())?;
-        let line = file.line_col(chosen.span.start).line;
-        Some(Waiver {
-            reason: chosen.reason.clone(),
-            approved_by: chosen.approved_by.clone(),
-            ticket: chosen.ticket.clone(),
-            expires: chosen.expires.to_string(),
-            expired: chosen.expires < self.today,
-            location: format!("{}:{line}", file.name()),
-        })
-    }
-}
-
-/// The names a resource pattern may match: address, ARN, resource id, identity.
-fn names(resource: &Resource) -> Vec<String> {
-    let mut out = vec![resource.address.clone()];
-    out.extend(resource.arn.clone());
-    out.extend(resource.resource_id.clone());
-    out.push(resource.identity());
-    out
 }
 
 fn scoped(mut error: PolicyError) -> PolicyError {

@@ -8,9 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{EmitContext, evidence_line};
+use super::{EmitContext, disposition_note, evidence_line};
 use crate::findings::compliance::{ControlState, framework_status};
-use crate::findings::{ErrorRecord, Finding, Report, Status};
+use crate::findings::{Disposition, ErrorRecord, Finding, Report};
 use crate::frameworks::{Control, Framework};
 use crate::model::{Resource, SourceKind};
 use crate::policy::{Policy, PolicyIndex, Severity};
@@ -40,6 +40,11 @@ pub struct Summary {
     pub failed: usize,
     pub review: usize,
     pub passed: usize,
+    /// Findings known from the baseline (they still fail their controls).
+    pub known: usize,
+    /// Accepted exceptions: waived findings and approved changes.
+    pub waived: usize,
+    pub approved: usize,
     pub policies: usize,
 }
 
@@ -68,11 +73,20 @@ pub struct ControlView<'a> {
     pub control: &'static Control,
     pub state: ControlState,
     pub policies: Vec<&'a Policy>,
-    /// Failing and undecided results, grouped by where the resource is.
+    /// Failing, undecided and accepted results, grouped by where the resource is.
     pub groups: Vec<ResourceGroup<'a>>,
     pub failing: usize,
     pub review: usize,
+    /// Accepted exceptions (waived, approved).
+    pub accepted: usize,
     pub passed: usize,
+}
+
+impl ControlView<'_> {
+    /// Whether the report details the control: it failed, needs review, or has exceptions.
+    pub fn is_detailed(&self) -> bool {
+        matches!(self.state, ControlState::Failed | ControlState::Review) || self.accepted > 0
+    }
 }
 
 /// Results of one account and region (or one input file).
@@ -81,20 +95,25 @@ pub struct ResourceGroup<'a> {
     pub rows: Vec<Row<'a>>,
 }
 
-/// One failing (or undecided) result.
+/// One failing, undecided or accepted result.
 pub struct Row<'a> {
     pub resource: &'a Resource,
     pub policy: &'a Policy,
     pub finding: &'a Finding,
+    /// What accepts the result (or the waiver that has expired), then the evidence lines.
     pub evidence: Vec<String>,
 }
 
 impl Row<'_> {
     pub fn status_label(&self) -> &'static str {
-        match self.finding.status {
-            Status::Fail => "fail",
-            Status::Review => "undecided",
-            Status::Error => "error",
+        match self.finding.disposition() {
+            Disposition::Fail => "fail",
+            Disposition::Known => "fail (known from the baseline)",
+            Disposition::Review => "undecided",
+            Disposition::Waived => "waived",
+            Disposition::Approved => "approved change",
+            Disposition::Error => "error",
+            Disposition::Pass => "pass",
         }
     }
 }
@@ -135,9 +154,12 @@ impl<'a> AuditorView<'a> {
                 .iter()
                 .map(|s| (*s, report.count_severity(*s)))
                 .collect(),
-            failed: report.count(Status::Fail),
-            review: report.count(Status::Review),
-            passed: report.passes.len(),
+            failed: report.count(Disposition::Fail),
+            review: report.count(Disposition::Review),
+            passed: report.count(Disposition::Pass),
+            known: report.count(Disposition::Known),
+            waived: report.count(Disposition::Waived),
+            approved: report.count(Disposition::Approved),
             policies: cx.catalog.len(),
         };
         let mut named: Vec<PolicyIndex> = Vec::new();
@@ -167,13 +189,17 @@ impl<'a> AuditorView<'a> {
                         .failing
                         .iter()
                         .chain(&control.review)
+                        .chain(&control.accepted)
                         .filter_map(|&index| report.findings.get(index))
                         .filter_map(|finding| {
                             Some(Row {
                                 resource: report.resource(finding)?,
                                 policy: cx.catalog.get(finding.policy)?,
                                 finding,
-                                evidence: finding.evidence.iter().map(evidence_line).collect(),
+                                evidence: disposition_note(finding)
+                                    .into_iter()
+                                    .chain(finding.evidence.iter().map(evidence_line))
+                                    .collect(),
                             })
                         });
                     let mut groups: BTreeMap<String, Vec<Row<'a>>> = BTreeMap::new();
@@ -188,11 +214,11 @@ impl<'a> AuditorView<'a> {
                         .map(|(label, rows)| ResourceGroup { label, rows })
                         .collect();
                     for group in &mut groups {
-                        // Failing before undecided, then most urgent first, then by address.
+                        // Failing, undecided, then accepted; most urgent first; then by address.
                         group.rows.sort_by(|a, b| {
                             a.finding
-                                .status
-                                .cmp(&b.finding.status)
+                                .disposition()
+                                .cmp(&b.finding.disposition())
                                 .then(b.finding.priority.cmp(&a.finding.priority))
                                 .then(a.resource.address.cmp(&b.resource.address))
                                 .then(a.policy.id.cmp(&b.policy.id))
@@ -209,6 +235,7 @@ impl<'a> AuditorView<'a> {
                         groups,
                         failing: control.failing.len(),
                         review: control.review.len(),
+                        accepted: control.accepted.len(),
                         passed: control.passed,
                     });
                 }
@@ -232,7 +259,7 @@ impl<'a> AuditorView<'a> {
             evaluation_errors: report
                 .findings
                 .iter()
-                .filter(|f| f.status == Status::Error)
+                .filter(|f| f.disposition() == Disposition::Error)
                 .map(|f| {
                     (
                         report

@@ -2,16 +2,17 @@
 //! the resource when the sources are at hand.
 //!
 //! `::error file=infra/main.tf,line=12,col=1,title=…::message`. Levels follow severity
-//! (critical/high → `error`, medium → `warning`, low/info → `notice`); undecided findings and
-//! findings known from the baseline are notices. Escaping follows the Actions toolkit
+//! (critical/high → `error`, medium → `warning`, low/info → `notice`) for failing findings;
+//! undecided, waived, approved and baselined findings are notices that say so, never errors or
+//! warnings (they do not fail the check, so they must not look as if they did). Escaping follows the Actions toolkit
 //! (`@actions/core` `command.ts`): in the message `%`, `\r` and `\n`; in properties also `:` and
 //! `,`. GitHub shows at most 10 error and 10 warning annotations per step, so the most urgent
 //! findings come first (the report's order).
 
 use std::io::{self, Write};
 
-use super::{EmitContext, Emitter, evidence_line};
-use crate::findings::{Finding, Report, Status};
+use super::{EmitContext, Emitter, accepted_suffix, disposition_note, evidence_line};
+use crate::findings::{Disposition, Finding, Report};
 use crate::policy::Severity;
 
 pub struct GithubEmitter;
@@ -73,26 +74,29 @@ fn annotation(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Optio
     let policy = cx.policy(finding)?;
     let resource = report.resource(finding)?;
     let place = cx.place(resource);
-    let (command, title) = match finding.status {
-        Status::Error => ("error", format!("resilix could not evaluate {}", policy.id)),
-        Status::Review => (
-            "notice",
-            format!("{} ({}, undecided until apply)", policy.title, policy.id),
-        ),
-        Status::Fail if finding.is_known() => (
-            "notice",
-            format!("{} ({}, known from the baseline)", policy.title, policy.id),
-        ),
-        Status::Fail => (
-            command(finding.severity),
-            format!("{} ({}, {})", policy.title, policy.id, finding.severity),
-        ),
+    let disposition = finding.disposition();
+    let (command, state) = match disposition {
+        Disposition::Fail => (command(finding.severity), finding.severity.as_str()),
+        Disposition::Error => ("error", "could not be evaluated"),
+        Disposition::Review => ("notice", "undecided until apply"),
+        Disposition::Known => ("notice", "known from the baseline"),
+        Disposition::Waived => ("notice", "waived"),
+        Disposition::Approved => ("notice", "approved change"),
+        Disposition::Pass => return None,
+    };
+    let title = match disposition {
+        Disposition::Error => format!("resilix could not evaluate {}", policy.id),
+        _ => format!("{} ({}, {state})", policy.title, policy.id),
     };
     let mut message = format!(
         "{}: {}",
         finding.message.trim_end_matches('.'),
         resource.address
     );
+    if let Some(note) = disposition_note(finding) {
+        message.push('\n');
+        message.push_str(&note);
+    }
     for evidence in &finding.evidence {
         message.push('\n');
         message.push_str(&evidence_line(evidence));
@@ -102,7 +106,7 @@ fn annotation(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Optio
         .text
         .lines()
         .find(|l| !l.trim().is_empty());
-    if let (Status::Fail, Some(fix)) = (finding.status, fix) {
+    if let (Disposition::Fail, Some(fix)) = (disposition, fix) {
         message.push_str("\nFix: ");
         message.push_str(fix.trim());
     }
@@ -137,11 +141,12 @@ impl Emitter for GithubEmitter {
         let gating = report.failing(cx.fail_on);
         writeln!(
             out,
-            "resilix: {} resource(s) checked, {} failing finding(s), {} to review, {} passed{}",
+            "resilix: {} resource(s) checked, {} failing finding(s), {} to review, {} passed{}{}",
             report.resources.len(),
-            report.count(Status::Fail),
-            report.count(Status::Review),
-            report.passes.len(),
+            report.count(Disposition::Fail),
+            report.count(Disposition::Review),
+            report.count(Disposition::Pass),
+            accepted_suffix(report),
             match cx.fail_on {
                 Some(threshold) if gating > 0 => {
                     format!("; {gating} at or above {threshold} fail the check")

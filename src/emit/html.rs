@@ -175,10 +175,10 @@ impl Emitter for HtmlEmitter {
             let detailed: Vec<&ControlView<'_>> = framework
                 .assessed
                 .iter()
-                .filter(|c| matches!(c.state, ControlState::Failed | ControlState::Review))
+                .filter(|c| c.is_detailed())
                 .collect();
             if !detailed.is_empty() {
-                h.push_str("<h3>Failing controls in detail</h3>\n");
+                h.push_str("<h3>Controls with findings in detail</h3>\n");
                 for control in detailed {
                     control_detail(&mut h, framework.framework.id, control);
                 }
@@ -281,6 +281,21 @@ fn summary(h: &mut String, view: &AuditorView<'_>) {
         "undecided (values known only after apply)".to_owned(),
     );
     card(h, s.passed.to_string(), "passing checks".to_owned());
+    card(
+        h,
+        (s.waived + s.approved).to_string(),
+        format!(
+            "accepted exceptions ({} waived, {} approved changes)",
+            s.waived, s.approved
+        ),
+    );
+    if s.known > 0 {
+        card(
+            h,
+            s.known.to_string(),
+            "known from the baseline (still failing their controls)".to_owned(),
+        );
+    }
     h.push_str("</div>\n");
 
     h.push_str("<table>\n<thead><tr><th>Severity</th><th class=\"num\">Failing findings</th></tr></thead>\n<tbody>\n");
@@ -338,7 +353,7 @@ fn summary(h: &mut String, view: &AuditorView<'_>) {
 
 fn control_row(h: &mut String, framework: &str, control: &ControlView<'_>) {
     let id = esc(&control.control.id);
-    let cell_id = if matches!(control.state, ControlState::Failed | ControlState::Review) {
+    let cell_id = if control.is_detailed() {
         format!(
             "<a href=\"#{}\">{id}</a>",
             anchor(&[framework, &control.control.id])
@@ -396,8 +411,8 @@ fn control_detail(h: &mut String, framework: &str, control: &ControlView<'_>) {
     }
     let _ = writeln!(
         h,
-        "</ul>\n<p>{} failing, {} undecided, {} passing result(s).</p>",
-        control.failing, control.review, control.passed
+        "</ul>\n<p>{} failing, {} undecided, {} accepted (waived or approved), {} passing result(s).</p>",
+        control.failing, control.review, control.accepted, control.passed
     );
     for group in &control.groups {
         let _ = write!(

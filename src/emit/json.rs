@@ -6,9 +6,11 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{EmitContext, Emitter, fingerprint};
-use crate::eval::Evidence;
+use crate::findings::Evidence;
 use crate::findings::baseline::Comparison;
-use crate::findings::{Approval, BaselineState, Criticality, ErrorRecord, Report, Status, Waiver};
+use crate::findings::{
+    Approval, BaselineState, Criticality, Disposition, ErrorRecord, Report, Status, Waiver,
+};
 use crate::model::{CloudContext, SourceKind};
 use crate::policy::{Category, Severity};
 
@@ -35,15 +37,19 @@ struct Summary<'a> {
     resources: usize,
     evaluated: usize,
     policies: usize,
+    /// Results per disposition: `failed` is what the gate counts (at or above its threshold).
     failed: usize,
     review: usize,
     passed: usize,
+    /// Inputs that could not be read plus results that could not be evaluated.
     errors: usize,
+    /// Findings known from the baseline.
+    known: usize,
     /// Findings suppressed by an active waiver.
     waived: usize,
     /// Change-control findings whose change is approved.
     approved: usize,
-    /// Failing findings per severity.
+    /// Failing findings (`failed`) per severity.
     by_severity: BTreeMap<&'static str, usize>,
     /// The comparison with `--baseline`, when one is in use.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,7 +63,10 @@ struct Summary<'a> {
 struct JsonFinding<'a> {
     policy: &'a str,
     title: &'a str,
+    /// What the policy said.
     status: Status,
+    /// What it means for the gate: fail, review, error, known, waived or approved.
+    disposition: Disposition,
     severity: Severity,
     category: Category,
     priority: u8,
@@ -118,7 +127,8 @@ impl Emitter for JsonEmitter {
                 Some(JsonFinding {
                     policy: &policy.id,
                     title: &policy.title,
-                    status: finding.status,
+                    status: finding.status(),
+                    disposition: finding.disposition(),
                     severity: finding.severity,
                     category: policy.category,
                     priority: finding.priority,
@@ -144,10 +154,10 @@ impl Emitter for JsonEmitter {
                     change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
                     evidence: &finding.evidence,
                     controls: &policy.controls,
-                    approval: finding.approval.as_deref(),
-                    waiver: finding.waiver.as_deref(),
+                    approval: finding.approval(),
+                    waiver: finding.waiver(),
                     fingerprint: fingerprint(&policy.id, resource),
-                    baseline: finding.baseline,
+                    baseline: finding.baseline(),
                 })
             })
             .collect();
@@ -166,12 +176,13 @@ impl Emitter for JsonEmitter {
                 resources: report.resources.len(),
                 evaluated: report.evaluated,
                 policies: cx.catalog.len(),
-                failed: report.count(Status::Fail),
-                review: report.count(Status::Review),
-                passed: report.passes.len(),
-                errors: report.count(Status::Error) + report.errors.len(),
-                waived: report.count_waived(),
-                approved: report.count_approved(),
+                failed: report.count(Disposition::Fail),
+                review: report.count(Disposition::Review),
+                passed: report.count(Disposition::Pass),
+                errors: report.error_count(),
+                known: report.count(Disposition::Known),
+                waived: report.count(Disposition::Waived),
+                approved: report.count(Disposition::Approved),
                 by_severity,
                 baseline: report.baseline.as_ref(),
                 hidden_below_min_severity: report.filter.map(|f| f.hidden),

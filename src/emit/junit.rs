@@ -1,16 +1,16 @@
 //! JUnit XML for CI test reports: one test suite per policy, one test case per policy and
 //! resource — passes included, so the report shows what was checked, not only what failed.
 //!
-//! A failing finding is a `<failure>` (its `type` is the severity), an undecided one or one
-//! known from the baseline is `<skipped>`, an evaluation error is an `<error>`; inputs that could
-//! not be read are errors of a `resilix` suite. No timestamps or durations: output is
+//! A failing finding is a `<failure>` (its `type` is the severity); an undecided, waived,
+//! approved or baselined one is `<skipped>` with the reason; an evaluation error is an
+//! `<error>`; inputs that could not be read are errors of a `resilix` suite. No timestamps or durations: output is
 //! deterministic.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use super::{EmitContext, Emitter, evidence_line};
-use crate::findings::{Finding, Report, Status};
+use super::{EmitContext, Emitter, disposition_note, evidence_line};
+use crate::findings::{Disposition, Finding, Report};
 use crate::model::Resource;
 use crate::policy::PolicyIndex;
 
@@ -19,6 +19,15 @@ pub struct JunitEmitter;
 enum Outcome<'r> {
     Pass,
     Finding(&'r Finding),
+}
+
+impl Outcome<'_> {
+    fn disposition(&self) -> Disposition {
+        match self {
+            Outcome::Pass => Disposition::Pass,
+            Outcome::Finding(finding) => finding.disposition(),
+        }
+    }
 }
 
 struct Case<'r> {
@@ -37,12 +46,16 @@ struct Tally {
 impl Tally {
     fn add(&mut self, outcome: &Outcome<'_>) {
         self.tests += 1;
-        if let Outcome::Finding(finding) = outcome {
-            match finding.status {
-                Status::Fail if !finding.is_known() => self.failures += 1,
-                Status::Fail | Status::Review => self.skipped += 1,
-                Status::Error => self.errors += 1,
+        match outcome.disposition() {
+            Disposition::Fail => self.failures += 1,
+            Disposition::Error => self.errors += 1,
+            Disposition::Review
+            | Disposition::Known
+            | Disposition::Waived
+            | Disposition::Approved => {
+                self.skipped += 1;
             }
+            Disposition::Pass => {}
         }
     }
 
@@ -167,9 +180,11 @@ fn test_case(
     };
     writeln!(out, "    <testcase {attributes}>")?;
     let details: Vec<String> = finding.evidence.iter().map(evidence_line).collect();
-    match finding.status {
-        Status::Fail if !finding.is_known() => {
-            let mut text = details.join("\n");
+    match finding.disposition() {
+        Disposition::Fail => {
+            let mut lines = Vec::new();
+            lines.extend(disposition_note(finding));
+            lines.extend(details);
             if let Some(fix) = cx.policy(finding).and_then(|p| {
                 p.remediation
                     .text
@@ -177,36 +192,34 @@ fn test_case(
                     .find(|l| !l.trim().is_empty())
                     .map(str::trim)
             }) {
-                if !text.is_empty() {
-                    text.push('\n');
-                }
-                text.push_str("fix: ");
-                text.push_str(fix);
+                lines.push(format!("fix: {fix}"));
             }
             writeln!(
                 out,
                 "      <failure message=\"{}\" type=\"{}\">{}</failure>",
                 xml(&finding.message),
                 finding.severity,
-                xml_text(&text)
+                xml_text(&lines.join("\n"))
             )?;
         }
-        Status::Fail => writeln!(
+        Disposition::Review => writeln!(
             out,
-            "      <skipped message=\"known finding (in the baseline): {}\"/>",
+            "      <skipped message=\"undecided: {}\"/>",
             xml(&finding.message)
         )?,
-        Status::Review => writeln!(
+        Disposition::Known | Disposition::Waived | Disposition::Approved => writeln!(
             out,
-            "      <skipped message=\"{}\"/>",
+            "      <skipped message=\"{}: {}\"/>",
+            xml(&disposition_note(finding).unwrap_or_else(|| finding.disposition().to_string())),
             xml(&finding.message)
         )?,
-        Status::Error => writeln!(
+        Disposition::Error => writeln!(
             out,
             "      <error message=\"{}\" type=\"evaluation\">{}</error>",
             xml(&finding.message),
             xml_text(&details.join("\n"))
         )?,
+        Disposition::Pass => {}
     }
     writeln!(out, "    </testcase>")
 }

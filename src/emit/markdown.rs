@@ -1,6 +1,6 @@
 //! A Markdown summary of a run, for `$GITHUB_STEP_SUMMARY` or a pull request comment: the
-//! verdict, counts by severity and category, a table of the failing findings, and per-framework
-//! control counts (from [`crate::findings::compliance`], which this emitter renders and never
+//! verdict, counts by severity and category, a table of the failing findings, one of the findings
+//! accepted for now (waived, approved, known from the baseline), and per-framework control counts (from [`crate::findings::compliance`], which this emitter renders and never
 //! recomputes).
 //!
 //! Each part is one function writing one section, so a report can grow sections (one per
@@ -8,9 +8,9 @@
 
 use std::io::{self, Write};
 
-use super::{EmitContext, Emitter};
+use super::{EmitContext, Emitter, accepted_suffix, disposition_note};
 use crate::findings::compliance::{ControlState, FrameworkStatus, framework_status};
-use crate::findings::{Finding, Report, Status};
+use crate::findings::{Disposition, Finding, Report};
 use crate::frameworks;
 use crate::policy::{Category, Severity};
 
@@ -27,6 +27,7 @@ impl Emitter for MarkdownEmitter {
         headline(out, report, cx)?;
         counts(out, report, cx)?;
         failing_findings(out, report, cx)?;
+        accepted_findings(out, report, cx)?;
         controls(out, report, cx)?;
         errors(out, report, cx)
     }
@@ -39,13 +40,15 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// The verdict, and what was scanned.
 fn headline(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
     let gating = report.failing(cx.fail_on);
-    let errors = report.count(Status::Error) + report.errors.len();
+    let errors = report.error_count();
     let threshold = cx
         .fail_on
         .map_or(String::new(), |t| format!(" at or above {t}"));
     let failing = plural(gating, "failing finding", "failing findings");
     let verdict = match (errors, gating) {
-        (0, 0) if report.count(Status::Fail) == 0 => "✅ resilix: no failing findings".to_owned(),
+        (0, 0) if report.count(Disposition::Fail) == 0 => {
+            "✅ resilix: no failing findings".to_owned()
+        }
         (0, 0) => "✅ resilix: no finding fails the check".to_owned(),
         (0, _) => format!("❌ resilix: {failing}{threshold}"),
         (_, 0) => format!("⚠️ resilix: {}", plural(errors, "error", "errors")),
@@ -57,13 +60,14 @@ fn headline(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::R
     writeln!(out, "## {verdict}\n")?;
     writeln!(
         out,
-        "{} in {} checked against {}: **{} failing**, {} to review, {} passed.",
+        "{} in {} checked against {}: **{} failing**, {} to review, {} passed{}.",
         plural(report.resources.len(), "resource", "resources"),
         plural(report.files, "file", "files"),
         plural(cx.catalog.len(), "policy", "policies"),
-        report.count(Status::Fail),
-        report.count(Status::Review),
-        report.passes.len()
+        report.count(Disposition::Fail),
+        report.count(Disposition::Review),
+        report.count(Disposition::Pass),
+        accepted_suffix(report)
     )?;
     if let Some(baseline) = &report.baseline {
         writeln!(
@@ -89,18 +93,18 @@ fn headline(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::R
 
 /// Failing and undecided findings by severity and by category.
 fn counts(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
-    if report.findings.iter().all(|f| f.status == Status::Error) {
+    if report.count(Disposition::Fail) + report.count(Disposition::Review) == 0 {
         return Ok(());
     }
     let tally = |pick: &dyn Fn(&Finding) -> bool| {
-        let of = |status: Status| {
+        let of = |disposition: Disposition| {
             report
                 .findings
                 .iter()
-                .filter(|f| f.status == status && pick(f))
+                .filter(|f| f.disposition() == disposition && pick(f))
                 .count()
         };
-        (of(Status::Fail), of(Status::Review))
+        (of(Disposition::Fail), of(Disposition::Review))
     };
     writeln!(out, "| Severity | Failing | To review |")?;
     writeln!(out, "|---|---:|---:|")?;
@@ -123,12 +127,13 @@ fn counts(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Res
     writeln!(out)
 }
 
-/// The failing findings that count against the gate, most urgent first.
+/// The failing findings ([`Disposition::Fail`]: those the gate counts at or above its
+/// threshold), most urgent first.
 fn failing_findings(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
     let failing: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| f.status == Status::Fail && !f.is_known())
+        .filter(|f| f.disposition() == Disposition::Fail)
         .collect();
     if failing.is_empty() {
         return Ok(());
@@ -150,7 +155,11 @@ fn failing_findings(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) 
             code(&policy.id),
             code(&resource.address),
             place,
-            cell(&finding.message)
+            cell(&match disposition_note(finding) {
+                // An expired waiver: the finding fails again, and says so.
+                Some(note) => format!("{} ({note})", finding.message),
+                None => finding.message.clone(),
+            })
         )?;
     }
     if failing.len() > MAX_ROWS {
@@ -158,6 +167,44 @@ fn failing_findings(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) 
             out,
             "\n…and {} more: see the full report (SARIF, code scanning alerts).",
             plural(failing.len() - MAX_ROWS, "finding", "findings")
+        )?;
+    }
+    writeln!(out)
+}
+
+/// The findings accepted for now (approved changes, waivers, the baseline): reported with the
+/// reason, never failing the check.
+fn accepted_findings(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+    let accepted: Vec<&Finding> = report
+        .findings
+        .iter()
+        .filter(|f| f.disposition().is_accepted())
+        .collect();
+    if accepted.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### Accepted findings (not failing)\n")?;
+    writeln!(out, "| Disposition | Severity | Policy | Resource | Why |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for finding in accepted.iter().take(MAX_ROWS) {
+        let (Some(policy), Some(resource)) = (cx.policy(finding), report.resource(finding)) else {
+            continue;
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            finding.disposition(),
+            finding.severity,
+            code(&policy.id),
+            code(&resource.address),
+            cell(&disposition_note(finding).unwrap_or_default())
+        )?;
+    }
+    if accepted.len() > MAX_ROWS {
+        writeln!(
+            out,
+            "\n…and {} more.",
+            plural(accepted.len() - MAX_ROWS, "finding", "findings")
         )?;
     }
     writeln!(out)
@@ -221,7 +268,7 @@ fn errors(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Res
     let evaluation: Vec<&Finding> = report
         .findings
         .iter()
-        .filter(|f| f.status == Status::Error)
+        .filter(|f| f.disposition() == Disposition::Error)
         .collect();
     if report.errors.is_empty() && evaluation.is_empty() {
         return Ok(());

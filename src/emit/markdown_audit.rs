@@ -7,7 +7,6 @@ use std::io::{self, Write};
 use super::auditor::{AuditorView, STATES, state_label, state_meaning};
 use super::{EmitContext, Emitter};
 use crate::findings::Report;
-use crate::findings::compliance::ControlState;
 
 pub struct AuditMarkdownEmitter;
 
@@ -105,6 +104,20 @@ impl Emitter for AuditMarkdownEmitter {
             "- **{}** undecided (values known only after apply), **{}** passing checks",
             s.review, s.passed
         );
+        let _ = writeln!(
+            m,
+            "- **{}** accepted exceptions ({} waived, {} approved changes)",
+            s.waived + s.approved,
+            s.waived,
+            s.approved
+        );
+        if s.known > 0 {
+            let _ = writeln!(
+                m,
+                "- **{}** known from the baseline (still failing their controls)",
+                s.known
+            );
+        }
         if s.scopes.is_empty() {
             let _ = writeln!(m, "- Inputs: {} file(s)", s.files);
         } else {
@@ -158,10 +171,10 @@ impl Emitter for AuditMarkdownEmitter {
             let detailed: Vec<_> = framework
                 .assessed
                 .iter()
-                .filter(|c| matches!(c.state, ControlState::Failed | ControlState::Review))
+                .filter(|c| c.is_detailed())
                 .collect();
             if !detailed.is_empty() {
-                m.push_str("\n### Failing controls in detail\n");
+                m.push_str("\n### Controls with findings in detail\n");
             }
             for control in detailed {
                 let _ = writeln!(
@@ -183,8 +196,8 @@ impl Emitter for AuditMarkdownEmitter {
                 }
                 let _ = writeln!(
                     m,
-                    "\n{} failing, {} undecided, {} passing result(s).",
-                    control.failing, control.review, control.passed
+                    "\n{} failing, {} undecided, {} accepted (waived or approved), {} passing result(s).",
+                    control.failing, control.review, control.accepted, control.passed
                 );
                 for group in &control.groups {
                     let _ = writeln!(

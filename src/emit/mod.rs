@@ -4,7 +4,6 @@
 //! write what the report holds.
 
 mod auditor;
-pub mod baseline;
 mod github;
 mod html;
 mod json;
@@ -17,7 +16,7 @@ mod text;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::findings::{Finding, Report};
+use crate::findings::{ApprovalSource, Disposition, Finding, Report};
 use crate::input::normalize_path;
 use crate::model::Resource;
 use crate::policy::{Catalog, Policy, Severity};
@@ -137,7 +136,7 @@ pub fn emitter_for(format: OutputFormat) -> Box<dyn Emitter> {
 pub use crate::findings::fingerprint;
 
 /// One line of evidence as people read it.
-pub fn evidence_line(evidence: &crate::eval::Evidence) -> String {
+pub fn evidence_line(evidence: &crate::findings::Evidence) -> String {
     let mut line = evidence.path.clone();
     match &evidence.actual {
         Some(actual) => line.push_str(&format!(" is {actual}")),
@@ -151,6 +150,54 @@ pub fn evidence_line(evidence: &crate::eval::Evidence) -> String {
         line.push_str(&format!(" — {note}"));
     }
     line
+}
+
+/// What accepts a finding (an approval, a waiver, the baseline), or the expired waiver that no
+/// longer does, as one line for people: every format that shows a reason shows this one.
+pub fn disposition_note(finding: &Finding) -> Option<String> {
+    match finding.disposition() {
+        Disposition::Approved => finding.approval().map(|approval| {
+            let by = match &approval.source {
+                ApprovalSource::Tag { key } => format!("tag {key}"),
+                ApprovalSource::Config { location } => location.clone(),
+            };
+            format!("approved change: ticket {} ({by})", approval.ticket)
+        }),
+        Disposition::Waived => finding.waiver().map(|waiver| {
+            format!(
+                "waived until {}: {} ({})",
+                waiver.expires,
+                waiver.justification(),
+                waiver.location
+            )
+        }),
+        Disposition::Known => Some("known: recorded in the baseline".to_owned()),
+        Disposition::Fail | Disposition::Review => finding.expired_waiver().map(|waiver| {
+            format!(
+                "waiver EXPIRED on {}: {} ({})",
+                waiver.expires,
+                waiver.justification(),
+                waiver.location
+            )
+        }),
+        Disposition::Error | Disposition::Pass => None,
+    }
+}
+
+/// The results reported but accepted for now, for summary lines: `, 2 known, 1 waived,
+/// 1 approved` (those there are, in that order; empty when there are none).
+pub fn accepted_suffix(report: &Report) -> String {
+    [
+        (Disposition::Known, "known"),
+        (Disposition::Waived, "waived"),
+        (Disposition::Approved, "approved"),
+    ]
+    .iter()
+    .filter_map(|&(disposition, what)| {
+        let n = report.count(disposition);
+        (n > 0).then(|| format!(", {n} {what}"))
+    })
+    .collect()
 }
 
 /// Where a finding about a resource points: the `.tf` block that declares it when the sources

@@ -9,8 +9,10 @@ use std::io::{self, Write};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{EmitContext, Emitter, evidence_line, fingerprint};
-use crate::findings::{Approval, BaselineState, Criticality, Finding, Report, Status, Waiver};
+use super::{EmitContext, Emitter, disposition_note, evidence_line, fingerprint};
+use crate::findings::{
+    Approval, BaselineState, Criticality, Disposition, Finding, Report, Status, Waiver,
+};
 use crate::policy::{Policy, PolicyIndex, Severity};
 
 pub struct SarifEmitter;
@@ -325,8 +327,8 @@ impl Emitter for SarifEmitter {
         let (known, current): (Vec<&Finding>, Vec<&Finding>) = report
             .findings
             .iter()
-            .filter(|f| f.status != Status::Error)
-            .partition(|f| f.is_known());
+            .filter(|f| f.disposition() != Disposition::Error)
+            .partition(|f| f.disposition() == Disposition::Known);
         let ordered: Vec<&Finding> = current.into_iter().chain(known).collect();
         let (kept, over) = ordered.split_at(ordered.len().min(MAX_RESULTS));
         let mut left_out: BTreeMap<Severity, usize> = BTreeMap::new();
@@ -348,7 +350,11 @@ impl Emitter for SarifEmitter {
                 locations: Vec::new(),
             });
         }
-        for finding in report.findings.iter().filter(|f| f.status == Status::Error) {
+        for finding in report
+            .findings
+            .iter()
+            .filter(|f| f.disposition() == Disposition::Error)
+        {
             let (Some(_), Some(resource)) = (cx.policy(finding), report.resource(finding)) else {
                 continue;
             };
@@ -469,6 +475,9 @@ fn result<'a>(
         finding.message.trim_end_matches('.'),
         resource.address
     );
+    if let Some(note) = disposition_note(finding) {
+        text.push_str(&format!(" ({note})"));
+    }
     if let Some(first) = evidence.first() {
         text.push(' ');
         text.push_str(first);
@@ -477,28 +486,34 @@ fn result<'a>(
         }
     }
     // An approved change is not a problem, but people want to see it: a note that names the
-    // ticket.
-    let kind = match finding.status {
-        _ if finding.approval.is_some() => "informational",
+    // ticket. A waived result keeps its level and carries a suppression; a known one is a note
+    // with `baselineState: unchanged`.
+    let disposition = finding.disposition();
+    let status_kind = match finding.status() {
         Status::Review => "review",
-        _ => "fail",
+        Status::Fail | Status::Error => "fail",
     };
-    let level =
-        if finding.status == Status::Review || finding.is_known() || finding.approval.is_some() {
-            "note"
-        } else {
-            level(finding.severity)
-        };
-    let suppressions = finding
-        .waiver
-        .iter()
-        .filter(|w| !w.expired)
-        .map(|w| Suppression {
-            kind: "external",
-            status: "accepted",
-            justification: w.justification(),
-        })
-        .collect();
+    let (kind, level) = match disposition {
+        Disposition::Fail => ("fail", level(finding.severity)),
+        Disposition::Review | Disposition::Known => (status_kind, "note"),
+        Disposition::Waived if finding.status() == Status::Review => ("review", "note"),
+        Disposition::Waived => ("fail", level(finding.severity)),
+        Disposition::Approved => ("informational", "note"),
+        // Errors are notifications, passes are not results: neither reaches here.
+        Disposition::Error | Disposition::Pass => return None,
+    };
+    let suppressions = match disposition {
+        Disposition::Waived => finding
+            .waiver()
+            .map(|w| Suppression {
+                kind: "external",
+                status: "accepted",
+                justification: w.justification(),
+            })
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert(
         "primaryLocationLineHash",
@@ -514,7 +529,7 @@ fn result<'a>(
         },
         locations: vec![location(finding, report, cx)],
         partial_fingerprints: fingerprints,
-        baseline_state: finding.baseline.map(BaselineState::as_str),
+        baseline_state: finding.baseline().map(BaselineState::as_str),
         rank: f64::from(finding.priority),
         suppressions,
         properties: ResultProperties {
@@ -525,8 +540,8 @@ fn result<'a>(
             priority: finding.priority,
             criticality: finding.criticality,
             change: resource.change.as_ref().map(|c| c.actions.kind().as_str()),
-            approval: finding.approval.as_deref(),
-            expired_waiver: finding.waiver.as_deref().filter(|w| w.expired),
+            approval: finding.approval(),
+            expired_waiver: finding.expired_waiver(),
             controls: &policy.controls,
             account: resource.context.account.as_deref(),
             region: resource.context.region.as_deref(),

@@ -5,8 +5,10 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
 
-use super::{EmitContext, Emitter, evidence_line, resource_location};
-use crate::findings::{ApprovalSource, Finding, Report, Status};
+use super::{
+    EmitContext, Emitter, accepted_suffix, disposition_note, evidence_line, resource_location,
+};
+use crate::findings::{Disposition, Finding, Report};
 use crate::policy::Severity;
 
 pub struct TextEmitter;
@@ -76,20 +78,21 @@ impl Emitter for TextEmitter {
                 let Some(policy) = cx.policy(finding) else {
                     continue;
                 };
-                let label = match finding.status {
-                    _ if finding.approval.is_some() => format!("{:<8}", "APPROVED"),
-                    _ if finding.is_waived() => format!("{:<8}", "WAIVED"),
-                    Status::Fail => format!("{:<8}", finding.severity.as_str().to_uppercase()),
-                    Status::Review => format!("{:<8}", "REVIEW"),
-                    Status::Error => format!("{:<8}", "ERROR"),
+                let disposition = finding.disposition();
+                let label = match disposition {
+                    Disposition::Fail => finding.severity.as_str().to_uppercase(),
+                    other => other.as_str().to_uppercase(),
                 };
-                let style = match finding.status {
-                    _ if !finding.is_open() => Style::new().fg_color(Some(AnsiColor::Green.into())),
-                    Status::Fail => severity_style(finding.severity),
-                    Status::Review => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
-                    Status::Error => Style::new()
+                let style = match disposition {
+                    Disposition::Fail => severity_style(finding.severity),
+                    Disposition::Review => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+                    Disposition::Error => Style::new()
                         .fg_color(Some(AnsiColor::Magenta.into()))
                         .effects(Effects::BOLD),
+                    Disposition::Known | Disposition::Waived | Disposition::Approved => {
+                        Style::new().fg_color(Some(AnsiColor::Green.into()))
+                    }
+                    Disposition::Pass => Style::new(),
                 };
                 let asset = finding
                     .criticality
@@ -98,46 +101,18 @@ impl Emitter for TextEmitter {
                 writeln!(
                     out,
                     "  {} {}  {}",
-                    paint.paint(style, &label),
+                    paint.paint(style, &format!("{label:<8}")),
                     finding.message,
                     paint.paint(
                         dim,
                         &format!(
-                            "[{} · {} · priority {}{asset}{}]",
-                            policy.id,
-                            finding.severity,
-                            finding.priority,
-                            if finding.is_known() {
-                                " · in baseline"
-                            } else {
-                                ""
-                            }
+                            "[{} · {} · priority {}{asset}]",
+                            policy.id, finding.severity, finding.priority,
                         )
                     ),
                 )?;
-                if let Some(approval) = &finding.approval {
-                    let by = match &approval.source {
-                        ApprovalSource::Tag { key } => format!("tag {key}"),
-                        ApprovalSource::Config { location } => location.clone(),
-                    };
-                    writeln!(
-                        out,
-                        "           approved: ticket {} ({by})",
-                        approval.ticket
-                    )?;
-                }
-                if let Some(waiver) = &finding.waiver {
-                    let state = if waiver.expired {
-                        format!("waiver EXPIRED on {}", waiver.expires)
-                    } else {
-                        format!("waived until {}", waiver.expires)
-                    };
-                    writeln!(
-                        out,
-                        "           {state}: {} ({})",
-                        waiver.justification(),
-                        waiver.location
-                    )?;
+                if let Some(note) = disposition_note(finding) {
+                    writeln!(out, "           {note}")?;
                 }
                 for evidence in &finding.evidence {
                     writeln!(
@@ -146,7 +121,7 @@ impl Emitter for TextEmitter {
                         paint.paint(dim, &evidence_line(evidence))
                     )?;
                 }
-                if finding.status == Status::Fail && finding.is_open() && !finding.is_known() {
+                if disposition == Disposition::Fail {
                     let fix = policy.remediation.text.lines().next().unwrap_or_default();
                     writeln!(out, "           fix: {fix}")?;
                 }
@@ -163,7 +138,7 @@ fn summary(
     cx: &EmitContext<'_>,
     paint: &Paint,
 ) -> io::Result<()> {
-    let failed = report.count(Status::Fail);
+    let failed = report.count(Disposition::Fail);
     let by_severity: Vec<String> = Severity::ALL
         .iter()
         .filter_map(|s| {
@@ -185,18 +160,11 @@ fn summary(
     }
     line.push_str(&format!(
         ", {} to review, {} passed",
-        report.count(Status::Review),
-        report.passes.len()
+        report.count(Disposition::Review),
+        report.count(Disposition::Pass)
     ));
-    let waived = report.count_waived();
-    if waived > 0 {
-        line.push_str(&format!(", {waived} waived"));
-    }
-    let approved = report.count_approved();
-    if approved > 0 {
-        line.push_str(&format!(", {approved} approved change(s)"));
-    }
-    let errors = report.count(Status::Error) + report.errors.len();
+    line.push_str(&accepted_suffix(report));
+    let errors = report.error_count();
     if errors > 0 {
         line.push_str(&format!(", {errors} error(s)"));
     }

@@ -15,11 +15,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rayon::prelude::*;
 use serde_json::Value;
 
-pub use outcome::{Evidence, Verdict};
+pub use outcome::Verdict;
 pub use projection::Projections;
 pub use relations::RelationIndex;
 
-use crate::findings::{ErrorRecord, Finding, Pass, Status, base_priority};
+use crate::findings::{ErrorRecord, Evidence, Finding, Pass, Status};
 use crate::input::tags::{ResourceTags, covers_tags, resource_tags};
 use crate::model::value::{display, marker};
 use crate::model::{Documents, Resource, ResourceSet};
@@ -40,7 +40,7 @@ pub struct Evaluation {
     /// Resources that met at least one policy.
     pub evaluated: usize,
     /// The tags of resources with findings, where the documents their evaluation read hold
-    /// them ([`crate::config::Config::triage_with`] reads the others).
+    /// them ([`crate::findings::triage`] reads the others).
     pub tags: Vec<(usize, ResourceTags)>,
 }
 
@@ -308,19 +308,14 @@ fn finding(
             )
         }
     };
-    Finding {
-        policy: policy_index,
+    Finding::new(
+        policy_index,
         resource,
         status,
-        severity: policy.severity,
-        priority: base_priority(policy.severity),
+        policy.severity,
         message,
-        evidence: result.evidence,
-        criticality: None,
-        approval: None,
-        waiver: None,
-        baseline: None,
-    }
+        result.evidence,
+    )
 }
 
 /// The resource a condition is about, the document `$` stands for, and the resource's documents

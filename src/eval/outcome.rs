@@ -1,6 +1,5 @@
-//! Three-valued verdicts (plus error) and the evidence behind them.
-
-use serde::Serialize;
+//! Three-valued verdicts (plus error). The evidence behind them is [`crate::findings::Evidence`]:
+//! it is part of a finding.
 
 /// The result of a condition: pass, fail, undecided (a value known only after apply), or an
 /// error (an operator met a value of the wrong type).
@@ -48,23 +47,6 @@ impl Verdict {
             (Fail, Fail) => Fail,
         }
     }
-}
-
-/// What decided a result: the path, the value found there, and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Evidence {
-    /// Where the value is (a normalized JSONPath; nested documents and related resources are
-    /// prefixed, `aws_s3_bucket_public_access_block.b: $['block_public_acls']`).
-    pub path: String,
-    /// The value found, as shown to people (`None`: absent). Sensitive values are never here.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual: Option<String>,
-    /// What the policy expected there.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    /// A type error or another note.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
 }
 
 #[cfg(test)]

@@ -3,21 +3,49 @@
 //! `resilix baseline create` records today's failing and undecided findings by fingerprint
 //! (policy + resource identity, never file or line, so moving code does not make a finding
 //! new). `scan --baseline FILE` marks the findings found there as known: still reported (SARIF
-//! `note` with `baselineState: unchanged`), never failing the gate. The file format is read in
-//! `input::baseline` and written in `emit::baseline`.
+//! `note` with `baselineState: unchanged`), never failing the gate.
+//!
+//! The file (`resilix/baseline/v1`), read by [`load`] and written by [`write`]:
+//!
+//! ```json
+//! {
+//!   "schema": "resilix/baseline/v1",
+//!   "tool": {"name": "resilix", "version": "0.1.0"},
+//!   "findings": [
+//!     {"fingerprint": "5c0f…", "policy": "aws.s3.block-public-access", "resource": "aws_s3_bucket.logs"}
+//!   ]
+//! }
+//! ```
+//!
+//! Findings are matched by `fingerprint` alone; `policy` and `resource` are there for people
+//! reviewing the file. Unknown keys are ignored, so later versions can add fields. The file is
+//! sorted and has no timestamps, so it diffs well under version control.
 
 use std::collections::BTreeSet;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
 
 use super::{BaselineState, Report, Status, fingerprint};
+use crate::input::{LoadError, read_source};
 use crate::policy::Catalog;
 
+/// The `schema` value of the baseline files this version reads and writes.
+pub const SCHEMA: &str = "resilix/baseline/v1";
+
+/// Baselines are small; anything bigger than this is not one.
+const MAX_BYTES: u64 = 256 << 20;
+
 /// One accepted finding.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BaselineEntry {
     /// What findings are matched by.
     pub fingerprint: String,
     /// For people reading the file.
+    #[serde(default)]
     pub policy: String,
+    #[serde(default)]
     pub resource: String,
 }
 
@@ -47,7 +75,7 @@ impl Baseline {
         let entries: BTreeSet<BaselineEntry> = report
             .findings
             .iter()
-            .filter(|f| f.status != Status::Error)
+            .filter(|f| f.status() != Status::Error)
             .filter_map(|f| {
                 let policy = catalog.get(f.policy)?;
                 let resource = report.resource(f)?;
@@ -74,7 +102,7 @@ impl Baseline {
         let (mut unchanged, mut new) = (0, 0);
         let resources = &report.resources;
         for finding in &mut report.findings {
-            if finding.status == Status::Error {
+            if finding.status() == Status::Error {
                 continue;
             }
             let print = catalog
@@ -92,7 +120,7 @@ impl Baseline {
                     BaselineState::New
                 }
             };
-            finding.baseline = Some(state);
+            finding.compare(state);
         }
         report.baseline = Some(Comparison {
             file: file.to_owned(),
@@ -101,4 +129,66 @@ impl Baseline {
             absent: known.len().saturating_sub(matched.len()),
         });
     }
+}
+
+/// The file as written.
+#[derive(Serialize)]
+struct File<'a> {
+    schema: &'static str,
+    tool: Tool<'a>,
+    findings: &'a [BaselineEntry],
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'static str,
+    version: &'a str,
+}
+
+/// The file as read: only what matching needs.
+#[derive(Deserialize)]
+struct RawFile {
+    #[serde(default)]
+    schema: Option<String>,
+    findings: Vec<BaselineEntry>,
+}
+
+/// Writes `baseline` as JSON.
+pub fn write(out: &mut dyn Write, baseline: &Baseline, version: &str) -> io::Result<()> {
+    let file = File {
+        schema: SCHEMA,
+        tool: Tool {
+            name: "resilix",
+            version,
+        },
+        findings: &baseline.entries,
+    };
+    serde_json::to_writer_pretty(&mut *out, &file).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// Reads a baseline file; errors name the file and the line.
+pub fn load(path: &Path) -> Result<Baseline, LoadError> {
+    let file = read_source(path, MAX_BYTES)?;
+    let raw: RawFile = serde_json::from_str(file.text())
+        .map_err(|error| LoadError::from_json(&file, 0, &error))?;
+    if raw.schema.as_deref() != Some(SCHEMA) {
+        let offset = file.text().find("\"schema\"").unwrap_or(0);
+        return Err(LoadError::invalid_at(
+            &file,
+            offset,
+            format!(
+                "not a resilix baseline (expected \"schema\": \"{SCHEMA}\", found {})",
+                raw.schema
+                    .as_deref()
+                    .map_or_else(|| "none".to_owned(), |s| format!("{s:?}"))
+            ),
+            "here",
+            Some("create one with `resilix baseline create --output FILE PATH...`".to_owned()),
+        ));
+    }
+    let mut entries = raw.findings;
+    entries.sort();
+    entries.dedup();
+    Ok(Baseline { entries })
 }

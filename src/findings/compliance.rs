@@ -1,7 +1,8 @@
 //! Per-framework control status: which controls the run assessed, passed and failed.
 //!
-//! A control is *failed* when a policy mapped to it failed on some resource, *passed* when its
-//! policies checked resources and none failed, *no resources* when policies exist but nothing in
+//! A control is *failed* when a policy mapped to it failed on some resource (a finding known from
+//! the baseline included: see [`super::Disposition::control_effect`]), *passed* when its policies
+//! checked resources and none failed (waived and approved findings are accepted exceptions), *no resources* when policies exist but nothing in
 //! the inputs was of their types, and *not assessed* when no built-in or user policy maps to it
 //! (it needs a manual or procedural check). Emitters (Markdown summary, the auditor's report)
 //! render this; they do not compute it.
@@ -10,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{Report, Status};
+use super::{ControlEffect, Report};
 use crate::frameworks::{self, Control, Framework};
 use crate::policy::{Catalog, PolicyIndex};
 
@@ -47,10 +48,12 @@ pub struct ControlStatus {
     pub state: ControlState,
     /// Policies mapped to this control (that are in the catalog).
     pub policies: Vec<PolicyIndex>,
-    /// Indexes into `report.findings` of failing findings.
+    /// Indexes into `report.findings` of failing findings (known ones included).
     pub failing: Vec<usize>,
     /// Indexes into `report.findings` of undecided findings.
     pub review: Vec<usize>,
+    /// Indexes into `report.findings` of accepted exceptions (waived, approved).
+    pub accepted: Vec<usize>,
     /// Passing (policy, resource) results.
     pub passed: usize,
 }
@@ -108,20 +111,20 @@ pub fn framework_status(
                 .unwrap_or_default();
             let mut failing = Vec::new();
             let mut review = Vec::new();
+            let mut accepted = Vec::new();
             let mut passed = 0;
             for policy in &policies {
                 passed += passes.get(policy).copied().unwrap_or(0);
                 for &index in findings.get(policy).into_iter().flatten() {
-                    // Approved changes and waived findings are accepted: they fail no control.
-                    match report
-                        .findings
-                        .get(index)
-                        .filter(|f| f.is_open())
-                        .map(|f| f.status)
-                    {
-                        Some(Status::Fail) => failing.push(index),
-                        Some(Status::Review) => review.push(index),
-                        _ => {}
+                    let Some(disposition) = report.findings.get(index).map(|f| f.disposition())
+                    else {
+                        continue;
+                    };
+                    match disposition.control_effect() {
+                        ControlEffect::Fails => failing.push(index),
+                        ControlEffect::Review => review.push(index),
+                        ControlEffect::None if disposition.is_accepted() => accepted.push(index),
+                        ControlEffect::None | ControlEffect::Passes => {}
                     }
                 }
             }
@@ -142,6 +145,7 @@ pub fn framework_status(
                 policies,
                 failing,
                 review,
+                accepted,
                 passed,
             }
         })

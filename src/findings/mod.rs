@@ -2,12 +2,19 @@
 
 pub mod baseline;
 pub mod compliance;
+mod disposition;
+mod evidence;
+mod triage;
 
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::eval::Evidence;
+pub use crate::model::Criticality;
+pub use disposition::{ControlEffect, Disposition};
+pub use evidence::Evidence;
+pub use triage::triage;
+
 use crate::model::{Resource, ResourceSet};
 use crate::policy::{Catalog, PolicyIndex, Severity};
 
@@ -34,12 +41,17 @@ impl Status {
 }
 
 /// One non-passing result of a policy on a resource.
+///
+/// What the policy said (`status`) and what accepts the result (approval, waiver, baseline)
+/// are set only through [`Finding::new`], [`triage`] and [`baseline::Baseline::apply`], each of
+/// which decides the [`Disposition`] again; every reader takes [`Finding::disposition`].
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub policy: PolicyIndex,
     /// Index into the report's resources.
     pub resource: usize,
-    pub status: Status,
+    status: Status,
+    disposition: Disposition,
     /// The effective severity (the policy's, unless the config overrides it).
     pub severity: Severity,
     /// Risk-based priority, 0–100: severity of the weakness × criticality of the asset.
@@ -48,70 +60,94 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// How critical the asset is, when a tag or a configuration rule says so.
     pub criticality: Option<Criticality>,
-    /// A change-control finding whose change is approved: reported as a note naming the ticket,
-    /// never failing the gate.
+    /// A change-control finding whose change is approved.
     /// Boxed, as is `waiver`: both are rare, and a finding is kept for every failing
     /// (resource, policy) pair (tens of thousands at 100k resources).
-    pub approval: Option<Box<Approval>>,
-    /// The waiver that covers this finding. An active waiver suppresses it (it is still
-    /// reported, with the justification, and does not fail the gate); an expired one does not.
-    pub waiver: Option<Box<Waiver>>,
+    approval: Option<Box<Approval>>,
+    /// The waiver that covers this finding, active or expired.
+    waiver: Option<Box<Waiver>>,
     /// Against a baseline (`scan --baseline`): whether the finding is new or already known.
     /// `None` when no baseline is in use.
-    pub baseline: Option<BaselineState>,
+    baseline: Option<BaselineState>,
 }
 
 impl Finding {
-    /// Whether the finding counts against the gate and in the "failed" totals: a failure that
-    /// is neither approved nor covered by an active waiver.
-    pub fn is_open(&self) -> bool {
-        self.approval.is_none() && self.waiver.as_ref().is_none_or(|w| w.expired)
-    }
-
-    /// Whether an active waiver suppresses it.
-    pub fn is_waived(&self) -> bool {
-        self.waiver.as_ref().is_some_and(|w| !w.expired)
-    }
-
-    /// A failing or undecided finding recorded in the baseline: shown, never gating.
-    pub fn is_known(&self) -> bool {
-        self.baseline == Some(BaselineState::Unchanged)
-    }
-}
-
-/// How critical an asset is (tag `criticality`, or the configuration's rules).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Criticality {
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Criticality {
-    pub const ALL: [Criticality; 4] = [
-        Criticality::Low,
-        Criticality::Medium,
-        Criticality::High,
-        Criticality::Critical,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Criticality::Low => "low",
-            Criticality::Medium => "medium",
-            Criticality::High => "high",
-            Criticality::Critical => "critical",
+    /// A result as the policy gave it, before triage and the baseline.
+    pub fn new(
+        policy: PolicyIndex,
+        resource: usize,
+        status: Status,
+        severity: Severity,
+        message: String,
+        evidence: Vec<Evidence>,
+    ) -> Finding {
+        Finding {
+            policy,
+            resource,
+            status,
+            disposition: Disposition::decide(status, false, false, None),
+            severity,
+            priority: base_priority(severity),
+            message,
+            evidence,
+            criticality: None,
+            approval: None,
+            waiver: None,
+            baseline: None,
         }
     }
 
-    /// Parses a level, ignoring case and surrounding space (`High`, ` critical`).
-    pub fn parse(text: &str) -> Option<Criticality> {
-        let text = text.trim();
-        Criticality::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(text))
+    /// What the policy said.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// What the result means for the gate and every output.
+    pub fn disposition(&self) -> Disposition {
+        self.disposition
+    }
+
+    /// The approval of the change, when it is approved.
+    pub fn approval(&self) -> Option<&Approval> {
+        self.approval.as_deref()
+    }
+
+    /// The waiver that matches the finding, active or expired.
+    pub fn waiver(&self) -> Option<&Waiver> {
+        self.waiver.as_deref()
+    }
+
+    /// A waiver that matched but has expired: the finding is reported again, and so is the
+    /// waiver.
+    pub fn expired_waiver(&self) -> Option<&Waiver> {
+        self.waiver().filter(|w| w.expired)
+    }
+
+    /// New or known, when a baseline is in use.
+    pub fn baseline(&self) -> Option<BaselineState> {
+        self.baseline
+    }
+
+    /// Records what accepts the finding (triage), and decides again.
+    pub(crate) fn accept(&mut self, approval: Option<Approval>, waiver: Option<Waiver>) {
+        self.approval = approval.map(Box::new);
+        self.waiver = waiver.map(Box::new);
+        self.decide();
+    }
+
+    /// Records the comparison with the baseline, and decides again.
+    pub(crate) fn compare(&mut self, state: BaselineState) {
+        self.baseline = Some(state);
+        self.decide();
+    }
+
+    fn decide(&mut self) {
+        self.disposition = Disposition::decide(
+            self.status,
+            self.approval.is_some(),
+            self.waiver.as_ref().is_some_and(|w| !w.expired),
+            self.baseline,
+        );
     }
 }
 
@@ -311,14 +347,12 @@ impl Report {
     }
 
     /// Failing findings at or above `threshold` (`None`: never fail): the findings that fail the
-    /// gate. Approved changes, waived findings and those known from the baseline do not count.
+    /// gate ([`Disposition::Fail`]; approved, waived and known findings never do).
     pub fn failing(&self, threshold: Option<Severity>) -> usize {
         threshold.map_or(0, |t| {
             self.findings
                 .iter()
-                .filter(|f| {
-                    f.status == Status::Fail && f.is_open() && !f.is_known() && f.severity >= t
-                })
+                .filter(|f| f.disposition == Disposition::Fail && f.severity >= t)
                 .count()
         })
     }
@@ -327,39 +361,52 @@ impl Report {
     pub fn retain_at_least(&mut self, min: Severity) {
         let before = self.findings.len();
         self.findings
-            .retain(|f| f.status == Status::Error || f.severity >= min);
+            .retain(|f| f.disposition == Disposition::Error || f.severity >= min);
         self.filter = Some(SeverityFilter {
             min,
             hidden: before - self.findings.len(),
         });
     }
 
-    /// Findings with this status that are neither approved nor waived.
-    pub fn count(&self, status: Status) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.status == status && f.is_open())
-            .count()
+    /// Results of this disposition (passes included).
+    pub fn count(&self, disposition: Disposition) -> usize {
+        match disposition {
+            Disposition::Pass => self.passes.len(),
+            _ => self
+                .findings
+                .iter()
+                .filter(|f| f.disposition == disposition)
+                .count(),
+        }
     }
 
-    /// Open failing findings of this severity.
+    /// Failing findings ([`Disposition::Fail`]) of this severity.
     pub fn count_severity(&self, severity: Severity) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.status == Status::Fail && f.is_open() && f.severity == severity)
+            .filter(|f| f.disposition == Disposition::Fail && f.severity == severity)
             .count()
     }
 
-    /// Findings suppressed by an active waiver.
-    pub fn count_waived(&self) -> usize {
-        self.findings.iter().filter(|f| f.is_waived()).count()
+    /// Everything that went wrong: inputs that could not be read and results that could not be
+    /// evaluated. Any of them makes the run exit 2.
+    pub fn error_count(&self) -> usize {
+        self.errors.len() + self.count(Disposition::Error)
     }
+}
 
-    /// Change-control findings whose change is approved.
-    pub fn count_approved(&self) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.approval.is_some())
-            .count()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A finding is kept for every failing (resource, policy) pair: its disposition fits in
+    /// the padding of the fields it had (88 bytes on 64-bit targets).
+    #[test]
+    fn findings_stay_small() {
+        assert!(
+            std::mem::size_of::<Finding>() <= 88,
+            "{}",
+            std::mem::size_of::<Finding>()
+        );
     }
 }

@@ -5,7 +5,6 @@
 //! `*.json.gz`, as AWS Config delivers them); `-` is stdin.
 
 mod aws_config;
-mod baseline;
 pub mod config_diff;
 mod envelope;
 mod excerpt;
@@ -32,7 +31,6 @@ use crate::source::SourceFile;
 use excerpt::RedactedExcerpt;
 
 pub use aws_config::resource_from_item;
-pub use baseline::{BASELINE_SCHEMA, load_baseline};
 pub use hcl::TerraformSources;
 pub use read::{decode_text, display_name, normalize as normalize_path, read_source};
 

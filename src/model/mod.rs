@@ -1,8 +1,11 @@
 //! The normalized resource model. Evaluation and emitters see only this; nothing here knows a
 //! file format.
 
+mod criticality;
 mod resource;
 pub mod value;
+
+pub use criticality::Criticality;
 
 pub use resource::{
     Action, Actions, Body, Change, ChangeKind, CloudContext, Declaration, DocError, Documents,
