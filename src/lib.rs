@@ -51,6 +51,7 @@ pub struct Outcome {
 /// prints the diagnostics.
 pub fn run(cli: Cli) -> Outcome {
     let mut diagnostics = Diagnostics::new();
+    cli::color::init(cli.color);
     if let Some(jobs) = cli.jobs.filter(|&j| j > 0) {
         // Fails only if a pool was already built (tests running in one process): harmless.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -63,6 +64,8 @@ pub fn run(cli: Cli) -> Outcome {
         cli::Command::Policies(args) => cli::policies::run(args, &mut diagnostics),
         cli::Command::Controls(args) => cli::policies::run_controls(args, &mut diagnostics),
         cli::Command::Baseline(args) => cli::baseline::run(args, cli.quiet, &mut diagnostics),
+        cli::Command::Completions(args) => cli::docs::completions(args, &mut diagnostics),
+        cli::Command::Man(args) => cli::docs::man(args, &mut diagnostics),
         #[cfg(feature = "aws")]
         cli::Command::Audit(args) => cli::audit::run(args, cli.quiet, &mut diagnostics),
     };

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     let _ = miette::set_hook(Box::new(|_| {
         Box::new(
             miette::MietteHandlerOpts::new()
+                .color(resilix::cli::color::enabled(&std::io::stderr()))
                 .width(120)
                 .break_words(false)
                 .build(),

@@ -9,6 +9,7 @@
 )]
 
 mod action;
+mod adoption;
 #[cfg(feature = "aws")]
 mod audit;
 mod baseline;

@@ -11,7 +11,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use resilix_aws::{Failure, Method, Options, Progress, Pull, Settings};
 
-use super::scan::{Inputs, OutputArgs, PolicyArgs, finish};
+use super::scan::{BaselineArg, Inputs, OutputArgs, PolicyArgs, finish};
 use crate::input::snapshot::{self, AuditRecord, PullFailure};
 use crate::input::{self, LoadError, LoadOptions, LoadWarning};
 use crate::model::{Origin, ResourceSet};
@@ -78,6 +78,9 @@ pub struct AuditArgs {
     pub output: OutputArgs,
 
     #[command(flatten)]
+    pub baseline: BaselineArg,
+
+    #[command(flatten)]
     pub policy: PolicyArgs,
 }
 
@@ -104,6 +107,10 @@ pub enum AuditError {
 }
 
 pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
+    if let Err(error) = args.output.check() {
+        diagnostics.push(Box::new(error));
+        return ExitStatus::Error;
+    }
     let Some((catalog, config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;
     };
@@ -202,7 +209,15 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
         }
         None => live_inputs(pull, &record),
     };
-    finish(&catalog, &config, inputs, &args.output, quiet, diagnostics)
+    finish(
+        &catalog,
+        &config,
+        inputs,
+        &args.output,
+        args.baseline.baseline.as_deref(),
+        quiet,
+        diagnostics,
+    )
 }
 
 /// Resources straight from the pulled items (no file: SARIF reports them at `aws/ACCOUNT/REGION`).
@@ -232,6 +247,7 @@ fn live_inputs(pull: Pull, record: &AuditRecord) -> Inputs {
                 help: None,
             })
             .collect(),
+        notes: Vec::new(),
         files: 0,
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::scan::{InputArgs, Inputs, OutputArgs, PolicyArgs, finish};
+use super::scan::{Inputs, OutputArgs, PolicyArgs, ReadArgs, finish};
 use crate::input::config_diff::diff;
 use crate::input::{LoadWarning, load_paths};
 use crate::model::{ResourceSet, SourceKind};
@@ -31,10 +31,14 @@ pub struct DiffArgs {
     pub policy: PolicyArgs,
 
     #[command(flatten)]
-    pub input: InputArgs,
+    pub input: ReadArgs,
 }
 
 pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
+    if let Err(error) = args.output.check() {
+        diagnostics.push(Box::new(error));
+        return ExitStatus::Error;
+    }
     let Some((catalog, config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;
     };
@@ -78,7 +82,16 @@ pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -
         resources: ResourceSet { resources: changes },
         errors,
         warnings,
+        notes: old.notes.into_iter().chain(new.notes).collect(),
         files: old.files + new.files,
     };
-    finish(&catalog, &config, inputs, &args.output, quiet, diagnostics)
+    finish(
+        &catalog,
+        &config,
+        inputs,
+        &args.output,
+        None,
+        quiet,
+        diagnostics,
+    )
 }

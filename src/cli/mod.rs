@@ -3,7 +3,9 @@
 #[cfg(feature = "aws")]
 pub(crate) mod audit;
 pub(crate) mod baseline;
+pub mod color;
 pub(crate) mod diff;
+pub(crate) mod docs;
 pub(crate) mod policies;
 pub(crate) mod scan;
 
@@ -14,9 +16,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[cfg(feature = "aws")]
 pub use audit::{AuditArgs, FetchArg};
 pub use baseline::{BaselineArgs, BaselineCommand, BaselineCreateArgs};
+pub use color::ColorArg;
 pub use diff::DiffArgs;
+pub use docs::{CompletionsArgs, ManArgs};
 pub use policies::{ControlsArgs, ListFormat, PoliciesArgs, PoliciesCommand};
-pub use scan::{FrameworkArg, InputArgs, OutputArgs, PolicyArgs, ScanArgs, repository_root};
+pub use scan::{
+    BaselineArg, FrameworkArg, InputArgs, OutputArgs, PolicyArgs, ReadArgs, ScanArgs,
+    repository_root,
+};
 
 use crate::policy::Severity;
 
@@ -48,6 +55,11 @@ pub struct Cli {
     /// Print nothing on stderr but errors
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+
+    /// When to colour the output [default: auto: on a terminal, unless NO_COLOR is set and not
+    /// empty or TERM=dumb; FORCE_COLOR or CLICOLOR_FORCE turn it on]
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorArg::Auto, hide_default_value = true)]
+    pub color: ColorArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +78,20 @@ pub enum Command {
     Controls(ControlsArgs),
     /// Record today's findings so that scans fail only on new ones
     Baseline(BaselineArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), of resilix or of one of its commands
+    Man(ManArgs),
+}
+
+/// A command line that cannot work as written.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(usage))]
+pub struct UsageError {
+    pub message: String,
+    #[help]
+    pub help: Option<String>,
 }
 
 /// The severity at or above which failing findings fail the run.

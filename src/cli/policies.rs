@@ -108,6 +108,8 @@ pub(crate) fn run(args: &PoliciesArgs, diagnostics: &mut Diagnostics) -> ExitSta
                 policies: dirs.clone(),
                 no_builtin_policies: *no_builtin_policies,
                 config: None,
+                checks: Vec::new(),
+                skip_checks: Vec::new(),
             };
             let Some(catalog) = policy.catalog(diagnostics) else {
                 return ExitStatus::Error;

@@ -1,18 +1,22 @@
 //! `resilix scan`, and the argument groups and pipeline every evaluating command shares
 //! (`scan` now; `diff` and `audit` reuse [`PolicyArgs`], [`OutputArgs`] and [`finish`]).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Args;
 
-use super::{FailOn, InputFormatArg, SeverityArg, parse_size};
-use crate::config::Config;
+use super::{FailOn, InputFormatArg, SeverityArg, UsageError, parse_size};
+use crate::config::{Config, Spanned};
 use crate::emit::{EmitContext, OutputFormat, emitter_for};
 use crate::findings::{Disposition, ErrorRecord, Report, baseline};
-use crate::input::{self, InputFormat, LoadError, LoadOptions, LoadWarning, TerraformSources};
+use crate::input::{
+    self, InputFormat, LoadError, LoadNote, LoadOptions, LoadWarning, SkipPaths, TerraformSources,
+    parse_skip_glob,
+};
 use crate::model::ResourceSet;
+use crate::pattern::Pattern;
 use crate::pipeline::Judgement;
 use crate::policy::{Catalog, CatalogOptions, Severity};
 use crate::{Diagnostics, ExitStatus, output};
@@ -28,9 +32,27 @@ pub struct PolicyArgs {
     #[arg(long, help_heading = "Policies")]
     pub no_builtin_policies: bool,
 
-    /// Read the configuration from FILE (default: resilix.yaml in the current directory)
-    #[arg(long, value_name = "FILE", help_heading = "Policies")]
+    /// Read the configuration from FILE [default: resilix.yaml or .resilix.yaml in the
+    /// current directory or the nearest one above it, up to the repository root]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "RESILIX_CONFIG",
+        help_heading = "Policies"
+    )]
     pub config: Option<PathBuf>,
+
+    /// Run only these policies: IDs or globs such as `aws.s3.*` (repeatable)
+    ///
+    /// The command-line twin of `policies.only` in the configuration, which it replaces.
+    #[arg(long = "check", value_name = "ID|GLOB", help_heading = "Policies")]
+    pub checks: Vec<String>,
+
+    /// Do not run these policies: IDs or globs (repeatable)
+    ///
+    /// The command-line twin of `policies.disable`, to which it adds.
+    #[arg(long = "skip-check", value_name = "ID|GLOB", help_heading = "Policies")]
+    pub skip_checks: Vec<String>,
 }
 
 impl PolicyArgs {
@@ -42,13 +64,54 @@ impl PolicyArgs {
             user_paths: self.policies.clone(),
             ..CatalogOptions::default()
         };
-        match Catalog::load(&options) {
-            Ok(catalog) => Some(catalog),
+        let catalog = match Catalog::load(&options) {
+            Ok(catalog) => catalog,
             Err(errors) => {
                 diagnostics.push(Box::new(errors));
-                None
+                return None;
             }
-        }
+        };
+        let (only, skip) = self.selection(&catalog, diagnostics)?;
+        let matches =
+            |list: &[Spanned<Pattern>], id: &str| list.iter().any(|p| p.value.matches(id));
+        Some(
+            catalog
+                .retain(|p| (only.is_empty() || matches(&only, &p.id)) && !matches(&skip, &p.id)),
+        )
+    }
+
+    /// `--check` and `--skip-check` as patterns; each must match a policy of `catalog`.
+    fn selection(
+        &self,
+        catalog: &Catalog,
+        diagnostics: &mut Diagnostics,
+    ) -> Option<(Patterns, Patterns)> {
+        let ids: Vec<&str> = catalog.policies.iter().map(|p| p.id.as_str()).collect();
+        let mut failed = false;
+        let mut patterns = |flag: &str, texts: &[String]| -> Vec<Spanned<Pattern>> {
+            let mut out = Vec::new();
+            for text in texts {
+                let pattern = Pattern::new(text.trim());
+                if !ids.iter().any(|id| pattern.matches(id)) {
+                    failed = true;
+                    diagnostics.push(Box::new(UsageError {
+                        message: format!("{flag} `{text}` matches no policy"),
+                        help: Some(crate::policy::compile::suggestion(text, &ids).map_or_else(
+                            || "`resilix policies list` shows the policy IDs".to_owned(),
+                            |s| format!("did you mean `{s}`?"),
+                        )),
+                    }));
+                }
+                out.push(Spanned {
+                    value: pattern,
+                    span: crate::policy::yaml::Span::default(),
+                });
+            }
+            out
+        };
+        let only = patterns("--check", &self.checks);
+        let skip = patterns("--skip-check", &self.skip_checks);
+        (!failed).then_some((only, skip))
     }
 
     /// Reads the configuration file and compiles the catalog it selects (its parameters
@@ -79,6 +142,14 @@ impl PolicyArgs {
             diagnostics.push(Box::new(errors));
             return None;
         }
+        // The command line's selection: `--check` replaces `policies.only`, `--skip-check` adds
+        // to `policies.disable`.
+        let (only, skip) = self.selection(&catalog, diagnostics)?;
+        let mut config = config;
+        if !only.is_empty() {
+            config.only = only;
+        }
+        config.disable.extend(skip);
         let catalog = if config.params.is_empty() {
             catalog
         } else {
@@ -96,6 +167,38 @@ impl PolicyArgs {
     }
 }
 
+/// How input files are found and how large they may be (every command that reads files).
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// Refuse inputs larger than this (e.g. 500M, 2G)
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Input")]
+    pub max_input_size: u64,
+
+    /// Leave out what GLOB matches when walking a directory (repeatable)
+    ///
+    /// Matched against each file's and directory's name and its path (`legacy/**`,
+    /// `*.tfvars.json`); `*` stays within a directory, `**` crosses them. Hidden directories,
+    /// node_modules and what .gitignore ignores are always left out; a file named on the
+    /// command line is always read.
+    #[arg(long = "skip-path", value_name = "GLOB", value_parser = parse_skip_glob, help_heading = "Input")]
+    pub skip_paths: Vec<globset::Glob>,
+}
+
+impl ReadArgs {
+    pub fn load_options(&self, catalog: &Catalog) -> LoadOptions {
+        LoadOptions {
+            max_bytes: self.max_input_size,
+            reference_types: Some(Arc::new(catalog.reference_types())),
+            terraform_sources: TerraformSources::Off,
+            skip_paths: SkipPaths::new(&self.skip_paths),
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// Policy ID patterns from the command line.
+type Patterns = Vec<Spanned<Pattern>>;
+
 /// How inputs are read.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
@@ -103,9 +206,8 @@ pub struct InputArgs {
     #[arg(long, value_enum, default_value_t = InputFormatArg::Auto, help_heading = "Input")]
     pub input_format: InputFormatArg,
 
-    /// Refuse inputs larger than this (e.g. 500M, 2G)
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Input")]
-    pub max_input_size: u64,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     /// Terraform root module, to point findings at .tf lines
     ///
@@ -123,12 +225,11 @@ impl InputArgs {
                 InputFormatArg::TerraformPlan => InputFormat::TerraformPlan,
                 InputFormatArg::AwsConfig => InputFormat::AwsConfig,
             },
-            max_bytes: self.max_input_size,
-            reference_types: Some(Arc::new(catalog.reference_types())),
             terraform_sources: match &self.tf_root {
                 Some(dir) => TerraformSources::Root(dir.clone()),
                 None => TerraformSources::Auto,
             },
+            ..self.read.load_options(catalog)
         }
     }
 }
@@ -137,7 +238,7 @@ impl InputArgs {
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Output format
-    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text, help_heading = "Output")]
+    #[arg(long, short = 'f', value_enum, default_value_t = OutputFormat::Text, env = "RESILIX_FORMAT", help_heading = "Output")]
     pub format: OutputFormat,
 
     /// Write the output to FILE (atomically) instead of stdout
@@ -171,15 +272,14 @@ pub struct OutputArgs {
 
     /// Exit 1 when a failing finding is at or above this severity [default: the
     /// configuration's `fail-on`, else low]
-    #[arg(long, value_enum, help_heading = "Gate")]
+    #[arg(long, value_enum, env = "RESILIX_FAIL_ON", help_heading = "Gate")]
     pub fail_on: Option<FailOn>,
 
-    /// Fail only on findings not recorded in this baseline
+    /// Never exit 1 because of findings: `--fail-on never` (errors still exit 2)
     ///
-    /// Findings recorded in FILE (`resilix baseline create`) are reported as known and never
-    /// fail the gate.
-    #[arg(long, value_name = "FILE", help_heading = "Gate")]
-    pub baseline: Option<PathBuf>,
+    /// Wins over `--fail-on`, RESILIX_FAIL_ON and the configuration's `fail-on`.
+    #[arg(long, help_heading = "Gate")]
+    pub soft_fail: bool,
 
     /// Framework of the auditor's report (html, audit-markdown); repeatable [default: all three]
     #[arg(
@@ -216,11 +316,44 @@ impl FrameworkArg {
 }
 
 impl OutputArgs {
-    /// The gate: `--fail-on`, else the configuration's `fail-on`, else `low`.
+    /// The gate: `--soft-fail` or `--fail-on`, else the configuration's `fail-on`, else `low`.
     pub fn threshold(&self, config: &Config) -> Option<Severity> {
+        if self.soft_fail {
+            return None;
+        }
         match self.fail_on {
             Some(fail_on) => fail_on.threshold(),
             None => config.fail_on.unwrap_or(Some(Severity::Low)),
+        }
+    }
+
+    /// Refuses `-o sarif` (a Checkov user's reflex, where `-o` is the format): an `--output`
+    /// that is exactly a format's name, when no such file exists, is not meant as a file name.
+    pub fn check(&self) -> Result<(), UsageError> {
+        use clap::ValueEnum;
+        let Some(path) = &self.output else {
+            return Ok(());
+        };
+        let Some(text) = path.to_str() else {
+            return Ok(());
+        };
+        let format = OutputFormat::value_variants().iter().find_map(|format| {
+            let value = format.to_possible_value()?;
+            value
+                .get_name()
+                .eq_ignore_ascii_case(text)
+                .then(|| value.get_name().to_owned())
+        });
+        match format {
+            Some(name) if !path.exists() => Err(UsageError {
+                message: format!(
+                    "`--output {text}` would write the report to a file named `{text}`"
+                ),
+                help: Some(format!(
+                    "did you mean --format {name}? (-o is --output FILE; to write a file named `{text}`, give it as ./{text})"
+                )),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -267,15 +400,30 @@ pub fn repository_root(dir: &Path) -> PathBuf {
         .to_path_buf()
 }
 
+/// `--baseline` (scan and audit: `diff` findings are never recorded in a baseline).
+#[derive(Debug, Clone, Args)]
+pub struct BaselineArg {
+    /// Fail only on findings not recorded in this baseline
+    ///
+    /// Findings recorded in FILE (`resilix baseline create`) are reported as known and never
+    /// fail the gate.
+    #[arg(long, value_name = "FILE", help_heading = "Gate")]
+    pub baseline: Option<PathBuf>,
+}
+
 /// Arguments of `resilix scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Plan JSON files, AWS Config files (also .json.gz), directories (walked for *.json), or - for stdin
+    /// Plan JSON files, AWS Config files (also .json.gz), directories (walked for *.json and
+    /// *.json.gz), or - for stdin
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub baseline: BaselineArg,
 
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -285,6 +433,10 @@ pub struct ScanArgs {
 }
 
 pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
+    if let Err(error) = args.output.check() {
+        diagnostics.push(Box::new(error));
+        return ExitStatus::Error;
+    }
     let Some((catalog, config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;
     };
@@ -294,6 +446,7 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
         &config,
         loaded.into(),
         &args.output,
+        args.baseline.baseline.as_deref(),
         quiet,
         diagnostics,
     )
@@ -305,6 +458,7 @@ pub struct Inputs {
     pub resources: ResourceSet,
     pub errors: Vec<LoadError>,
     pub warnings: Vec<LoadWarning>,
+    pub notes: Vec<LoadNote>,
     pub files: usize,
 }
 
@@ -316,6 +470,7 @@ impl From<input::LoadOutcome> for Inputs {
             },
             errors: loaded.errors,
             warnings: loaded.warnings,
+            notes: loaded.notes,
             files: loaded.files,
         }
     }
@@ -348,6 +503,9 @@ pub(crate) fn evaluate(
         for warning in inputs.warnings {
             diagnostics.push(Box::new(warning));
         }
+        for note in inputs.notes {
+            diagnostics.push(Box::new(note));
+        }
     }
     for error in inputs.errors {
         diagnostics.push(Box::new(error));
@@ -367,11 +525,12 @@ pub(crate) fn finish(
     config: &Config,
     inputs: Inputs,
     args: &OutputArgs,
+    baseline_file: Option<&Path>,
     quiet: bool,
     diagnostics: &mut Diagnostics,
 ) -> ExitStatus {
     // A baseline that cannot be read is a usage error: nothing is evaluated or written.
-    let baseline = match &args.baseline {
+    let baseline = match baseline_file {
         Some(path) => match baseline::load(path) {
             Ok(baseline) => Some((input::display_name(path), baseline)),
             Err(error) => {
@@ -396,8 +555,7 @@ pub(crate) fn finish(
     };
     let color = args.output.is_none()
         && args.format.is_human_readable()
-        && io::stdout().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none();
+        && super::color::enabled(&io::stdout());
     let cx = EmitContext {
         catalog,
         version: env!("CARGO_PKG_VERSION"),

@@ -38,8 +38,10 @@ use crate::policy::yaml::{self, Node, Span};
 use crate::policy::{Catalog, PolicyError, PolicyErrors, Severity};
 use crate::source::SourceFile;
 
-/// The file name looked for in the working directory.
+/// The file name looked for in the working directory and the directories above it.
 pub const FILE_NAME: &str = "resilix.yaml";
+/// The same file, hidden (as `.checkov.yaml` and `trivy.yaml`/`.trivyignore` users keep theirs).
+pub const HIDDEN_FILE_NAME: &str = ".resilix.yaml";
 /// Environment variable that fixes "today" (`YYYY-MM-DD`) for waiver expiry: reproducible runs
 /// and tests. Unset: the current date in UTC.
 pub const TODAY_ENV: &str = "RESILIX_TODAY";
@@ -139,6 +141,44 @@ impl Default for Config {
     }
 }
 
+/// The configuration file that applies in `dir`, and its name relative to `dir`
+/// (`resilix.yaml`, `../../.resilix.yaml`).
+fn find_file(dir: &Path) -> Result<Option<(PathBuf, String)>, PolicyErrors> {
+    let root = crate::cli::repository_root(dir);
+    let mut up = String::new();
+    for candidate in dir.ancestors() {
+        let found: Vec<&str> = [FILE_NAME, HIDDEN_FILE_NAME]
+            .into_iter()
+            .filter(|name| candidate.join(name).is_file())
+            .collect();
+        match found.as_slice() {
+            [] => {}
+            [name] => return Ok(Some((candidate.join(name), format!("{up}{name}")))),
+            _ => {
+                let name = format!("{up}{FILE_NAME}");
+                let mut error = scoped(PolicyError::new(
+                    &SourceFile::new(name, ""),
+                    "ambiguous",
+                    None,
+                    format!(
+                        "both {up}{FILE_NAME} and {up}{HIDDEN_FILE_NAME} exist: which one applies would be a guess"
+                    ),
+                ));
+                error.help("keep one of them (or name one with --config FILE)");
+                return Err(PolicyErrors {
+                    what: "the configuration",
+                    errors: vec![error],
+                });
+            }
+        }
+        if candidate == root {
+            break;
+        }
+        up.push_str("../");
+    }
+    Ok(None)
+}
+
 /// Today's date: `RESILIX_TODAY` when set, else the current date in UTC.
 pub fn today() -> Result<Date, String> {
     match std::env::var(TODAY_ENV) {
@@ -153,12 +193,15 @@ pub fn today() -> Result<Date, String> {
 }
 
 impl Config {
-    /// Reads the configuration: `explicit` (`--config FILE`, which must exist), else
-    /// `resilix.yaml` in `dir` when there is one, else the defaults.
+    /// Reads the configuration: `explicit` (`--config FILE`, which must exist), else the
+    /// nearest `resilix.yaml` or `.resilix.yaml` in `dir` or a directory above it, up to the
+    /// repository root (the nearest directory holding `.git`; outside a repository, `dir`
+    /// only), else the defaults. Both names in one directory is an error: which one counts
+    /// would be a guess.
     pub fn discover(explicit: Option<&Path>, dir: &Path) -> Result<Config, PolicyErrors> {
-        let path: Option<PathBuf> = match explicit {
-            Some(path) => Some(path.to_path_buf()),
-            None => Some(dir.join(FILE_NAME)).filter(|p| p.is_file()),
+        let path: Option<(PathBuf, String)> = match explicit {
+            Some(path) => Some((path.to_path_buf(), path.display().to_string())),
+            None => find_file(dir)?,
         };
         let today = today().map_err(|message| PolicyErrors {
             what: "the configuration",
@@ -169,16 +212,11 @@ impl Config {
                 message,
             ))],
         })?;
-        let Some(path) = path else {
+        let Some((path, name)) = path else {
             return Ok(Config {
                 today,
                 ..Config::default()
             });
-        };
-        let name = if explicit.is_some() {
-            path.display().to_string()
-        } else {
-            FILE_NAME.to_owned()
         };
         let text = std::fs::read(&path)
             .map_err(|e| e.to_string())

@@ -17,6 +17,7 @@ pub mod tags;
 mod terraform_config;
 mod terraform_plan;
 pub mod testdoc;
+mod walk;
 
 use std::collections::BTreeSet;
 use std::io;
@@ -33,6 +34,7 @@ use excerpt::RedactedExcerpt;
 pub use aws_config::resource_from_item;
 pub use hcl::TerraformSources;
 pub use read::{decode_text, display_name, normalize as normalize_path, read_source};
+pub use walk::{Expanded, InputFile, SkipPaths, WalkedDir, expand_paths, parse_skip_glob};
 
 /// Default bound on the size of one input (1 GiB); `--max-input-size` raises it.
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 1 << 30;
@@ -57,6 +59,8 @@ pub struct LoadOptions {
     pub reference_types: Option<Arc<BTreeSet<String>>>,
     /// Where the `.tf` sources of plans are, to locate findings on their `resource` blocks.
     pub terraform_sources: TerraformSources,
+    /// `--skip-path`: what a directory walk leaves out.
+    pub skip_paths: SkipPaths,
 }
 
 impl Default for LoadOptions {
@@ -66,6 +70,7 @@ impl Default for LoadOptions {
             max_bytes: DEFAULT_MAX_INPUT_BYTES,
             reference_types: None,
             terraform_sources: TerraformSources::Auto,
+            skip_paths: SkipPaths::default(),
         }
     }
 }
@@ -368,6 +373,11 @@ pub fn load_source(file: &Arc<SourceFile>, options: &LoadOptions) -> Result<Load
                 .err()
                 .unwrap_or_else(|| serde_json::Error::io(io::Error::other("empty"))),
         )),
+        Some('[') if text.trim_start().starts_with("[command]") => Err(LoadError::Unrecognized {
+            name: file.name().to_owned(),
+            message: "the file starts with `[command]…`: it holds the output of hashicorp/setup-terraform's wrapper, not the plan JSON alone".to_owned(),
+            help: Some("set `terraform_wrapper: false` on the hashicorp/setup-terraform step (or run `terraform-bin show -json plan.out > plan.json`)".to_owned()),
+        }),
         Some('[') => aws_config::load_item_array(file),
         Some('{') => {
             let env = envelope::Envelope::parse(file)?;
@@ -381,6 +391,11 @@ pub fn load_source(file: &Arc<SourceFile>, options: &LoadOptions) -> Result<Load
                 Detected::AwsConfig => aws_config::load(file, &env),
             }
         }
+        Some(_) if is_terraform_source(file.name(), text) => Err(LoadError::Unrecognized {
+            name: file.name().to_owned(),
+            message: "this is Terraform source (HCL), not a plan".to_owned(),
+            help: Some(walk::PLAN_RECIPE.to_owned()),
+        }),
         Some(_) => Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
             Err(error) => LoadError::from_json(file, 0, &error),
             Ok(_) => LoadError::Unrecognized {
@@ -391,6 +406,40 @@ pub fn load_source(file: &Arc<SourceFile>, options: &LoadOptions) -> Result<Load
             },
         }),
     }
+}
+
+/// Whether a text that is not JSON is Terraform source: named `*.tf`, `*.tfvars` or `*.hcl`,
+/// or opening with a top-level block or a comment followed by one.
+fn is_terraform_source(name: &str, text: &str) -> bool {
+    const BLOCKS: [&str; 10] = [
+        "terraform",
+        "resource",
+        "module",
+        "provider",
+        "variable",
+        "output",
+        "locals",
+        "data",
+        "import",
+        "moved",
+    ];
+    if [".tf", ".tfvars", ".hcl"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+    {
+        return true;
+    }
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !(l.is_empty() || l.starts_with('#') || l.starts_with("//")));
+    first.is_some_and(|line| {
+        let word = line
+            .split(|c: char| c.is_whitespace() || c == '{' || c == '"')
+            .next()
+            .unwrap_or("");
+        BLOCKS.contains(&word) && (line.ends_with('{') || line.contains('"'))
+    })
 }
 
 /// Elements converted per parallel batch by [`convert_in_order`].
@@ -435,80 +484,59 @@ pub(crate) enum Detected {
     AwsConfig,
 }
 
-/// The files a path names: the file itself, or the `*.json` / `*.json.gz` files below a
-/// directory (sorted, so every run sees the same order).
-pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<LoadError>, Vec<LoadWarning>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" || !path.is_dir() {
-            files.push(path.clone());
-            continue;
-        }
-        let before = files.len();
-        let walker = walkdir::WalkDir::new(path)
-            .follow_links(true)
-            .sort_by_file_name();
-        for entry in walker {
-            match entry {
-                Ok(entry) => {
-                    let name = entry.file_name().to_string_lossy();
-                    if entry.file_type().is_file() && (name.ends_with(".json") || name.ends_with(".json.gz")) {
-                        files.push(entry.into_path());
-                    }
-                }
-                Err(error) if error.loop_ancestor().is_some() => warnings.push(LoadWarning {
-                    name: error
-                        .path()
-                        .map_or_else(|| display_name(path), display_name),
-                    message: "symbolic link loop; the directory is already being scanned, so it was skipped"
-                        .to_owned(),
-                    help: None,
-                }),
-                Err(error) => errors.push(LoadError::Walk {
-                    path: error
-                        .path()
-                        .map_or_else(|| display_name(path), display_name),
-                    message: error
-                        .io_error()
-                        .map_or_else(|| error.to_string(), ToString::to_string),
-                }),
-            }
-        }
-        if files.len() == before {
-            errors.push(LoadError::Walk {
-                path: display_name(path),
-                message: "no .json or .json.gz files found in this directory".to_owned(),
-            });
-        }
-    }
-    (files, errors, warnings)
-}
-
 /// Everything loaded from a list of paths: resources in path order, and what went wrong.
 #[derive(Debug, Default)]
 pub struct LoadOutcome {
     pub resources: Vec<Resource>,
     pub errors: Vec<LoadError>,
     pub warnings: Vec<LoadWarning>,
+    /// What was left out of a directory walk and why (not warnings: nothing is wrong).
+    pub notes: Vec<LoadNote>,
     /// Number of input files read.
     pub files: usize,
 }
 
-/// Loads every path; a bad input is reported and the others are still loaded.
+/// Something users should know about the run that is not a problem.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(load::skipped), severity(Advice))]
+pub struct LoadNote {
+    pub message: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+/// At most this many skipped files are named in the note.
+const SKIPPED_NAMED: usize = 10;
+
+/// Loads every path; a bad input is reported and the others are still loaded. A JSON file
+/// found by walking a directory that is neither a plan nor AWS Config data (`*.tfvars.json`,
+/// `package.json`) is skipped, with a note; named on the command line, it is an error.
 pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadOutcome {
-    let (files, mut errors, mut warnings) = expand_paths(paths);
+    let Expanded {
+        files,
+        dirs,
+        mut errors,
+        mut warnings,
+    } = expand_paths(paths, &options.skip_paths);
     let results: Vec<Result<Loaded, LoadError>> = files
         .par_iter()
-        .map(|path| {
-            let file = read_source(path, options.max_bytes)?;
+        .map(|input| {
+            let file = read_source(&input.path, options.max_bytes)?;
             load_source(&file, options)
         })
         .collect();
+    // Per walked directory: inputs loaded or failed, and files skipped.
+    let mut used = vec![0usize; dirs.len()];
+    let mut skipped: Vec<(Option<usize>, String)> = Vec::new();
     let mut resources = Vec::new();
-    for result in results {
+    for (input, result) in files.iter().zip(results) {
+        let counted = input.found_in.and_then(|d| used.get_mut(d));
         match result {
+            Err(LoadError::Unrecognized { name, .. }) if input.found_in.is_some() => {
+                skipped.push((input.found_in, name));
+                continue;
+            }
             Ok(loaded) if resources.is_empty() => {
                 resources = loaded.resources;
                 warnings.extend(loaded.warnings);
@@ -521,12 +549,56 @@ pub fn load_paths(paths: &[PathBuf], options: &LoadOptions) -> LoadOutcome {
             }
             Err(error) => errors.push(error),
         }
+        if let Some(count) = counted {
+            *count += 1;
+        }
+    }
+    let mut notes = Vec::new();
+    if !skipped.is_empty() {
+        let mut names: Vec<&str> = skipped
+            .iter()
+            .take(SKIPPED_NAMED)
+            .map(|(_, name)| name.as_str())
+            .collect();
+        let more = skipped.len().saturating_sub(SKIPPED_NAMED);
+        let more = format!("and {more} more");
+        if skipped.len() > SKIPPED_NAMED {
+            names.push(&more);
+        }
+        notes.push(LoadNote {
+            message: format!(
+                "skipped {} JSON file(s) that are neither a Terraform plan nor AWS Config data: {}",
+                skipped.len(),
+                names.join(", ")
+            ),
+            help: Some(
+                "leave them out with --skip-path GLOB; a file named on the command line is always read"
+                    .to_owned(),
+            ),
+        });
+    }
+    for (index, dir) in dirs.iter().enumerate() {
+        let skipped_here = skipped.iter().filter(|(d, _)| *d == Some(index)).count();
+        if skipped_here > 0 && used.get(index) == Some(&0) {
+            errors.push(LoadError::Unrecognized {
+                name: display_name(&dir.path),
+                message: format!(
+                    "no Terraform plan or AWS Config data in this directory: its {skipped_here} JSON file(s) are neither"
+                ),
+                help: Some(if dir.tf_files > 0 {
+                    walk::PLAN_RECIPE.to_owned()
+                } else {
+                    HELP_FORMATS.to_owned()
+                }),
+            });
+        }
     }
     LoadOutcome {
         resources,
         errors,
         warnings,
-        files: files.len(),
+        notes,
+        files: files.len().saturating_sub(skipped.len()),
     }
 }
 
