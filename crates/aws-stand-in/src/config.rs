@@ -1,0 +1,189 @@
+//! AWS Config as `resilix audit` calls it, answered from a list of configuration items.
+//!
+//! [`Recorded::install`] routes DescribeConfigurationRecorderStatus (one recorder, recording),
+//! ListDiscoveredResources, BatchGetResourceConfig and SelectResourceConfig; a test then replaces
+//! the route it wants to misbehave ([`StandIn::on`]). Items are in the API form, as
+//! BatchGetResourceConfig returns them ([`item`] builds one): `accountId`, `arn`, `configuration`
+//! as a JSON string, times as epoch seconds.
+
+use serde_json::{Value, json};
+
+use crate::{Reply, Request, StandIn, page, page_reply};
+
+/// DescribeConfigurationRecorderStatus: one recorder, `default`, recording.
+pub fn recording() -> Reply {
+    Reply::json(json!({
+        "ConfigurationRecordersStatus": [
+            {"name": "default", "recording": true, "lastStatus": "SUCCESS"}
+        ]
+    }))
+}
+
+/// DescribeConfigurationRecorderStatus of a region without a recorder.
+pub fn no_recorder() -> Reply {
+    Reply::json(json!({"ConfigurationRecordersStatus": []}))
+}
+
+/// A configuration item in the API form.
+pub fn item(
+    account: &str,
+    region: &str,
+    resource_type: &str,
+    id: &str,
+    arn: &str,
+    configuration: &Value,
+) -> Value {
+    json!({
+        "version": "1.3",
+        "accountId": account,
+        "configurationItemCaptureTime": 1_767_225_600,
+        "configurationItemStatus": "OK",
+        "configurationStateId": "1767225600000",
+        "arn": arn,
+        "resourceType": resource_type,
+        "resourceId": id,
+        "resourceName": id,
+        "awsRegion": region,
+        "configuration": configuration.to_string(),
+        "supplementaryConfiguration": {}
+    })
+}
+
+/// An account's recorded items, served the way AWS Config serves them. The handler of each
+/// operation is public, so a test can wrap one (answer call 1 with a fault, the rest normally).
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    items: Vec<Value>,
+    page_size: usize,
+}
+
+impl Recorded {
+    /// Items in the API form ([`item`]).
+    pub fn new(items: Vec<Value>) -> Recorded {
+        Recorded {
+            items,
+            page_size: 100,
+        }
+    }
+
+    /// At most this many resources per List or Select page (besides the request's own limit).
+    pub fn page_size(mut self, page_size: usize) -> Recorded {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    /// Routes the Config operations of an audit to these items.
+    pub fn install(self, stand_in: &StandIn) {
+        stand_in.on("DescribeConfigurationRecorderStatus", recording());
+        let list = self.clone();
+        stand_in.on("ListDiscoveredResources", move |r: &Request| {
+            list.list_discovered_resources(r)
+        });
+        let batch = self.clone();
+        stand_in.on("BatchGetResourceConfig", move |r: &Request| {
+            batch.batch_get_resource_config(r)
+        });
+        stand_in.on("SelectResourceConfig", move |r: &Request| {
+            self.select_resource_config(r)
+        });
+    }
+
+    fn of_type(&self, resource_type: &str) -> Vec<&Value> {
+        self.items
+            .iter()
+            .filter(|i| i["resourceType"] == resource_type)
+            .collect()
+    }
+
+    fn limit(&self, request: &Request, field: &str) -> usize {
+        request
+            .get(field)
+            .and_then(Value::as_u64)
+            .and_then(|l| usize::try_from(l).ok())
+            .filter(|l| *l > 0)
+            .map_or(self.page_size, |l| l.min(self.page_size))
+    }
+
+    /// ListDiscoveredResources: the identifiers of the request's `resourceType`, a page at a time.
+    pub fn list_discovered_resources(&self, request: &Request) -> Reply {
+        let resource_type = request.str("resourceType").unwrap_or_default();
+        let identifiers: Vec<Value> = self
+            .of_type(resource_type)
+            .into_iter()
+            .map(|i| {
+                json!({
+                    "resourceType": i["resourceType"],
+                    "resourceId": i["resourceId"],
+                    "resourceName": i["resourceName"],
+                })
+            })
+            .collect();
+        let size = self.limit(request, "limit");
+        match page(&identifiers, request.str("nextToken"), size) {
+            Ok((page, next)) => page_reply("resourceIdentifiers", page, "nextToken", next),
+            Err(reply) => reply,
+        }
+    }
+
+    /// BatchGetResourceConfig: the items of the request's `resourceKeys` (at most 100); unknown
+    /// keys are left out, as AWS Config leaves them out.
+    pub fn batch_get_resource_config(&self, request: &Request) -> Reply {
+        let keys = request
+            .get("resourceKeys")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if keys.len() > 100 {
+            return Reply::error(
+                400,
+                "ValidationException",
+                "resourceKeys: at most 100 keys per call",
+            );
+        }
+        let found: Vec<Value> = keys
+            .iter()
+            .filter_map(|key| {
+                self.items.iter().find(|i| {
+                    i["resourceType"] == key["resourceType"] && i["resourceId"] == key["resourceId"]
+                })
+            })
+            .cloned()
+            .collect();
+        Reply::json(json!({"baseConfigurationItems": found, "unprocessedResourceKeys": []}))
+    }
+
+    /// SelectResourceConfig of `SELECT * WHERE resourceType = 'TYPE'`, the one query audit
+    /// sends: rows carry `configuration` as an object, as advanced queries return it.
+    pub fn select_resource_config(&self, request: &Request) -> Reply {
+        let expression = request.str("Expression").unwrap_or_default();
+        let Some(resource_type) = expression
+            .split_once("resourceType = '")
+            .and_then(|(_, rest)| rest.split_once('\''))
+            .map(|(t, _)| t)
+        else {
+            return Reply::error(
+                400,
+                "InvalidExpressionException",
+                "the stand-in answers only SELECT * WHERE resourceType = '…'",
+            );
+        };
+        let rows: Vec<Value> = self
+            .of_type(resource_type)
+            .into_iter()
+            .map(|i| {
+                let mut row = i.clone();
+                if let (Some(text), Value::Object(fields)) = (i["configuration"].as_str(), &mut row)
+                {
+                    let configuration = serde_json::from_str(text).unwrap_or(Value::Null);
+                    fields.insert("configuration".to_owned(), configuration);
+                }
+                Value::String(row.to_string())
+            })
+            .collect();
+        let size = self.limit(request, "Limit");
+        match page(&rows, request.str("NextToken"), size) {
+            Ok((page, next)) => page_reply("Results", page, "NextToken", next),
+            Err(reply) => reply,
+        }
+    }
+}
