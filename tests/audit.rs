@@ -1,17 +1,21 @@
 //! `resilix audit` end to end, over real HTTP, against a local AWS emulator (moto's server on
 //! 127.0.0.1, with the Config fidelity fixes of `tests/aws/moto_config_shim.py`), seeded through
-//! the normal S3, IAM and Config APIs by `tests/aws/seed.py`.
+//! the normal S3, IAM and Config APIs by `tests/aws/seed.py`; and against a scripted stand-in
+//! (crates/aws-stand-in) for what moto cannot do: hang, stall, throttle and page without end.
 //!
 //! The emulator needs Python with `tests/aws/requirements.txt`; `.ci/run` builds that venv and
 //! sets RESILIX_MOTO_PYTHON (and RESILIX_REQUIRE_MOTO, so CI cannot skip this silently).
 
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use aws_stand_in::config::{Recorded, item};
+use aws_stand_in::{Reply, Request, StandIn};
 use insta_cmd::get_cargo_bin;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::emit::validate_sarif;
 use crate::util::root;
@@ -91,10 +95,16 @@ fn start_moto(python: &Path, dir: &Path) -> Moto {
 
 /// `resilix audit …` against the emulator, with static test credentials and no user AWS config.
 fn audit(moto: &Moto, args: &[&str]) -> Output {
-    Command::new(get_cargo_bin("resilix"))
+    audit_command(&moto.endpoint, args).output().unwrap()
+}
+
+/// `resilix audit --endpoint-url ENDPOINT …`, with static test credentials and no user AWS config.
+fn audit_command(endpoint: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(get_cargo_bin("resilix"));
+    command
         .current_dir(root())
         .arg("audit")
-        .args(["--endpoint-url", &moto.endpoint])
+        .args(["--endpoint-url", endpoint])
         .args(args)
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -106,9 +116,8 @@ fn audit(moto: &Moto, args: &[&str]) -> Output {
         .env_remove("AWS_DEFAULT_REGION")
         .env_remove("AWS_ENDPOINT_URL")
         .env_remove("AWS_SESSION_TOKEN")
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+        .env("NO_COLOR", "1");
+    command
 }
 
 /// stderr with miette's line wrapping undone, so a message can be matched whole.
@@ -371,4 +380,295 @@ fn audit_against_a_local_aws_emulator() {
         text.contains("describe-configuration-aggregators"),
         "{text}"
     );
+}
+
+/// Far longer than any audit against the stand-in takes when its limits work.
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+/// Runs `command`, and fails the test (killing the process) if it is still running after
+/// [`WATCHDOG`]: an audit that hangs must fail its test, not hang the suite.
+fn run_watched(command: &mut Command) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + WATCHDOG;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`resilix audit` hung: still running after {WATCHDOG:?}; stderr: {}",
+                String::from_utf8_lossy(&stderr.join().unwrap())
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    }
+}
+
+const BUCKET_TYPE: &str = "AWS::S3::Bucket";
+const ROLE_TYPE: &str = "AWS::IAM::Role";
+const BUCKET_ARN: &str = "arn:aws:s3:::logs";
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/ci";
+
+/// A bucket and a role in eu-west-1, as AWS Config records them.
+fn recorded() -> Recorded {
+    Recorded::new(vec![
+        item(
+            ACCOUNT,
+            "eu-west-1",
+            BUCKET_TYPE,
+            "logs",
+            BUCKET_ARN,
+            &json!({"name": "logs"}),
+        ),
+        item(
+            ACCOUNT,
+            "eu-west-1",
+            ROLE_TYPE,
+            "AROA1",
+            ROLE_ARN,
+            &json!({"roleName": "ci", "assumeRolePolicyDocument": "%7B%7D"}),
+        ),
+    ])
+}
+
+/// A stand-in AWS Config serving [`recorded`], correctly until a test breaks one route.
+fn stand_in() -> StandIn {
+    let aws = StandIn::start().unwrap();
+    recorded().install(&aws);
+    aws
+}
+
+/// ListDiscoveredResources answering the bucket type with `broken` and the rest correctly.
+fn break_bucket_listing(aws: &StandIn, broken: impl Fn(&Request) -> Reply + Send + Sync + 'static) {
+    let recorded = recorded();
+    aws.on("ListDiscoveredResources", move |r: &Request| {
+        if r.str("resourceType") == Some(BUCKET_TYPE) {
+            broken(r)
+        } else {
+            recorded.list_discovered_resources(r)
+        }
+    });
+}
+
+/// `resilix audit` of the bucket and role types in eu-west-1 against the stand-in, with short
+/// limits (as a user would set them), under the watchdog.
+fn audit_stand_in(aws: &StandIn, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "--region",
+        "eu-west-1",
+        "--resource-type",
+        BUCKET_TYPE,
+        "--resource-type",
+        ROLE_TYPE,
+        "--format",
+        "json",
+        "--timeout",
+        "200ms",
+    ];
+    if !extra.contains(&"--max-retry-time") {
+        args.extend(["--max-retry-time", "500ms"]);
+    }
+    args.extend(extra);
+    run_watched(&mut audit_command(&aws.endpoint(), &args))
+}
+
+/// The messages of a JSON report's errors.
+fn error_messages(report: &Value) -> Vec<String> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The resource addresses a JSON report has findings for.
+fn addresses(report: &Value) -> Vec<String> {
+    let mut out: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["address"].as_str().unwrap().to_owned())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// An audit that came back incomplete: exit 2, the role evaluated, one error about the buckets.
+fn only_the_buckets_are_missing(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["summary"]["resources"], 1,
+        "the role is still evaluated"
+    );
+    assert!(addresses(&report).is_empty(), "the bucket is not: {report}");
+    let errors = error_messages(&report);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        stderr(out).contains(&errors[0]),
+        "every error is on stderr too: {}",
+        stderr(out)
+    );
+    errors[0].clone()
+}
+
+#[test]
+fn audit_of_the_stand_in_is_complete_when_it_answers() {
+    let aws = stand_in();
+    let out = audit_stand_in(&aws, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(error_messages(&report).is_empty(), "{report}");
+    assert_eq!(report["summary"]["resources"], 2);
+    assert_eq!(
+        addresses(&report),
+        vec![BUCKET_ARN],
+        "the bucket has findings"
+    );
+}
+
+#[test]
+fn audit_of_an_endpoint_that_never_answers_ends_incomplete() {
+    // Everything hangs: nothing is pulled, nothing is reported, exit 2.
+    let aws = StandIn::start().unwrap();
+    aws.on("DescribeConfigurationRecorderStatus", Reply::Hang);
+    let out = audit_stand_in(&aws, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no report when nothing was pulled");
+    let text = stderr(&out);
+    assert!(
+        text.contains(
+            "eu-west-1: timed out (DescribeConfigurationRecorderStatus): no answer within 200 ms (--timeout)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("nothing could be pulled"), "{text}");
+
+    // One call hangs: the other type is reported, the report says what is missing.
+    let aws = stand_in();
+    break_bucket_listing(&aws, |_| Reply::Hang);
+    let error = only_the_buckets_are_missing(&audit_stand_in(&aws, &[]));
+    assert!(
+        error.starts_with(
+            "aws-config: eu-west-1 AWS::S3::Bucket: timed out (ListDiscoveredResources): no answer within 200 ms (--timeout)"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn audit_whose_page_tokens_come_back_around_is_incomplete() {
+    let aws = stand_in();
+    // Tokens A, B, then A again: following them would loop.
+    break_bucket_listing(&aws, |r| {
+        let next = match r.str("nextToken") {
+            None => "A",
+            Some("A") => "B",
+            _ => "A",
+        };
+        Reply::json(json!({
+            "resourceIdentifiers": [{"resourceType": BUCKET_TYPE, "resourceId": "logs"}],
+            "nextToken": next
+        }))
+    });
+    let error = only_the_buckets_are_missing(&audit_stand_in(&aws, &[]));
+    assert!(
+        error.starts_with(
+            "aws-config: eu-west-1 AWS::S3::Bucket: paging did not end (ListDiscoveredResources): page 3 came with a page token the service had already handed out"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn audit_of_empty_pages_without_end_is_cut_off() {
+    let aws = stand_in();
+    break_bucket_listing(&aws, |r| {
+        Reply::json(json!({"resourceIdentifiers": [], "nextToken": format!("token-{}", r.call)}))
+    });
+    let error = only_the_buckets_are_missing(&audit_stand_in(&aws, &[]));
+    assert!(
+        error.starts_with(
+            "aws-config: eu-west-1 AWS::S3::Bucket: paging did not end (ListDiscoveredResources): 100 pages in a row came back empty"
+        ),
+        "{error}"
+    );
+    let buckets = aws
+        .requests("ListDiscoveredResources")
+        .iter()
+        .filter(|r| r.str("resourceType") == Some(BUCKET_TYPE))
+        .count();
+    assert_eq!(buckets, 100);
+}
+
+#[test]
+fn audit_under_constant_throttling_gives_up_on_the_region_and_says_so() {
+    let aws = stand_in();
+    aws.on("ListDiscoveredResources", Reply::throttle());
+    // 0s: give the region up at its first failure (longer, the SDK's adaptive retry waits 8-20 s
+    // before retrying a throttled call: see crates/resilix-aws/tests/pull.rs for retries within
+    // the time allowed). One type at a time, so the second is never sent.
+    let out = audit_stand_in(&aws, &["--max-retry-time", "0s", "--concurrency", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(
+        text.contains(
+            "ThrottlingException: Rate exceeded; not retried further: every call to eu-west-1 had failed without a break for 0 ms, and --max-retry-time allows 0 ms"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "not attempted (ListDiscoveredResources): every call to eu-west-1 had failed without a break for 0 ms, and --max-retry-time allows 0 ms, so resilix stopped calling it"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("nothing could be pulled"), "{text}");
+    assert_eq!(aws.calls("ListDiscoveredResources"), 1);
+}
+
+#[test]
+fn audit_rejects_limits_that_are_not_durations() {
+    for (flag, value, says) in [
+        ("--timeout", "0s", "a timeout must be more than zero"),
+        (
+            "--timeout",
+            "soon",
+            "`soon` is not a duration (e.g. 30s, 500ms, 2m)",
+        ),
+        ("--max-retry-time", "-1s", "`-1s` is negative"),
+        (
+            "--max-retry-time",
+            "2h",
+            "`2h` is more than the longest allowed, 1h",
+        ),
+    ] {
+        let out = audit_command("http://127.0.0.1:9", &[&format!("{flag}={value}")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(stderr(&out).contains(says), "{}", stderr(&out));
+    }
 }

@@ -66,9 +66,27 @@ pub struct AuditArgs {
     pub concurrency: u16,
 
     /// Attempts per AWS call, throttling included (the SDK's adaptive retry)
-    #[arg(long, value_name = "N", default_value_t = 8,
+    #[arg(long, value_name = "N", default_value_t = resilix_aws::DEFAULT_MAX_ATTEMPTS,
           value_parser = clap::value_parser!(u32).range(1..=20), help_heading = "AWS")]
     pub max_attempts: u32,
+
+    /// Longest wait for one AWS call to answer (e.g. 10s, 2m)
+    ///
+    /// Connecting (at most 3.1 s of it), sending and reading the whole answer. A call that times
+    /// out is retried like any transient failure, within --max-retry-time.
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = parse_timeout, help_heading = "AWS")]
+    pub timeout: Duration,
+
+    /// How long a region may fail without a break before it is given up
+    ///
+    /// When every call to a region (or to the aggregator) has failed — throttled, timed out,
+    /// erroring — for this long, without one answer in between, resilix stops retrying there,
+    /// does not send the calls it has not made yet, and reports the region incomplete (exit 2).
+    /// 0s gives a region up at its first failure.
+    #[arg(long, value_name = "DURATION", default_value = "30s",
+          value_parser = parse_retry_time, help_heading = "AWS")]
+    pub max_retry_time: Duration,
 
     /// Also save what was pulled as an AWS Config snapshot file that `resilix scan` reads back
     #[arg(long, value_name = "FILE", help_heading = "Output")]
@@ -165,8 +183,10 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
             FetchArg::Select => Method::Select,
         },
         max_attempts: args.max_attempts,
+        timeout: args.timeout,
         settings: Settings {
             concurrency: usize::from(args.concurrency),
+            max_retry_time: args.max_retry_time,
             ..Settings::default()
         },
     };
@@ -218,6 +238,34 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
         quiet,
         diagnostics,
     )
+}
+
+/// The longest duration these options take: an hour.
+const MAX_DURATION: Duration = Duration::from_secs(3600);
+
+/// `--timeout`: a duration (`30s`, `500ms`, `2m`, ISO 8601 `PT30S`), more than zero.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    if duration.is_zero() {
+        return Err("a timeout must be more than zero".to_owned());
+    }
+    Ok(duration)
+}
+
+/// `--max-retry-time`: a duration, zero allowed (give a region up at its first failure).
+fn parse_retry_time(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let signed: jiff::SignedDuration = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (e.g. 30s, 500ms, 2m)"))?;
+    let duration = Duration::try_from(signed).map_err(|_| format!("`{text}` is negative"))?;
+    if duration > MAX_DURATION {
+        return Err(format!("`{text}` is more than the longest allowed, 1h"));
+    }
+    Ok(duration)
 }
 
 /// Resources straight from the pulled items (no file: SARIF reports them at `aws/ACCOUNT/REGION`).
@@ -338,5 +386,32 @@ impl Progress for Bar {
     fn scope_done(&self, _scope: &str) {
         self.scopes_done.fetch_add(1, Ordering::Relaxed);
         self.message();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_the_forms_people_write() {
+        assert_eq!(parse_timeout("200ms"), Ok(Duration::from_millis(200)));
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_timeout("1m 30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_timeout("PT5S"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_retry_time("0s"), Ok(Duration::ZERO));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_timeout("soon").is_err());
+        assert!(parse_timeout("-5s").is_err());
+        assert!(parse_retry_time("2h").is_err());
+    }
+
+    #[test]
+    fn the_defaults_shown_in_help_are_the_library_defaults() {
+        assert_eq!(parse_timeout("30s"), Ok(resilix_aws::DEFAULT_TIMEOUT));
+        assert_eq!(
+            parse_retry_time("30s"),
+            Ok(resilix_aws::DEFAULT_MAX_RETRY_TIME)
+        );
     }
 }

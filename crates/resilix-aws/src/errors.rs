@@ -20,10 +20,18 @@ pub enum FailureKind {
     UnknownAggregator,
     /// Still throttled after the SDK's adaptive retries.
     Throttled,
-    /// The endpoint could not be reached (network, DNS, TLS, time-out).
+    /// The endpoint could not be reached (network, DNS, TLS, a dropped connection).
     Unreachable,
+    /// No answer in time: connecting, or the answer, took longer than the timeout.
+    TimedOut,
     /// AWS Config kept some keys unprocessed after every retry.
     Unprocessed,
+    /// Paging did not come to an end: a page token handed out twice, too many pages, or page
+    /// after page empty with a token for more.
+    Paging,
+    /// Not asked: every call to the region had failed for longer than the retry time allowed,
+    /// so resilix stopped calling it.
+    GaveUp,
     /// Any other error from the service (its code and message are kept).
     Service,
 }
@@ -38,7 +46,10 @@ impl FailureKind {
             FailureKind::UnknownAggregator => "unknown aggregator",
             FailureKind::Throttled => "throttled",
             FailureKind::Unreachable => "endpoint unreachable",
+            FailureKind::TimedOut => "timed out",
             FailureKind::Unprocessed => "items left unprocessed",
+            FailureKind::Paging => "paging did not end",
+            FailureKind::GaveUp => "not attempted",
             FailureKind::Service => "service error",
         }
     }
@@ -61,11 +72,22 @@ impl FailureKind {
             FailureKind::UnknownAggregator => {
                 "list the aggregators with `aws configservice describe-configuration-aggregators` in the aggregator's home region (--region)"
             }
-            FailureKind::Throttled => "run again later, or lower --concurrency",
+            FailureKind::Throttled => {
+                "run again later, lower --concurrency, or allow longer with --max-retry-time"
+            }
             FailureKind::Unreachable => {
                 "check the network, the proxy settings and any --endpoint-url / AWS_ENDPOINT_URL"
             }
+            FailureKind::TimedOut => {
+                "check the network, the proxy settings and any --endpoint-url / AWS_ENDPOINT_URL; an endpoint that is slow but working needs a longer --timeout"
+            }
             FailureKind::Unprocessed => "run again later; AWS Config was under load",
+            FailureKind::Paging => {
+                "run again; if it persists, the endpoint is misbehaving (check --endpoint-url and any proxy), or narrow the audit with --resource-type"
+            }
+            FailureKind::GaveUp => {
+                "run again later, or allow longer with --max-retry-time; the failures above say why the region kept failing"
+            }
             FailureKind::Service => "run again; if it persists, the message above says why",
         }
     }
@@ -106,7 +128,9 @@ where
         }
         SdkError::DispatchFailure(failure) => {
             let detail = chain(error);
-            let kind = if failure.is_timeout() || failure.is_io() {
+            let kind = if failure.is_timeout() {
+                FailureKind::TimedOut
+            } else if failure.is_io() {
                 FailureKind::Unreachable
             } else if detail.contains("credentials") || detail.contains("Credentials") {
                 FailureKind::Credentials
@@ -119,7 +143,7 @@ where
             }
         }
         SdkError::TimeoutError(_) => Classified {
-            kind: FailureKind::Unreachable,
+            kind: FailureKind::TimedOut,
             message: chain(error),
         },
         _ => {

@@ -1,13 +1,17 @@
 //! The pulls themselves: per region (or aggregator) and resource type, list then batch-get, or
-//! select; bounded concurrency; unprocessed keys retried with backoff; every failure recorded.
+//! select; bounded concurrency; unprocessed keys retried with backoff; bounded paging; every
+//! failure recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::error::Error as StdError;
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_config::Client;
+use aws_sdk_config::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_config::types::{
     AggregateResourceIdentifier, AggregatedSourceStatusType, BaseConfigurationItem, ResourceKey,
     ResourceType,
@@ -17,8 +21,122 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use crate::budget::{BudgetClassifier, RetryBudget, human};
 use crate::errors::{Classified, FailureKind, classify};
+use crate::paging::Pager;
 use crate::{Failure, Fatal, Method, OPT_IN_REGIONS, Progress, Pull, Settings, UnitSummary, items};
+
+/// The client of one region (or of the aggregator's home region), with that region's
+/// [`RetryBudget`]: every call goes through [`Api::call`].
+#[derive(Clone)]
+struct Api {
+    client: Client,
+    /// The region, or `aggregator NAME`.
+    scope: String,
+    budget: Arc<RetryBudget>,
+}
+
+impl Api {
+    fn new(scope: &str, client: &Client, settings: &Settings) -> Api {
+        let budget = Arc::new(RetryBudget::new(settings.max_retry_time));
+        let config = client
+            .config()
+            .to_builder()
+            .retry_classifier(BudgetClassifier(Arc::clone(&budget)))
+            .build();
+        Api {
+            client: Client::from_conf(config),
+            scope: scope.to_owned(),
+            budget,
+        }
+    }
+
+    /// Sends a request built from [`Api::client`], unless the region has been given up; a
+    /// failure is classified and says what bounded it.
+    async fn call<T, E, R>(
+        &self,
+        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, Classified>
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+        R: fmt::Debug + 'static,
+    {
+        if let Some(failing) = self.budget.given_up() {
+            return Err(Classified {
+                kind: FailureKind::GaveUp,
+                message: format!(
+                    "{}, so resilix stopped calling it",
+                    self.given_up_because(failing)
+                ),
+            });
+        }
+        request.await.map_err(|error| self.explain(&error))
+    }
+
+    fn given_up_because(&self, failing: Duration) -> String {
+        format!(
+            "every call to {} had failed without a break for {}, and --max-retry-time allows {}",
+            self.scope,
+            human(failing),
+            human(self.budget.limit())
+        )
+    }
+
+    /// [`classify`], and which limit ended the call: the timeout of an attempt or of the whole
+    /// call, or the region's retry budget.
+    fn explain<E, R>(&self, error: &SdkError<E, R>) -> Classified
+    where
+        E: ProvideErrorMetadata + StdError + 'static,
+        R: fmt::Debug + 'static,
+    {
+        let mut classified = classify(error);
+        if classified.kind == FailureKind::TimedOut {
+            // The SDK's words ("operation attempt timeout (single attempt) occurred after
+            // 200ms") say less than which limit it was and how to change it.
+            let timeouts = self.client.config().timeout_config();
+            let whole_call = matches!(error, SdkError::TimeoutError(_))
+                && classified.message.contains("all attempts");
+            let connecting = classified.message.contains("connect timeout");
+            let said = if whole_call {
+                timeouts.and_then(|t| t.operation_timeout()).map(|limit| {
+                    format!(
+                        "no answer in time: the call, retries included, did not complete within {} (twice --timeout, plus --max-retry-time and the longest backoff)",
+                        human(limit)
+                    )
+                })
+            } else if connecting {
+                timeouts.and_then(|t| t.connect_timeout()).map(|limit| {
+                    format!(
+                        "could not connect within {} (--timeout, at most 3.1 s for connecting)",
+                        human(limit)
+                    )
+                })
+            } else {
+                timeouts
+                    .and_then(|t| t.operation_attempt_timeout())
+                    .map(|limit| format!("no answer within {} (--timeout)", human(limit)))
+            };
+            if let Some(said) = said {
+                classified.message = said;
+            }
+        }
+        let retryable = matches!(
+            classified.kind,
+            FailureKind::Throttled
+                | FailureKind::TimedOut
+                | FailureKind::Unreachable
+                | FailureKind::Service
+        );
+        if let Some(failing) = self.budget.given_up().filter(|_| retryable) {
+            classified.message = format!(
+                "{}; not retried further: {}",
+                classified.message,
+                self.given_up_because(failing)
+            );
+        }
+        classified
+    }
+}
 
 /// What one unit of work (scope × resource type) brought back.
 struct UnitResult {
@@ -73,19 +191,20 @@ pub async fn pull_regions(
     let limit = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     for (region, client) in clients {
         let limit = Arc::clone(&limit);
+        let api = Api::new(&region, &client, settings);
         probes.spawn(async move {
             let _permit = limit.acquire_owned().await;
-            let probe = probe_region(&client, &region, all_regions).await;
-            (region, client, probe)
+            let probe = probe_region(&api, &region, all_regions).await;
+            (region, api, probe)
         });
     }
-    let mut ready: Vec<(String, Client)> = Vec::new();
+    let mut ready: Vec<(String, Api)> = Vec::new();
     let mut unrecorded: Vec<String> = Vec::new();
     while let Some(joined) = probes.join_next().await {
         match joined {
-            Ok((region, client, Probe::Ready(warnings))) => {
+            Ok((region, api, Probe::Ready(warnings))) => {
                 pull.warnings.extend(warnings);
-                ready.push((region, client));
+                ready.push((region, api));
             }
             Ok((region, _, Probe::Skipped(warning))) => {
                 pull.warnings.push(warning);
@@ -118,19 +237,18 @@ pub async fn pull_regions(
     ready.sort_by(|a, b| a.0.cmp(&b.0));
 
     let mut units: Vec<(String, UnitFuture)> = Vec::new();
-    for (region, client) in &ready {
+    for (region, api) in &ready {
         for resource_type in resource_types {
             let scope = region.clone();
-            let (client, region, resource_type) =
-                (client.clone(), region.clone(), resource_type.clone());
+            let (api, region, resource_type) = (api.clone(), region.clone(), resource_type.clone());
             let (settings, progress) = (settings.clone(), Arc::clone(&progress));
             let future: UnitFuture = match method {
                 Method::Batch => Box::pin(async move {
-                    region_batch_unit(&client, &region, &resource_type, &settings, &*progress).await
+                    region_batch_unit(&api, &region, &resource_type, &settings, &*progress).await
                 }),
                 Method::Select => Box::pin(async move {
                     select_unit(
-                        Selector::Region(&client),
+                        Selector::Region(&api),
                         &region,
                         &resource_type,
                         &settings,
@@ -159,32 +277,32 @@ pub async fn pull_aggregator(
     progress: Arc<dyn Progress>,
 ) -> Result<Pull, Fatal> {
     let scope = format!("aggregator {name}");
-    client
-        .describe_configuration_aggregators()
-        .configuration_aggregator_names(name)
-        .send()
-        .await
-        .map_err(|e| {
-            let classified = classify(&e);
-            Fatal::Aggregator {
-                name: name.to_owned(),
-                kind: classified.kind,
-                message: classified.message,
-            }
-        })?;
+    let api = Api::new(&scope, client, settings);
+    api.call(
+        api.client
+            .describe_configuration_aggregators()
+            .configuration_aggregator_names(name)
+            .send(),
+    )
+    .await
+    .map_err(|classified| Fatal::Aggregator {
+        name: name.to_owned(),
+        kind: classified.kind,
+        message: classified.message,
+    })?;
     let mut pull = Pull {
         scope: vec![scope.clone()],
         resource_types: resource_types.to_vec(),
         method,
         ..Pull::default()
     };
-    aggregator_sources(client, name, &scope, &mut pull).await;
+    aggregator_sources(&api, name, &scope, settings, &mut pull).await;
 
     let mut units: Vec<(String, UnitFuture)> = Vec::new();
     for resource_type in resource_types {
         let unit_scope = scope.clone();
-        let (client, name, scope, resource_type) = (
-            client.clone(),
+        let (api, name, scope, resource_type) = (
+            api.clone(),
             name.to_owned(),
             scope.clone(),
             resource_type.clone(),
@@ -192,19 +310,12 @@ pub async fn pull_aggregator(
         let (settings, progress) = (settings.clone(), Arc::clone(&progress));
         let future: UnitFuture = match method {
             Method::Batch => Box::pin(async move {
-                aggregate_batch_unit(
-                    &client,
-                    &name,
-                    &scope,
-                    &resource_type,
-                    &settings,
-                    &*progress,
-                )
-                .await
+                aggregate_batch_unit(&api, &name, &scope, &resource_type, &settings, &*progress)
+                    .await
             }),
             Method::Select => Box::pin(async move {
                 select_unit(
-                    Selector::Aggregator(&client, &name),
+                    Selector::Aggregator(&api, &name),
                     &scope,
                     &resource_type,
                     &settings,
@@ -284,12 +395,14 @@ enum Probe {
 }
 
 /// Whether AWS Config records anything in this region, and with which caveats.
-async fn probe_region(client: &Client, region: &str, all_regions: bool) -> Probe {
+async fn probe_region(api: &Api, region: &str, all_regions: bool) -> Probe {
     let operation = "DescribeConfigurationRecorderStatus";
-    let out = match client.describe_configuration_recorder_status().send().await {
+    let sent = api
+        .call(api.client.describe_configuration_recorder_status().send())
+        .await;
+    let out = match sent {
         Ok(out) => out,
-        Err(error) => {
-            let classified = classify(&error);
+        Err(classified) => {
             if all_regions
                 && classified.kind == FailureKind::Credentials
                 && OPT_IN_REGIONS.contains(&region)
@@ -339,26 +452,33 @@ fn no_recorder(scope: &str, where_: String) -> Failure {
 }
 
 /// Every source of the aggregator whose last update failed: its data may be missing or stale.
-async fn aggregator_sources(client: &Client, name: &str, scope: &str, pull: &mut Pull) {
-    let mut token: Option<String> = None;
-    let mut seen = BTreeSet::new();
+async fn aggregator_sources(
+    api: &Api,
+    name: &str,
+    scope: &str,
+    settings: &Settings,
+    pull: &mut Pull,
+) {
+    let operation = "DescribeConfigurationAggregatorSourcesStatus";
+    let unchecked = |pull: &mut Pull, why: &str| {
+        pull.warnings.push(format!(
+            "{scope}: could not check whether every source account and region is up to date ({why})"
+        ));
+    };
+    let mut pager = Pager::new(settings);
     loop {
-        let sent = client
-            .describe_configuration_aggregator_sources_status()
-            .configuration_aggregator_name(name)
-            .set_next_token(token.clone())
-            .send()
+        let sent = api
+            .call(
+                api.client
+                    .describe_configuration_aggregator_sources_status()
+                    .configuration_aggregator_name(name)
+                    .set_next_token(pager.token())
+                    .send(),
+            )
             .await;
         let out = match sent {
             Ok(out) => out,
-            Err(error) => {
-                let classified = classify(&error);
-                pull.warnings.push(format!(
-                    "{scope}: could not check whether every source account and region is up to date ({})",
-                    classified.message
-                ));
-                return;
-            }
+            Err(classified) => return unchecked(pull, &classified.message),
         };
         for source in out.aggregated_source_status_list() {
             if source.last_update_status() == Some(&AggregatedSourceStatusType::Failed) {
@@ -372,47 +492,51 @@ async fn aggregator_sources(client: &Client, name: &str, scope: &str, pull: &mut
                 pull.failures.push(Failure {
                     scope: format!("{scope} source {id} {region}"),
                     kind: FailureKind::Service,
-                    operation: "DescribeConfigurationAggregatorSourcesStatus",
+                    operation,
                     message: format!(
                         "the aggregator's last update from account {id} in {region} failed ({why}); its items may be missing or out of date"
                     ),
                 });
             }
         }
-        match out.next_token() {
-            Some(next) if !next.is_empty() && seen.insert(next.to_owned()) => {
-                token = Some(next.to_owned());
+        match pager.turn(out.next_token(), out.aggregated_source_status_list().len()) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(classified) => {
+                return unchecked(pull, &format!("{operation}: {}", classified.message));
             }
-            _ => return,
         }
     }
 }
 
 /// ListDiscoveredResources for one type, then BatchGetResourceConfig by ≤ 100 keys.
 async fn region_batch_unit(
-    client: &Client,
+    api: &Api,
     region: &str,
     resource_type: &str,
     settings: &Settings,
     progress: &dyn Progress,
 ) -> UnitResult {
+    let operation = "ListDiscoveredResources";
     let mut unit = UnitResult::new(region, resource_type);
     let mut keys: Vec<ResourceKey> = Vec::new();
     let mut ids = BTreeSet::new();
-    let mut token: Option<String> = None;
-    let mut tokens = BTreeSet::new();
+    let mut pager = Pager::new(settings);
     loop {
-        let sent = client
-            .list_discovered_resources()
-            .resource_type(ResourceType::from(resource_type))
-            .limit(settings.page_size)
-            .set_next_token(token.clone())
-            .send()
+        let sent = api
+            .call(
+                api.client
+                    .list_discovered_resources()
+                    .resource_type(ResourceType::from(resource_type))
+                    .limit(settings.page_size)
+                    .set_next_token(pager.token())
+                    .send(),
+            )
             .await;
         let out = match sent {
             Ok(out) => out,
-            Err(error) => {
-                unit.fail("ListDiscoveredResources", classify(&error));
+            Err(classified) => {
+                unit.fail(operation, classified);
                 return unit;
             }
         };
@@ -431,9 +555,13 @@ async fn region_batch_unit(
                 keys.push(key);
             }
         }
-        match next_token(out.next_token(), &mut tokens) {
-            Some(next) => token = Some(next),
-            None => break,
+        match pager.turn(out.next_token(), out.resource_identifiers().len()) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(classified) => {
+                unit.fail(operation, classified);
+                return unit;
+            }
         }
     }
     progress.listed(region, resource_type, keys.len());
@@ -445,12 +573,14 @@ async fn region_batch_unit(
             settings,
             progress,
             |pending| async move {
-                let out = client
-                    .batch_get_resource_config()
-                    .set_resource_keys(Some(pending))
-                    .send()
-                    .await
-                    .map_err(|error| classify(&error))?;
+                let out = api
+                    .call(
+                        api.client
+                            .batch_get_resource_config()
+                            .set_resource_keys(Some(pending))
+                            .send(),
+                    )
+                    .await?;
                 Ok((
                     out.base_configuration_items.unwrap_or_default(),
                     out.unprocessed_resource_keys.unwrap_or_default(),
@@ -467,31 +597,34 @@ async fn region_batch_unit(
 
 /// ListAggregateDiscoveredResources for one type, then BatchGetAggregateResourceConfig.
 async fn aggregate_batch_unit(
-    client: &Client,
+    api: &Api,
     name: &str,
     scope: &str,
     resource_type: &str,
     settings: &Settings,
     progress: &dyn Progress,
 ) -> UnitResult {
+    let operation = "ListAggregateDiscoveredResources";
     let mut unit = UnitResult::new(scope, resource_type);
     let mut identifiers: Vec<AggregateResourceIdentifier> = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut token: Option<String> = None;
-    let mut tokens = BTreeSet::new();
+    let mut pager = Pager::new(settings);
     loop {
-        let sent = client
-            .list_aggregate_discovered_resources()
-            .configuration_aggregator_name(name)
-            .resource_type(ResourceType::from(resource_type))
-            .limit(settings.page_size)
-            .set_next_token(token.clone())
-            .send()
+        let sent = api
+            .call(
+                api.client
+                    .list_aggregate_discovered_resources()
+                    .configuration_aggregator_name(name)
+                    .resource_type(ResourceType::from(resource_type))
+                    .limit(settings.page_size)
+                    .set_next_token(pager.token())
+                    .send(),
+            )
             .await;
         let out = match sent {
             Ok(out) => out,
-            Err(error) => {
-                unit.fail("ListAggregateDiscoveredResources", classify(&error));
+            Err(classified) => {
+                unit.fail(operation, classified);
                 return unit;
             }
         };
@@ -505,9 +638,13 @@ async fn aggregate_batch_unit(
                 identifiers.push(identifier.clone());
             }
         }
-        match next_token(out.next_token(), &mut tokens) {
-            Some(next) => token = Some(next),
-            None => break,
+        match pager.turn(out.next_token(), out.resource_identifiers().len()) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(classified) => {
+                unit.fail(operation, classified);
+                return unit;
+            }
         }
     }
     progress.listed(scope, resource_type, identifiers.len());
@@ -519,13 +656,15 @@ async fn aggregate_batch_unit(
             settings,
             progress,
             |pending| async move {
-                let out = client
-                    .batch_get_aggregate_resource_config()
-                    .configuration_aggregator_name(name)
-                    .set_resource_identifiers(Some(pending))
-                    .send()
-                    .await
-                    .map_err(|error| classify(&error))?;
+                let out = api
+                    .call(
+                        api.client
+                            .batch_get_aggregate_resource_config()
+                            .configuration_aggregator_name(name)
+                            .set_resource_identifiers(Some(pending))
+                            .send(),
+                    )
+                    .await?;
                 Ok((
                     out.base_configuration_items.unwrap_or_default(),
                     out.unprocessed_resource_identifiers.unwrap_or_default(),
@@ -542,8 +681,8 @@ async fn aggregate_batch_unit(
 
 #[derive(Clone, Copy)]
 enum Selector<'a> {
-    Region(&'a Client),
-    Aggregator(&'a Client, &'a str),
+    Region(&'a Api),
+    Aggregator(&'a Api, &'a str),
 }
 
 /// One paginated `SELECT *` for one resource type.
@@ -573,43 +712,39 @@ async fn select_unit(
         return unit;
     }
     let expression = format!("SELECT * WHERE resourceType = '{resource_type}'");
-    let mut token: Option<String> = None;
-    let mut tokens = BTreeSet::new();
+    let mut pager = Pager::new(settings);
     let mut bad_rows = 0usize;
     loop {
-        let (rows, next) = match selector {
-            Selector::Region(client) => {
-                match client
-                    .select_resource_config()
-                    .expression(&expression)
-                    .limit(settings.page_size)
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                {
-                    Ok(out) => (out.results().to_vec(), out.next_token().map(str::to_owned)),
-                    Err(error) => {
-                        unit.fail(operation, classify(&error));
-                        return unit;
-                    }
-                }
-            }
-            Selector::Aggregator(client, name) => {
-                match client
-                    .select_aggregate_resource_config()
-                    .configuration_aggregator_name(name)
-                    .expression(&expression)
-                    .limit(settings.page_size)
-                    .set_next_token(token.clone())
-                    .send()
-                    .await
-                {
-                    Ok(out) => (out.results().to_vec(), out.next_token().map(str::to_owned)),
-                    Err(error) => {
-                        unit.fail(operation, classify(&error));
-                        return unit;
-                    }
-                }
+        let sent = match selector {
+            Selector::Region(api) => api
+                .call(
+                    api.client
+                        .select_resource_config()
+                        .expression(&expression)
+                        .limit(settings.page_size)
+                        .set_next_token(pager.token())
+                        .send(),
+                )
+                .await
+                .map(|out| (out.results().to_vec(), out.next_token().map(str::to_owned))),
+            Selector::Aggregator(api, name) => api
+                .call(
+                    api.client
+                        .select_aggregate_resource_config()
+                        .configuration_aggregator_name(name)
+                        .expression(&expression)
+                        .limit(settings.page_size)
+                        .set_next_token(pager.token())
+                        .send(),
+                )
+                .await
+                .map(|out| (out.results().to_vec(), out.next_token().map(str::to_owned))),
+        };
+        let (rows, next) = match sent {
+            Ok(page) => page,
+            Err(classified) => {
+                unit.fail(operation, classified);
+                return unit;
             }
         };
         let before = unit.items.len();
@@ -620,9 +755,13 @@ async fn select_unit(
             }
         }
         progress.pulled(unit.items.len() - before);
-        match next_token(next.as_deref(), &mut tokens) {
-            Some(next) => token = Some(next),
-            None => break,
+        match pager.turn(next.as_deref(), rows.len()) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(classified) => {
+                unit.fail(operation, classified);
+                return unit;
+            }
         }
     }
     progress.listed(scope, resource_type, unit.items.len());
@@ -694,13 +833,6 @@ fn take_items(unit: &mut UnitResult, batch: &[BaseConfigurationItem], progress: 
     progress.pulled(batch.len());
 }
 
-/// The next page token, or `None` at the end (also when a token repeats: a service bug must not
-/// loop forever).
-fn next_token(token: Option<&str>, seen: &mut BTreeSet<String>) -> Option<String> {
-    let token = token.filter(|t| !t.is_empty())?;
-    seen.insert(token.to_owned()).then(|| token.to_owned())
-}
-
 /// Exponential backoff: base × 2^attempt, at most 20 s.
 fn backoff(base: Duration, attempt: u32) -> Duration {
     base.saturating_mul(1u32 << attempt.min(16))
@@ -723,14 +855,5 @@ mod tests {
         assert_eq!(backoff(base, 0), Duration::from_millis(250));
         assert_eq!(backoff(base, 3), Duration::from_secs(2));
         assert_eq!(backoff(base, 40), Duration::from_secs(20));
-    }
-
-    #[test]
-    fn a_repeated_page_token_ends_pagination() {
-        let mut seen = BTreeSet::new();
-        assert_eq!(next_token(Some("a"), &mut seen), Some("a".to_owned()));
-        assert_eq!(next_token(Some("a"), &mut seen), None);
-        assert_eq!(next_token(Some(""), &mut seen), None);
-        assert_eq!(next_token(None, &mut seen), None);
     }
 }

@@ -14,17 +14,24 @@
 //!   BatchGetAggregateResourceConfig, or SelectAggregateResourceConfig.
 //! - Units of work (region × type) run concurrently up to a bound; throttling is the SDK's
 //!   adaptive retry mode's job.
+//! - Every call is bounded in time ([`Options::timeout`] per attempt, connecting and reading
+//!   included, and [`Options::timeouts`] per call), a region that does nothing but fail is given
+//!   up after [`Settings::max_retry_time`], and paging is bounded ([`Settings::max_pages`],
+//!   [`Settings::max_empty_pages`], no page token twice).
 //! - A failure never aborts the other units, and never goes unrecorded: [`Pull::failures`].
 
+mod budget;
 mod errors;
 mod fetch;
 pub mod items;
+mod paging;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_config::Client;
 
 pub use errors::{Classified, FailureKind, classify, classify_code};
@@ -55,7 +62,26 @@ pub struct Settings {
     pub backoff: Duration,
     /// Units of work (region × resource type) in flight at once.
     pub concurrency: usize,
+    /// How long every call to one region (or to the aggregator) may go on failing, without one
+    /// answer in between, before the region is given up: no more retries there, and the calls
+    /// not yet made are not made.
+    pub max_retry_time: Duration,
+    /// Pages of one listing (one resource type in one region, or through the aggregator) read
+    /// at most; a listing that goes on is a failure.
+    pub max_pages: usize,
+    /// Empty pages in a row that still hand out a token for more, at most.
+    pub max_empty_pages: usize,
 }
+
+/// The longest wait for one attempt of one call (`--timeout`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a region may go on failing before it is given up (`--max-retry-time`).
+pub const DEFAULT_MAX_RETRY_TIME: Duration = Duration::from_secs(30);
+/// Attempts per call (`--max-attempts`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+/// Connecting never waits longer than this (nor longer than the timeout): the SDK's own default,
+/// just over the 3 s a lost TCP SYN takes to be sent again.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -65,12 +91,19 @@ impl Default for Settings {
             unprocessed_retries: 5,
             backoff: Duration::from_millis(250),
             concurrency: 4,
+            max_retry_time: DEFAULT_MAX_RETRY_TIME,
+            // 10,000 pages of 100: a million resources of one type in one region (or in a
+            // whole organization, through an aggregator), far beyond real accounts.
+            max_pages: 10_000,
+            // A real listing can have an empty page now and then; a hundred in a row is a
+            // service that will never stop.
+            max_empty_pages: 100,
         }
     }
 }
 
 /// What to pull, and how to reach AWS.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// A profile from the shared config files (`--profile`); else the default chain.
     pub profile: Option<String>,
@@ -88,7 +121,71 @@ pub struct Options {
     pub method: Method,
     /// Attempts per API call, throttling included (the SDK's adaptive retry mode).
     pub max_attempts: u32,
+    /// The longest wait for one attempt of one call: connecting (at most 3.1 s of it), sending,
+    /// and reading the whole answer. An attempt that times out is retried like any transient
+    /// failure.
+    pub timeout: Duration,
     pub settings: Settings,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            profile: None,
+            regions: Vec::new(),
+            all_regions: false,
+            endpoint_url: None,
+            aggregator: None,
+            resource_types: Vec::new(),
+            method: Method::default(),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            timeout: DEFAULT_TIMEOUT,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl Options {
+    /// The SDK's retry configuration: adaptive (backoff with jitter, and a client-side rate that
+    /// slows down when throttled), `max_attempts` attempts per call.
+    pub fn retries(&self) -> RetryConfig {
+        RetryConfig::adaptive().with_max_attempts(self.max_attempts.max(1))
+    }
+
+    /// The SDK's timeouts for these options: connecting (at most 3.1 s), reading the answer and
+    /// each attempt within [`Options::timeout`]. A whole call gets its first attempt, the
+    /// retries the region's [`Settings::max_retry_time`] allows, the longest backoff and one
+    /// more attempt: the region's retry budget is what normally ends a failing call, and this
+    /// bound stands behind it.
+    pub fn timeouts(&self) -> TimeoutConfig {
+        let timeout = self.timeout.max(Duration::from_millis(1));
+        let call = timeout
+            .saturating_mul(2)
+            .saturating_add(self.settings.max_retry_time)
+            .saturating_add(self.retries().max_backoff());
+        TimeoutConfig::builder()
+            .connect_timeout(timeout.min(CONNECT_TIMEOUT))
+            .read_timeout(timeout)
+            .operation_attempt_timeout(timeout)
+            .operation_timeout(call)
+            .build()
+    }
+
+    /// The SDK configuration for these options, not yet loaded: the credential chain (or
+    /// `profile`), the endpoint, adaptive retry with `max_attempts`, and [`Options::timeouts`].
+    /// Callers may add to it (tests give static credentials and a region).
+    pub fn sdk_loader(&self) -> ConfigLoader {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(self.retries())
+            .timeout_config(self.timeouts());
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &self.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        loader
+    }
 }
 
 /// Regions of the `aws` partition where AWS Config is available, for `--all-regions`.
@@ -256,7 +353,7 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {}
 
-/// Builds the SDK configuration (credential chain, profile, endpoint, adaptive retry) and pulls.
+/// Builds the SDK configuration ([`Options::sdk_loader`]) and pulls.
 /// Runs its own single-threaded runtime: calls are I/O-bound, and evaluation happens after, on
 /// the caller's thread pool.
 pub fn pull_blocking(options: &Options, progress: Arc<dyn Progress>) -> Result<Pull, Fatal> {
@@ -272,17 +369,21 @@ pub async fn pull(options: &Options, progress: Arc<dyn Progress>) -> Result<Pull
     if options.resource_types.is_empty() {
         return Err(Fatal::NoResourceTypes);
     }
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::adaptive().with_max_attempts(options.max_attempts.max(1)));
-    if let Some(profile) = &options.profile {
-        loader = loader.profile_name(profile);
+    let shared = options.sdk_loader().load().await;
+    pull_with_config(&shared, options, progress).await
+}
+
+/// [`pull`] with an SDK configuration already loaded (from [`Options::sdk_loader`]).
+pub async fn pull_with_config(
+    shared: &SdkConfig,
+    options: &Options,
+    progress: Arc<dyn Progress>,
+) -> Result<Pull, Fatal> {
+    if options.resource_types.is_empty() {
+        return Err(Fatal::NoResourceTypes);
     }
-    if let Some(url) = &options.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    let shared = loader.load().await;
     let client_for = |region: &str| {
-        let config = aws_sdk_config::config::Builder::from(&shared)
+        let config = aws_sdk_config::config::Builder::from(shared)
             .region(Region::new(region.to_owned()))
             .build();
         Client::from_conf(config)
@@ -329,4 +430,38 @@ pub async fn pull(options: &Options, progress: Arc<dyn Progress>) -> Result<Pull
         progress,
     )
     .await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_timeout_of_the_sdk_is_set_from_the_options() {
+        let options = Options {
+            timeout: Duration::from_millis(200),
+            settings: Settings {
+                max_retry_time: Duration::from_millis(500),
+                ..Settings::default()
+            },
+            ..Options::default()
+        };
+        let timeouts = options.timeouts();
+        assert_eq!(timeouts.connect_timeout(), Some(Duration::from_millis(200)));
+        assert_eq!(timeouts.read_timeout(), Some(Duration::from_millis(200)));
+        assert_eq!(
+            timeouts.operation_attempt_timeout(),
+            Some(Duration::from_millis(200))
+        );
+        // Two attempts, the retry time, the longest backoff (20 s).
+        assert_eq!(
+            timeouts.operation_timeout(),
+            Some(Duration::from_millis(20_900))
+        );
+        let defaults = Options::default().timeouts();
+        assert_eq!(defaults.connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert_eq!(defaults.read_timeout(), Some(DEFAULT_TIMEOUT));
+        assert_eq!(defaults.operation_timeout(), Some(Duration::from_secs(110)));
+        assert_eq!(Options::default().retries().max_attempts(), 8);
+    }
 }

@@ -637,3 +637,77 @@ async fn an_aggregator_can_be_queried_with_select() {
             .starts_with("1 query result(s) were not JSON objects")
     );
 }
+
+#[tokio::test]
+async fn a_throttled_region_is_retried_within_its_retry_time_then_given_up() {
+    let throttled = mock!(Client::list_discovered_resources)
+        .match_requests(|r| r.resource_type() == Some(&ResourceType::Bucket))
+        .sequence()
+        .http_status(
+            400,
+            Some(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_owned()),
+        )
+        .repeatedly()
+        .build();
+    let roles = mock!(Client::list_discovered_resources)
+        .match_requests(|r| r.resource_type() == Some(&ResourceType::Role))
+        .then_output(|| ListDiscoveredResourcesOutput::builder().build());
+    // Retries without end as far as the SDK is concerned: only the region's retry time stops them.
+    let client = mock_client!(
+        aws_sdk_config,
+        RuleMode::MatchAny,
+        [&recording(), &throttled, &roles],
+        |config| config.retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(10_000)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(2))
+        )
+    );
+    let settings = Settings {
+        max_retry_time: Duration::from_millis(50),
+        concurrency: 1,
+        ..settings()
+    };
+    let pull = pull_regions(
+        vec![("eu-west-1".to_owned(), client)],
+        &[BUCKET.to_owned(), "AWS::IAM::Role".to_owned()],
+        Method::Batch,
+        false,
+        &settings,
+        progress(),
+    )
+    .await;
+
+    assert!(
+        throttled.num_calls() > 3,
+        "retried: {} calls",
+        throttled.num_calls()
+    );
+    assert!(
+        throttled.num_calls() < 10_000,
+        "not to the end of the attempts"
+    );
+    assert_eq!(pull.failures.len(), 2, "{:#?}", pull.failures);
+    let (roles_failure, buckets_failure) = (&pull.failures[0], &pull.failures[1]);
+    assert_eq!(buckets_failure.scope, "eu-west-1 AWS::S3::Bucket");
+    assert_eq!(buckets_failure.kind, FailureKind::Throttled);
+    assert!(
+        buckets_failure.message.starts_with(
+            "ThrottlingException: Rate exceeded; not retried further: every call to eu-west-1 had failed without a break for"
+        ),
+        "{}",
+        buckets_failure.message
+    );
+    assert!(
+        buckets_failure
+            .message
+            .ends_with("and --max-retry-time allows 50 ms"),
+        "{}",
+        buckets_failure.message
+    );
+    // The other type was never asked for: the region had been given up.
+    assert_eq!(roles_failure.scope, "eu-west-1 AWS::IAM::Role");
+    assert_eq!(roles_failure.kind, FailureKind::GaveUp);
+    assert_eq!(roles.num_calls(), 0);
+}
