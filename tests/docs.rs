@@ -128,3 +128,34 @@ fn controls_coverage() {
     assert_eq!(value[2]["controls_total"], 216);
     assert_eq!(value[0]["controls_total"], 1193 - 182);
 }
+
+/// `controls --format json | head -1`: a reader that closes the pipe early is not an error
+/// (the JSON writer used to hide the closed pipe behind serde's error and exit 2).
+#[test]
+fn controls_json_into_a_closed_pipe_is_not_an_error() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = crate::util::resilix()
+        .args(["controls", "--format", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(first, *b"[");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

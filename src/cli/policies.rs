@@ -211,7 +211,11 @@ fn summary(policy: &Policy) -> PolicySummary<'_> {
 
 fn write_json(value: &impl Serialize) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(io::Error::other)?;
+    // Keep the kind of an I/O error (a closed pipe is not a failure), not serde's wrapper.
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| match e.io_error_kind() {
+        Some(kind) => io::Error::new(kind, e),
+        None => io::Error::other(e),
+    })?;
     writeln!(out)
 }
 
