@@ -35,6 +35,17 @@ pub fn ordered_controls(policy: &Policy) -> Vec<(&String, &Vec<String>)> {
     controls
 }
 
+/// " (derived)", " (from Security Hub Redshift.10)" or nothing: where a framework list comes from.
+fn provenance(policy: &Policy, framework: &str) -> String {
+    if policy.derived.iter().any(|d| d == framework) {
+        " (derived)".to_owned()
+    } else if let Some(source) = policy.sources.get(framework) {
+        format!(" (from {})", source.from)
+    } else {
+        String::new()
+    }
+}
+
 fn control_title(framework: &str, id: &str) -> Option<&'static str> {
     frameworks::get(framework)?
         .control(id)
@@ -49,8 +60,11 @@ pub fn policy_reference(catalog: &Catalog) -> String {
         out,
         "Generated from `policies/` by `resilix policies docs`; a test fails when this file is stale.\n\n\
          {} policies. Severity says how bad the weakness is; every policy maps to NIST SP 800-53 Rev. 5, \
-         ISO/IEC 17799:2005 and COBIT 4.1 (and CIS AWS Foundations where a recommendation exists). \
-         Framework picks marked *derived* are our judgement rather than a published mapping.\n",
+         ISO/IEC 17799:2005 and COBIT 4.1; a policy that implements a Security Hub control of the AWS \
+         Foundational Security Best Practices standard names it (`aws-fsbp`), and CIS AWS Foundations \
+         recommendations are named where one exists. Framework picks marked *derived* are our judgement rather than a published mapping; a list \
+         marked *from* a Security Hub control or AWS Config rule copies that published list, and every \
+         difference from it is listed with its reason (a test fails when they disagree).\n",
         catalog.len()
     );
     let mut by_category: BTreeMap<Category, Vec<&Policy>> = BTreeMap::new();
@@ -110,11 +124,6 @@ pub fn policy_reference(catalog: &Catalog) -> String {
         }
         let _ = writeln!(out, "\n| framework | controls |\n|---|---|");
         for (framework, ids) in ordered_controls(policy) {
-            let derived = if policy.derived.contains(framework) {
-                " (derived)"
-            } else {
-                ""
-            };
             let listed: Vec<String> = ids
                 .iter()
                 .map(|id| match control_title(framework, id) {
@@ -122,7 +131,24 @@ pub fn policy_reference(catalog: &Catalog) -> String {
                     None => id.clone(),
                 })
                 .collect();
-            let _ = writeln!(out, "| {framework}{derived} | {} |", listed.join("; "));
+            let _ = writeln!(
+                out,
+                "| {framework}{} | {} |",
+                provenance(policy, framework),
+                listed.join("; ")
+            );
+        }
+        for (framework, source) in &policy.sources {
+            if source.exclude.is_empty() && source.add.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n*{framework} differs from {}:*\n", source.from);
+            for (id, reason) in &source.exclude {
+                let _ = writeln!(out, "- {id} not mapped: {}", reason.trim());
+            }
+            for (id, reason) in &source.add {
+                let _ = writeln!(out, "- {id} added: {}", reason.trim());
+            }
         }
         if !policy.params.is_empty() {
             let _ = writeln!(out, "\n| parameter | default | meaning |\n|---|---|---|");
@@ -190,18 +216,31 @@ pub fn policy_text(policy: &Policy) -> String {
     }
     let _ = writeln!(out, "\nControls");
     for (framework, ids) in ordered_controls(policy) {
-        let derived = if policy.derived.contains(framework) {
-            " (derived)"
-        } else {
-            ""
-        };
-        let _ = writeln!(out, "  {framework}{derived}");
+        let _ = writeln!(out, "  {framework}{}", provenance(policy, framework));
         for id in ids {
             let _ = writeln!(
                 out,
                 "    {id:<10} {}",
                 control_title(framework, id).unwrap_or("")
             );
+        }
+        if let Some(source) = policy.sources.get(framework) {
+            for (id, reason) in &source.exclude {
+                let _ = writeln!(
+                    out,
+                    "    {id} is in {} but not mapped: {}",
+                    source.from,
+                    reason.trim()
+                );
+            }
+            for (id, reason) in &source.add {
+                let _ = writeln!(
+                    out,
+                    "    {id} is mapped beyond {}: {}",
+                    source.from,
+                    reason.trim()
+                );
+            }
         }
     }
     if !policy.params.is_empty() {

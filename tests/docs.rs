@@ -123,10 +123,12 @@ fn controls_coverage() {
         .collect();
     assert_eq!(
         frameworks,
-        ["nist-800-53-r5", "iso-17799-2005", "cobit-4.1"]
+        ["nist-800-53-r5", "iso-17799-2005", "cobit-4.1", "aws-fsbp"]
     );
     assert_eq!(value[2]["controls_total"], 216);
     assert_eq!(value[0]["controls_total"], 1193 - 182);
+    // 338 FSBP controls less the retired ECS.1.
+    assert_eq!(value[3]["controls_total"], 337);
 }
 
 /// `controls --format json | head -1`: a reader that closes the pipe early is not an error

@@ -402,7 +402,7 @@ fn emit_html_is_self_contained() {
         &report,
         &catalog,
         OutputFormat::Html,
-        &["nist-800-53-r5", "iso-17799-2005", "cobit-4.1"],
+        &["nist-800-53-r5", "iso-17799-2005", "cobit-4.1", "aws-fsbp"],
     );
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.trim_end().ends_with("</html>"));

@@ -281,7 +281,7 @@ pub struct OutputArgs {
     #[arg(long, help_heading = "Gate")]
     pub soft_fail: bool,
 
-    /// Framework of the auditor's report (html, audit-markdown); repeatable [default: all three]
+    /// Framework of the auditor's report (html, audit-markdown); repeatable [default: all]
     #[arg(
         long = "framework",
         value_enum,
@@ -303,6 +303,9 @@ pub enum FrameworkArg {
     /// COBIT 4.1
     #[value(name = "cobit-4.1")]
     Cobit41,
+    /// AWS Foundational Security Best Practices (Security Hub)
+    #[value(name = "aws-fsbp")]
+    AwsFsbp,
 }
 
 impl FrameworkArg {
@@ -311,6 +314,7 @@ impl FrameworkArg {
             FrameworkArg::Nist80053R5 => "nist-800-53-r5",
             FrameworkArg::Iso177992005 => "iso-17799-2005",
             FrameworkArg::Cobit41 => "cobit-4.1",
+            FrameworkArg::AwsFsbp => "aws-fsbp",
         }
     }
 }
@@ -357,7 +361,7 @@ impl OutputArgs {
         }
     }
 
-    /// The frameworks to report on, in the order given (all three by default).
+    /// The frameworks to report on, in the order given (all of them by default).
     pub fn framework_ids(&self) -> Vec<&'static str> {
         let mut ids: Vec<&'static str> = Vec::new();
         for framework in &self.frameworks {

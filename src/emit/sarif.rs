@@ -234,13 +234,16 @@ fn limit(text: &str) -> String {
 fn rule<'a>(policy: &'a Policy) -> Rule<'a> {
     let mut tags = vec!["security".to_owned(), policy.category.as_str().to_owned()];
     let mut frameworks: Vec<(&String, &Vec<String>)> = policy.controls.iter().collect();
-    // CIS first (most asked for), then the three required frameworks in their usual order.
+    // CIS and the Security Hub control first (most asked for, and a handful of IDs, so the
+    // 20-tag limit never cuts them off behind a long NIST list), then the three required
+    // frameworks in their usual order.
     frameworks.sort_by_key(|(f, _)| match f.as_str() {
         f if f.starts_with("cis-") => 0,
-        "nist-800-53-r5" => 1,
-        "iso-17799-2005" => 2,
-        "cobit-4.1" => 3,
-        _ => 4,
+        "aws-fsbp" => 1,
+        "nist-800-53-r5" => 2,
+        "iso-17799-2005" => 3,
+        "cobit-4.1" => 4,
+        _ => 5,
     });
     let mut seen = BTreeSet::new();
     'outer: for (framework, ids) in frameworks {
@@ -304,6 +307,7 @@ fn tag_prefix(framework: &str) -> String {
         "nist-800-53-r5" => "NIST-800-53-r5".to_owned(),
         "iso-17799-2005" => "ISO-17799-2005".to_owned(),
         "cobit-4.1" => "COBIT-4.1".to_owned(),
+        "aws-fsbp" => "AWS-FSBP".to_owned(),
         other => other.to_uppercase(),
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! - NIST SP 800-53 Rev. 5 (public domain, from NIST's OSCAL content);
 //! - ISO/IEC 17799:2005 (IDs and titles are facts; the standard is © ISO/IEC — no control text);
-//! - COBIT 4.1 (IDs and titles; © ISACA/ITGI — no control text).
+//! - COBIT 4.1 (IDs and titles; © ISACA/ITGI — no control text);
+//! - AWS Foundational Security Best Practices (the Security Hub standard): control IDs, AWS's
+//!   short titles and severities. Which policy implements which control lives in the policies
+//!   (`controls.aws-fsbp`), not here.
 //!
 //! Provenance and licence notes are in the comment header of each TSV file beside this module.
 
@@ -13,8 +16,9 @@ use std::sync::OnceLock;
 pub struct Control {
     pub id: String,
     pub title: String,
-    /// Family (NIST), category (ISO) or process (COBIT), as "CODE Title".
+    /// Family (NIST), category (ISO), process (COBIT) as "CODE Title"; service (FSBP).
     pub group: String,
+    /// Withdrawn (NIST) or retired (FSBP): no policy may map to it, and it does not count.
     pub withdrawn: bool,
 }
 
@@ -23,6 +27,8 @@ pub struct Control {
 pub struct Framework {
     pub id: &'static str,
     pub name: &'static str,
+    /// What the framework calls a control it no longer has ("withdrawn", "retired").
+    pub withdrawn_word: &'static str,
     pub controls: Vec<Control>,
 }
 
@@ -35,8 +41,11 @@ impl Framework {
 const NIST: &str = include_str!("nist-800-53-r5.tsv");
 const ISO: &str = include_str!("iso-17799-2005.tsv");
 const COBIT: &str = include_str!("cobit-4.1.tsv");
+const FSBP: &str = include_str!("aws-fsbp.tsv");
 
-/// The three frameworks every policy maps to, in report order.
+/// Every framework a policy can map to, in report order: the three every policy maps to
+/// (`policy::REQUIRED_FRAMEWORKS`), then AWS FSBP for the policies that implement a Security Hub
+/// control. (CIS AWS Foundations IDs are accepted by shape only; no CIS list ships, by licence.)
 pub fn all() -> &'static [Framework] {
     static FRAMEWORKS: OnceLock<Vec<Framework>> = OnceLock::new();
     FRAMEWORKS.get_or_init(|| {
@@ -44,17 +53,26 @@ pub fn all() -> &'static [Framework] {
             Framework {
                 id: "nist-800-53-r5",
                 name: "NIST SP 800-53 Rev. 5",
+                withdrawn_word: "withdrawn",
                 controls: parse(NIST, 2, Some(3)),
             },
             Framework {
                 id: "iso-17799-2005",
                 name: "ISO/IEC 17799:2005",
+                withdrawn_word: "withdrawn",
                 controls: parse(ISO, 3, None),
             },
             Framework {
                 id: "cobit-4.1",
                 name: "COBIT 4.1",
+                withdrawn_word: "withdrawn",
                 controls: parse(COBIT, 2, None),
+            },
+            Framework {
+                id: "aws-fsbp",
+                name: "AWS Foundational Security Best Practices",
+                withdrawn_word: "retired",
+                controls: parse(FSBP, 2, Some(4)),
             },
         ]
     })
@@ -108,8 +126,8 @@ pub fn check_control(framework: &str, id: &str) -> Result<(), String> {
     };
     match catalog.control(id) {
         Some(control) if control.withdrawn => Err(format!(
-            "{} {id} ({}) is withdrawn; map to the control that replaced it",
-            catalog.name, control.title
+            "{} {id} ({}) is {}; map to the control that replaced it",
+            catalog.name, control.title, catalog.withdrawn_word
         )),
         Some(_) => Ok(()),
         None => Err(format!("`{id}` is not a control of {}", catalog.name)),
@@ -128,9 +146,42 @@ mod tests {
             vec![
                 ("nist-800-53-r5", 1193),
                 ("iso-17799-2005", 133),
-                ("cobit-4.1", 216)
+                ("cobit-4.1", 216),
+                ("aws-fsbp", 338)
             ]
         );
+    }
+
+    #[test]
+    fn fsbp_catalog_keeps_retired_controls_out() {
+        let fsbp = get("aws-fsbp")
+            .map(|f| &f.controls)
+            .cloned()
+            .unwrap_or_default();
+        let retired: Vec<&str> = fsbp
+            .iter()
+            .filter(|c| c.withdrawn)
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(retired, ["ECS.1"]);
+        assert_eq!(
+            fsbp.iter()
+                .find(|c| c.id == "ECS.17")
+                .map(|c| c.group.as_str()),
+            Some("ECS")
+        );
+        assert!(check_control("aws-fsbp", "EC2.3").is_ok());
+        assert!(check_control("aws-fsbp", "ECS.20").is_ok());
+        let retired = check_control("aws-fsbp", "ECS.1").unwrap_err();
+        assert!(retired.contains("is retired"), "{retired}");
+        let unknown = check_control("aws-fsbp", "EC2.999").unwrap_err();
+        assert_eq!(
+            unknown,
+            "`EC2.999` is not a control of AWS Foundational Security Best Practices"
+        );
+        // IDs are case-sensitive strings, spelt as AWS spells them (`Autoscaling.5`).
+        assert!(check_control("aws-fsbp", "Autoscaling.5").is_ok());
+        assert!(check_control("aws-fsbp", "ec2.3").is_err());
     }
 
     #[test]

@@ -13,8 +13,8 @@ use super::condition::{
 use super::selector::Selector;
 use super::yaml::{self, Key, Node, NodeValue, Span};
 use super::{
-    Category, Param, Policy, PolicyError, PolicyOrigin, PolicyStatus, REQUIRED_FRAMEWORKS,
-    Remediation, Scope, Severity, Target, TestCase,
+    Category, ControlSource, Param, Policy, PolicyError, PolicyOrigin, PolicyStatus,
+    REQUIRED_FRAMEWORKS, Remediation, Scope, Severity, SourceRef, Target, TestCase,
 };
 use crate::model::{ChangeKind, SourceKind};
 use crate::source::SourceFile;
@@ -33,6 +33,7 @@ const POLICY_KEYS: &[&str] = &[
     "references",
     "controls",
     "derived",
+    "sources",
     "params",
     "targets",
     "message",
@@ -333,6 +334,10 @@ impl<'f> Compiler<'f> {
                 }
             }
         }
+        let sources = match (fields.get("sources"), &controls) {
+            (Some(node), Some(controls)) => self.sources(node, controls, &derived),
+            _ => BTreeMap::new(),
+        };
         let no_overrides = BTreeMap::new();
         let policy_overrides = id
             .as_ref()
@@ -378,6 +383,7 @@ impl<'f> Compiler<'f> {
             references,
             controls: controls?,
             derived,
+            sources,
             params,
             targets: targets?,
             tests,
@@ -447,14 +453,13 @@ impl<'f> Compiler<'f> {
         };
         let mut out = BTreeMap::new();
         for (key, value) in entries {
-            let known =
-                REQUIRED_FRAMEWORKS.contains(&key.name.as_str()) || is_cis_framework(&key.name);
+            let known = crate::frameworks::get(&key.name).is_some() || is_cis_framework(&key.name);
             if !known {
-                let mut names: Vec<&str> = REQUIRED_FRAMEWORKS.to_vec();
+                let mut names: Vec<&str> = crate::frameworks::all().iter().map(|f| f.id).collect();
                 names.push("cis-aws-3.0");
                 let help = suggestion(&key.name, &names).map_or_else(
                     || {
-                        "frameworks: nist-800-53-r5, iso-17799-2005, cobit-4.1, cis-aws-<version>"
+                        "frameworks: nist-800-53-r5, iso-17799-2005, cobit-4.1, aws-fsbp, cis-aws-<version>"
                             .to_owned()
                     },
                     |s| format!("did you mean `{s}`?"),
@@ -517,6 +522,286 @@ impl<'f> Compiler<'f> {
             }
         }
         Some(out)
+    }
+
+    /// `sources:` — framework → the published mapping its list copies. The list must be the
+    /// published one, less `exclude`, plus `add`; anything else is an error naming the IDs.
+    fn sources(
+        &mut self,
+        node: &Node,
+        controls: &BTreeMap<String, Vec<String>>,
+        derived: &[String],
+    ) -> BTreeMap<String, ControlSource> {
+        let mut out = BTreeMap::new();
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "type",
+                node.span,
+                "`sources` must map frameworks to the published mapping their list copies",
+            );
+            return out;
+        };
+        for (key, value) in entries {
+            let framework = key.name.as_str();
+            let Some(ids) = controls.get(framework) else {
+                self.error(
+                    "control",
+                    key.span,
+                    format!("`sources` names `{framework}`, which `controls` does not map"),
+                );
+                continue;
+            };
+            if derived.iter().any(|d| d == framework) {
+                self.error(
+                    "control",
+                    key.span,
+                    format!("`{framework}` is marked `derived` and also has a source"),
+                )
+                .help = Some(
+                    "a framework's picks are either your judgement (`derived`) or copied from a \
+                     published mapping (`sources`), not both"
+                        .to_owned(),
+                );
+                continue;
+            }
+            if let Some(source) = self.source(framework, value) {
+                self.check_source(framework, key.span, ids, &source);
+                out.insert(framework.to_owned(), source);
+            }
+        }
+        out
+    }
+
+    fn source(&mut self, framework: &str, node: &Node) -> Option<ControlSource> {
+        let base = format!("sources.{framework}");
+        let what = format!("`{base}`");
+        let fields = self.fields(
+            node,
+            &what,
+            &["security-hub", "config-rule", "published", "exclude", "add"],
+            &["published"],
+        )?;
+        let from = match (fields.get("security-hub"), fields.get("config-rule")) {
+            (Some(n), None) => {
+                let id = self
+                    .string(n, &format!("`{base}.security-hub`"))
+                    .unwrap_or_default();
+                let valid = id.split_once('.').is_some_and(|(service, number)| {
+                    !service.is_empty()
+                        && service.chars().all(|c| c.is_ascii_alphanumeric())
+                        && !number.is_empty()
+                        && number.chars().all(|c| c.is_ascii_digit())
+                });
+                if !valid {
+                    self.error(
+                        "control",
+                        n.span,
+                        format!("`{id}` is not a Security Hub control ID"),
+                    )
+                    .help = Some("Security Hub control IDs look like `Redshift.10`".to_owned());
+                }
+                valid.then_some(SourceRef::SecurityHub(id))
+            }
+            (None, Some(n)) => {
+                let rule = self
+                    .string(n, &format!("`{base}.config-rule`"))
+                    .unwrap_or_default();
+                let valid = rule.split('-').all(|part| {
+                    !part.is_empty()
+                        && part
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                });
+                if !valid {
+                    self.error(
+                        "control",
+                        n.span,
+                        format!("`{rule}` is not an AWS Config managed rule name"),
+                    )
+                    .help = Some(
+                        "managed rule names look like `dynamodb-table-encrypted-kms`".to_owned(),
+                    );
+                }
+                valid.then_some(SourceRef::ConfigRule(rule))
+            }
+            (Some(_), Some(n)) => {
+                self.error(
+                    "control",
+                    n.span,
+                    format!("{what} names both a Security Hub control and a Config rule"),
+                )
+                .help = Some("a list is copied from one published mapping".to_owned());
+                None
+            }
+            (None, None) => {
+                self.error(
+                    "missing_key",
+                    node.span,
+                    format!("{what} names no source: add `security-hub` or `config-rule`"),
+                );
+                None
+            }
+        };
+        let published_node = fields.get("published");
+        let published = published_node
+            .and_then(|n| self.control_ids(framework, n, &format!("`{base}.published`")));
+        // What the list says, valid or not, so that `exclude`/`add` are checked against it too.
+        let listed: Vec<String> = published_node
+            .and_then(Node::as_seq)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|n| n.as_str().map(str::to_owned))
+            .collect();
+        let exclude = match fields.get("exclude") {
+            Some(n) => self.reasons(framework, n, &format!("`{base}.exclude`"), &listed, true),
+            None => Some(BTreeMap::new()),
+        };
+        let add = match fields.get("add") {
+            Some(n) => self.reasons(framework, n, &format!("`{base}.add`"), &listed, false),
+            None => Some(BTreeMap::new()),
+        };
+        let (from, published, exclude, add) = (from?, published?, exclude?, add?);
+        Some(ControlSource {
+            from,
+            published,
+            exclude,
+            add,
+        })
+    }
+
+    /// A list of current control IDs of `framework`, each checked, none twice.
+    fn control_ids(&mut self, framework: &str, node: &Node, what: &str) -> Option<Vec<String>> {
+        let ids = self.strings(node, what)?;
+        let mut seen = BTreeSet::new();
+        let mut ok = true;
+        for (id, item) in ids.iter().zip(node.as_seq().unwrap_or_default()) {
+            if let Err(message) = crate::frameworks::check_control(framework, id) {
+                self.error("control", item.span, message)
+                    .label("not a control of this framework");
+                ok = false;
+            } else if !seen.insert(id.as_str()) {
+                self.error(
+                    "control",
+                    item.span,
+                    format!("`{id}` is listed twice in {what}"),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(ids)
+    }
+
+    /// `exclude:`/`add:` — control ID → the reason; an excluded ID must be in the published
+    /// list, an added one must not.
+    fn reasons(
+        &mut self,
+        framework: &str,
+        node: &Node,
+        what: &str,
+        published: &[String],
+        excluding: bool,
+    ) -> Option<BTreeMap<String, String>> {
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "type",
+                node.span,
+                format!(
+                    "{what} must map control IDs to the reason, found {}",
+                    node.type_name()
+                ),
+            )
+            .label("expected `ID: reason`");
+            return None;
+        };
+        let mut out = BTreeMap::new();
+        let mut ok = true;
+        for (key, value) in entries {
+            let id = key.name.as_str();
+            if let Err(message) = crate::frameworks::check_control(framework, id) {
+                self.error("control", key.span, message)
+                    .label("not a control of this framework");
+                ok = false;
+                continue;
+            }
+            let listed = published.iter().any(|p| p == id);
+            if excluding && !listed {
+                self.error(
+                    "control",
+                    key.span,
+                    format!("{what} names `{id}`, which the published list does not have"),
+                );
+                ok = false;
+                continue;
+            }
+            if !excluding && listed {
+                self.error(
+                    "control",
+                    key.span,
+                    format!("{what} names `{id}`, which the published list already has"),
+                );
+                ok = false;
+                continue;
+            }
+            let Some(reason) = self.string(value, &format!("the reason for `{id}` in {what}"))
+            else {
+                ok = false;
+                continue;
+            };
+            if out.insert(id.to_owned(), reason).is_some() {
+                self.error(
+                    "duplicate_key",
+                    key.span,
+                    format!("`{id}` is given twice in {what}"),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// The policy's list must be the published one, less `exclude`, plus `add`.
+    fn check_source(
+        &mut self,
+        framework: &str,
+        span: Span,
+        ids: &[String],
+        source: &ControlSource,
+    ) {
+        let expected: BTreeSet<&str> = source
+            .published
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !source.exclude.contains_key(*id))
+            .chain(source.add.keys().map(String::as_str))
+            .collect();
+        let actual: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+        if expected == actual {
+            return;
+        }
+        let missing: Vec<&str> = expected.difference(&actual).copied().collect();
+        let extra: Vec<&str> = actual.difference(&expected).copied().collect();
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!("lacks {}", missing.join(", ")));
+        }
+        if !extra.is_empty() {
+            parts.push(format!("has {} beyond it", extra.join(", ")));
+        }
+        self.error(
+            "control",
+            span,
+            format!(
+                "`controls.{framework}` differs from its source, {}: it {}",
+                source.from,
+                parts.join(" and ")
+            ),
+        )
+        .label("the recorded source")
+        .help = Some(
+            "copy the published list, or record each difference under `exclude` or `add` with \
+             its reason; if the list is your judgement, mark the framework `derived` instead"
+                .to_owned(),
+        );
     }
 
     fn params(

@@ -141,8 +141,43 @@ pub enum PolicyStatus {
     Deprecated,
 }
 
-/// The frameworks every policy must map to.
+/// The frameworks every policy must map to. Others are optional: `aws-fsbp` (the Security Hub
+/// control a policy implements) and `cis-aws-<version>`.
 pub const REQUIRED_FRAMEWORKS: [&str; 3] = ["nist-800-53-r5", "iso-17799-2005", "cobit-4.1"];
+
+/// Where a framework list that is not `derived` was copied from (`sources:` in the policy), so
+/// that the claim is checked: the policy's list must be the published list, less `exclude`,
+/// plus `add`, each difference with its reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlSource {
+    pub from: SourceRef,
+    /// The list as the source publishes it.
+    pub published: Vec<String>,
+    /// Published IDs the policy does not map to, with the reason (ID → reason).
+    pub exclude: BTreeMap<String, String>,
+    /// IDs the policy maps to beyond the published list, with the reason (ID → reason).
+    pub add: BTreeMap<String, String>,
+}
+
+/// A published mapping a policy's framework list copies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceRef {
+    /// A Security Hub control's "Related requirements", e.g. `Redshift.10`.
+    SecurityHub(String),
+    /// An AWS Config managed rule as a conformance pack maps it (for NIST 800-53 r5: the
+    /// "Operational Best Practices for NIST 800-53 rev 5" pack), e.g. `backup-plan-min-frequency-and-min-retention-check`.
+    ConfigRule(String),
+}
+
+impl fmt::Display for SourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceRef::SecurityHub(id) => write!(f, "Security Hub {id}"),
+            SourceRef::ConfigRule(rule) => write!(f, "AWS Config rule {rule}"),
+        }
+    }
+}
 
 /// How to fix what a policy finds.
 #[derive(Debug, Clone, Serialize)]
@@ -243,6 +278,8 @@ pub struct Policy {
     pub controls: BTreeMap<String, Vec<String>>,
     /// Frameworks whose picks are our judgement (no published mapping).
     pub derived: Vec<String>,
+    /// Framework → the published mapping its list copies (frameworks not `derived`).
+    pub sources: BTreeMap<String, ControlSource>,
     pub params: BTreeMap<String, Param>,
     pub targets: Vec<Target>,
     pub tests: Vec<TestCase>,
