@@ -767,13 +767,7 @@ impl<'f> Compiler<'f> {
         ids: &[String],
         source: &ControlSource,
     ) {
-        let expected: BTreeSet<&str> = source
-            .published
-            .iter()
-            .map(String::as_str)
-            .filter(|id| !source.exclude.contains_key(*id))
-            .chain(source.add.keys().map(String::as_str))
-            .collect();
+        let expected = source.expected();
         let actual: BTreeSet<&str> = ids.iter().map(String::as_str).collect();
         if expected == actual {
             return;

@@ -159,6 +159,18 @@ pub struct ControlSource {
     pub add: BTreeMap<String, String>,
 }
 
+impl ControlSource {
+    /// The list the policy must map: the published one, less `exclude`, plus `add`.
+    pub fn expected(&self) -> std::collections::BTreeSet<&str> {
+        self.published
+            .iter()
+            .map(String::as_str)
+            .filter(|id| !self.exclude.contains_key(*id))
+            .chain(self.add.keys().map(String::as_str))
+            .collect()
+    }
+}
+
 /// A published mapping a policy's framework list copies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
