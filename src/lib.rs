@@ -21,6 +21,7 @@ mod output;
 pub mod pattern;
 pub mod pipeline;
 pub mod policy;
+pub mod printable;
 pub mod source;
 pub mod testing;
 

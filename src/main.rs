@@ -1,4 +1,3 @@
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -18,22 +17,14 @@ fn main() -> ExitCode {
         std::process::exit(130);
     });
     let cli = Cli::parse();
-    // Wide output, and never break a file name in the middle.
-    let _ = miette::set_hook(Box::new(|_| {
-        Box::new(
-            miette::MietteHandlerOpts::new()
-                .color(resilix::cli::color::enabled(&std::io::stderr()))
-                .width(120)
-                .break_words(false)
-                .build(),
-        )
-    }));
     let outcome = resilix::run(cli);
     // Not eprintln!, which panics when stderr is a closed pipe (`resilix scan … 2>&1 | head`).
-    let mut stderr = std::io::stderr().lock();
-    for diagnostic in outcome.diagnostics {
-        let _ = writeln!(stderr, "{:?}", miette::Report::new_boxed(diagnostic));
-    }
+    let color = resilix::cli::color::enabled(&std::io::stderr());
+    let _ = resilix::printable::write_diagnostics(
+        &mut std::io::stderr().lock(),
+        &outcome.diagnostics,
+        color,
+    );
     match outcome.status {
         ExitStatus::Clean => ExitCode::SUCCESS,
         ExitStatus::Violations => ExitCode::from(1),

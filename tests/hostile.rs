@@ -549,3 +549,72 @@ fn evidence_of_many_failing_elements_is_capped() {
     assert_eq!(evidence[0]["path"], "$.ebs_block_device[0]");
     assert_eq!(evidence[50]["note"], "and 99950 more like it, not shown");
 }
+
+/// Issue 11, item 8: text from the pull request — a resource address with a line break, a
+/// workflow command, ESC and C1 sequences, a `##[` command and a bidi override; a tag value and
+/// an IAM action with ESC — reaches no output raw: no control character but the outputs' own
+/// line breaks, no invisible reordering character, no line of text that GitHub would run as a
+/// workflow command, no Markdown table broken by a line break. Every format, and stderr.
+#[test]
+fn untrusted_text_cannot_inject_into_any_output() {
+    const FORMATS: [&str; 8] = [
+        "text",
+        "json",
+        "sarif",
+        "junit",
+        "markdown",
+        "github",
+        "html",
+        "audit-markdown",
+    ];
+    let raw = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200b}'..='\u{200f}' | '\u{2028}' | '\u{2029}')
+    };
+    for format in FORMATS {
+        let output = resilix()
+            .args(["scan", "--format", format, "--fail-on", "never"])
+            .arg(fixture("inject/plan.json"))
+            .arg("--policies")
+            .arg(fixture("inject/policies"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{format}: {}",
+            stderr(&output)
+        );
+        let errors = stderr(&output);
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        // The hostile resource is reported, whatever it is called.
+        assert!(stdout.contains("txt.exe"), "{format}: {stdout}");
+        for (name, text) in [("stdout", stdout.as_str()), ("stderr", errors.as_str())] {
+            if let Some(c) = text.chars().find(|&c| raw(c)) {
+                panic!("{format} {name}: raw {c:?} in\n{text}");
+            }
+            for line in text.lines() {
+                // GitHub runs `::command` at the start of a line (after blanks) and
+                // `##[command]` anywhere in it; only the github format writes commands, its own.
+                let command = line.trim_start().starts_with("::");
+                assert!(
+                    !command
+                        || (format == "github"
+                            && ["::error ", "::warning ", "::notice "]
+                                .iter()
+                                .any(|c| line.starts_with(c))),
+                    "{format} {name}: {line}"
+                );
+                assert!(!line.contains("##["), "{format} {name}: {line}");
+            }
+        }
+        if format.contains("markdown") {
+            // A table row stays one line: it starts and ends with a pipe.
+            for line in stdout.lines().filter(|l| l.starts_with('|')) {
+                assert!(line.ends_with('|'), "{format}: {line}");
+            }
+            let rows = stdout.lines().filter(|l| l.contains("txt.exe")).count();
+            assert!(rows > 0 && stdout.lines().filter(|l| l.contains("pwned")).count() == rows);
+        }
+    }
+}

@@ -6,7 +6,9 @@
 //! undecided, waived, approved and baselined findings are notices that say so, never errors or
 //! warnings (they do not fail the check, so they must not look as if they did). Escaping follows the Actions toolkit
 //! (`@actions/core` `command.ts`): in the message `%`, `\r` and `\n`; in properties also `:` and
-//! `,`. GitHub shows at most 10 error and 10 warning annotations per step, so the most urgent
+//! `,`. Before that every value is made [`printable`]: a line break or an ESC from the inputs
+//! shows as `\n` or `\u{1b}` inside the annotation; the message's own lines (the evidence, the
+//! fix) are joined by the emitter alone. GitHub shows at most 10 error and 10 warning annotations per step, so the most urgent
 //! findings come first (the report's order).
 
 use std::io::{self, Write};
@@ -14,6 +16,7 @@ use std::io::{self, Write};
 use super::{EmitContext, Emitter, accepted_suffix, disposition_note, evidence_line};
 use crate::findings::{Disposition, Finding, Report};
 use crate::policy::Severity;
+use crate::printable::{break_hashes, printable};
 
 pub struct GithubEmitter;
 
@@ -26,11 +29,12 @@ fn command(severity: Severity) -> &'static str {
     }
 }
 
-/// Escapes a command's message.
+/// Escapes one line of a command's message (or a property): control characters made visible,
+/// then the toolkit's escapes.
 fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    // No `\r` or `\n` is left to escape once the text is printable; a `##` is broken so no
+    // line holds a `##[command]` either.
+    break_hashes(&printable(text)).replace('%', "%25")
 }
 
 /// Escapes a command property's value.
@@ -44,7 +48,8 @@ struct Annotation {
     line: Option<usize>,
     column: Option<usize>,
     title: String,
-    message: String,
+    /// The message, a line each (joined with an escaped line break).
+    message: Vec<String>,
 }
 
 impl Annotation {
@@ -65,7 +70,11 @@ impl Annotation {
             "::{} {}::{}",
             self.command,
             properties.join(","),
-            escape_data(&self.message)
+            self.message
+                .iter()
+                .map(|line| escape_data(line))
+                .collect::<Vec<_>>()
+                .join("%0A")
         )
     }
 }
@@ -88,27 +97,20 @@ fn annotation(finding: &Finding, report: &Report, cx: &EmitContext<'_>) -> Optio
         Disposition::Error => format!("resilix could not evaluate {}", policy.id),
         _ => format!("{} ({}, {state})", policy.title, policy.id),
     };
-    let mut message = format!(
+    let mut message = vec![format!(
         "{}: {}",
         finding.message.trim_end_matches('.'),
         resource.address
-    );
-    if let Some(note) = disposition_note(finding) {
-        message.push('\n');
-        message.push_str(&note);
-    }
-    for evidence in &finding.evidence {
-        message.push('\n');
-        message.push_str(&evidence_line(evidence));
-    }
+    )];
+    message.extend(disposition_note(finding));
+    message.extend(finding.evidence.iter().map(evidence_line));
     let fix = policy
         .remediation
         .text
         .lines()
         .find(|l| !l.trim().is_empty());
     if let (Disposition::Fail, Some(fix)) = (disposition, fix) {
-        message.push_str("\nFix: ");
-        message.push_str(fix.trim());
+        message.push(format!("Fix: {}", fix.trim()));
     }
     Some(Annotation {
         command,
@@ -134,7 +136,7 @@ impl Emitter for GithubEmitter {
                 line: error.line,
                 column: error.column,
                 title: "resilix could not read an input".to_owned(),
-                message: error.message.clone(),
+                message: vec![error.message.clone()],
             }
             .write(out)?;
         }
@@ -163,13 +165,18 @@ mod tests {
 
     #[test]
     fn escaping_follows_the_actions_toolkit() {
-        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(escape_data("50% done"), "50%25 done");
         assert_eq!(
             escape_property("a:b,c%\n"),
-            "a%3Ab%2Cc%25%0A",
+            "a%3Ab%2Cc%25\\n",
             "properties also escape `:` and `,`"
         );
         // `%` first, so an escape already in the text is not decoded by the runner.
         assert_eq!(escape_data("%0A"), "%250A");
+        // A line break or an ESC from the inputs is shown, never obeyed.
+        assert_eq!(
+            escape_data("a\n::error::x\u{1b}[2J"),
+            "a\\n::error::x\\u{1b}[2J"
+        );
     }
 }

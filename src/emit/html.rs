@@ -10,6 +10,7 @@ use super::{EmitContext, Emitter};
 use crate::findings::Report;
 use crate::findings::compliance::ControlState;
 use crate::policy::Severity;
+use crate::printable::printable;
 
 pub struct HtmlEmitter;
 
@@ -46,11 +47,17 @@ footer { margin-top: 40px; font-size: 12px; color: var(--muted); }
 @media print { main { max-width: none; padding: 0; } details { display: block; } a { color: inherit; text-decoration: none; } }
 "#;
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values: the one place text becomes
+/// HTML. Control characters and invisible reordering characters are first made [`printable`]
+/// (an ESC or a line break from the inputs shows as `\u{1b}` or `\n`).
 fn esc(text: &str) -> String {
+    let text = printable(text);
     let mut out = String::with_capacity(text.len());
+    let mut previous = None;
     for c in text.chars() {
         match c {
+            // No `##[command]` for a CI runner to obey when the file is printed in its log.
+            '#' if previous == Some('#') => out.push_str("&#35;"),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -58,12 +65,16 @@ fn esc(text: &str) -> String {
             '\'' => out.push_str("&#39;"),
             c => out.push(c),
         }
+        previous = Some(c);
     }
     out
 }
 
-/// Text written by policy authors: escaped, with Markdown code spans (`like this`) as `<code>`.
+/// Text written by policy authors: one paragraph (its line breaks are the YAML's), escaped, with
+/// Markdown code spans (`like this`) as `<code>`.
 fn prose(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = text.as_str();
     let mut out = String::new();
     for (index, part) in text.split('`').enumerate() {
         // Odd parts sit between backticks; a trailing unpaired backtick stays literal.
@@ -483,6 +494,7 @@ mod tests {
             esc("<script>\"a\" & 'b'</script>"),
             "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
         );
+        assert_eq!(esc("a\u{1b}[1mb\nc"), "a\\u{1b}[1mb\\nc");
         assert_eq!(
             anchor(&["nist-800-53-r5", "AC-2(1)"]),
             "nist-800-53-r5-ac-2-1-"

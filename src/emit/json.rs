@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{EmitContext, Emitter, fingerprint};
+use super::{EmitContext, Emitter, fingerprint, json_text};
 use crate::findings::Evidence;
 use crate::findings::baseline::Comparison;
 use crate::findings::{
@@ -190,8 +190,7 @@ impl Emitter for JsonEmitter {
             findings,
             errors: &report.errors,
         };
-        // `from` keeps the kind of an I/O error (a broken pipe must stay one).
-        serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::from)?;
+        json_text::to_writer_pretty(&mut *out, &document)?;
         writeln!(out)
     }
 }

@@ -13,6 +13,7 @@ use super::{EmitContext, Emitter, disposition_note, evidence_line};
 use crate::findings::{Disposition, Finding, Report};
 use crate::model::Resource;
 use crate::policy::PolicyIndex;
+use crate::printable::printable;
 
 pub struct JunitEmitter;
 
@@ -199,7 +200,7 @@ fn test_case(
                 "      <failure message=\"{}\" type=\"{}\">{}</failure>",
                 xml(&finding.message),
                 finding.severity,
-                xml_text(&lines.join("\n"))
+                xml_lines(&lines)
             )?;
         }
         Disposition::Review => writeln!(
@@ -217,36 +218,40 @@ fn test_case(
             out,
             "      <error message=\"{}\" type=\"evaluation\">{}</error>",
             xml(&finding.message),
-            xml_text(&details.join("\n"))
+            xml_lines(&details)
         )?,
         Disposition::Pass => {}
     }
     writeln!(out, "    </testcase>")
 }
 
-/// Escapes text for an XML attribute or element, dropping characters XML 1.0 cannot carry.
+/// Escapes text for an XML attribute or element: the one place text becomes XML. Control
+/// characters (which XML 1.0 cannot carry, or a terminal would obey) are first made
+/// [`printable`]; the two non-characters XML also forbids become U+FFFD.
 fn xml(text: &str) -> String {
+    let text = printable(text);
     let mut out = String::with_capacity(text.len());
+    let mut previous = None;
     for c in text.chars() {
         match c {
+            // No `##[command]` for a CI runner to obey when the file is printed in its log.
+            '#' if previous == Some('#') => out.push_str("&#35;"),
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
+        previous = Some(c);
     }
     out
 }
 
-/// Escapes element text, keeping line breaks as they are.
-fn xml_text(text: &str) -> String {
-    text.split('\n').map(xml).collect::<Vec<_>>().join("\n")
+/// Element text of several lines: each escaped, joined by line breaks of the emitter's own.
+fn xml_lines(lines: &[String]) -> String {
+    lines.iter().map(|l| xml(l)).collect::<Vec<_>>().join("\n")
 }
 
 #[cfg(test)]
@@ -256,8 +261,8 @@ mod tests {
     #[test]
     fn xml_escaping() {
         assert_eq!(
-            xml("a<b & \"c\"\n\u{1}"),
-            "a&lt;b &amp; &quot;c&quot;&#10;\u{FFFD}"
+            xml("a<b & \"c\"\n\u{1}\u{9b}\u{ffff}"),
+            "a&lt;b &amp; &quot;c&quot;\\n\\u{1}\\u{9b}\u{FFFD}"
         );
     }
 }

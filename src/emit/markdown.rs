@@ -8,7 +8,7 @@
 
 use std::io::{self, Write};
 
-use super::{EmitContext, Emitter, accepted_suffix, disposition_note};
+use super::{EmitContext, Emitter, accepted_suffix, disposition_note, md};
 use crate::findings::compliance::{ControlState, FrameworkStatus, framework_status};
 use crate::findings::{Disposition, Finding, Report};
 use crate::frameworks;
@@ -73,7 +73,7 @@ fn headline(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::R
         writeln!(
             out,
             "\nBaseline {}: {} known (reported, not failing), {} new, {} fixed.",
-            code(&baseline.file),
+            md::code(&baseline.file),
             baseline.unchanged,
             baseline.new,
             baseline.absent
@@ -147,15 +147,15 @@ fn failing_findings(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) 
         };
         let place = cx
             .place(resource)
-            .map_or_else(|| "—".to_owned(), |p| code(&p.display()));
+            .map_or_else(|| "—".to_owned(), |p| md::code(&p.display()));
         writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
             finding.severity,
-            code(&policy.id),
-            code(&resource.address),
+            md::code(&policy.id),
+            md::code(&resource.address),
             place,
-            cell(&match disposition_note(finding) {
+            md::text(&match disposition_note(finding) {
                 // An expired waiver: the finding fails again, and says so.
                 Some(note) => format!("{} ({note})", finding.message),
                 None => finding.message.clone(),
@@ -195,9 +195,9 @@ fn accepted_findings(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>)
             "| {} | {} | {} | {} | {} |",
             finding.disposition(),
             finding.severity,
-            code(&policy.id),
-            code(&resource.address),
-            cell(&disposition_note(finding).unwrap_or_default())
+            md::code(&policy.id),
+            md::code(&resource.address),
+            md::text(&disposition_note(finding).unwrap_or_default())
         )?;
     }
     if accepted.len() > MAX_ROWS {
@@ -244,7 +244,7 @@ fn controls(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::R
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
-            cell(status.framework.name),
+            md::text(status.framework.name),
             status.count(ControlState::Failed),
             status.count(ControlState::Review),
             status.count(ControlState::Passed),
@@ -253,7 +253,7 @@ fn controls(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::R
             if listed.is_empty() {
                 "—".to_owned()
             } else {
-                cell(&listed)
+                md::text(&listed)
             }
         )?;
     }
@@ -283,51 +283,18 @@ fn errors(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Res
         writeln!(
             out,
             "- {}: {}",
-            code(&format!("{}{at}", cx.artifact_uri(&error.file))),
-            cell(&error.message)
+            md::code(&format!("{}{at}", cx.artifact_uri(&error.file))),
+            md::text(&error.message)
         )?;
     }
     for finding in evaluation {
         let address = report.resource(finding).map_or("", |r| r.address.as_str());
-        writeln!(out, "- {}: {}", code(address), cell(&finding.message))?;
+        writeln!(
+            out,
+            "- {}: {}",
+            md::code(address),
+            md::text(&finding.message)
+        )?;
     }
     writeln!(out)
-}
-
-/// Text for a table cell: one line, no table breaks, no HTML.
-fn cell(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// A code span that survives backticks and pipes inside a table cell.
-fn code(text: &str) -> String {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let longest_run = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest_run + 1);
-    let pad = if text.starts_with('`') || text.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{}{pad}{fence}", text.replace('|', "\\|"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_and_code_spans_cannot_break_the_table() {
-        assert_eq!(cell("a | b\n<script>"), "a \\| b &lt;script&gt;");
-        assert_eq!(code("aws_s3_bucket.b[\"x\"]"), "`aws_s3_bucket.b[\"x\"]`");
-        assert_eq!(code("a`b"), "``a`b``");
-        assert_eq!(code("`a"), "`` `a ``");
-        assert_eq!(code("x|y"), "`x\\|y`");
-    }
 }

@@ -5,43 +5,10 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::auditor::{AuditorView, STATES, state_label, state_meaning};
-use super::{EmitContext, Emitter};
+use super::{EmitContext, Emitter, md};
 use crate::findings::Report;
 
 pub struct AuditMarkdownEmitter;
-
-/// Escapes text for a Markdown table cell or line: pipes, backticks, emphasis and HTML.
-fn md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '|' | '\\' | '`' | '*' | '[' | ']' | '#' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Text written by policy authors (titles, descriptions, remediation), which may use Markdown
-/// code spans: only HTML is escaped, and line breaks are kept out of list items.
-fn prose(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace(['\n', '\r'], " ")
-}
-
-/// Inline code; backticks inside are swapped for a look-alike so the span cannot break.
-fn code(text: &str) -> String {
-    format!("`{}`", text.replace('`', "ˋ").replace('|', "\\|"))
-}
 
 impl Emitter for AuditMarkdownEmitter {
     fn emit(&self, out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
@@ -60,7 +27,7 @@ impl Emitter for AuditMarkdownEmitter {
                 .map(|f| f.framework.name)
                 .collect::<Vec<_>>()
                 .join(", "),
-            md(cx.version)
+            md::text(cx.version)
         );
         if view.is_incomplete() {
             m.push_str("> [!WARNING]\n> **This report is incomplete.** Some inputs could not be read or evaluated; the results cover only what was read, and a control shown as passed may still fail on what is missing.\n>\n");
@@ -72,12 +39,12 @@ impl Emitter for AuditMarkdownEmitter {
                 let _ = writeln!(
                     m,
                     "> - {} {}",
-                    code(&format!("{}{at}", error.file)),
-                    md(&error.message)
+                    md::code(&format!("{}{at}", error.file)),
+                    md::text(&error.message)
                 );
             }
             for (address, _, message) in &view.evaluation_errors {
-                let _ = writeln!(m, "> - {}: {}", code(address), md(message));
+                let _ = writeln!(m, "> - {}: {}", md::code(address), md::text(message));
             }
             m.push('\n');
         }
@@ -122,7 +89,7 @@ impl Emitter for AuditMarkdownEmitter {
             let _ = writeln!(m, "- Inputs: {} file(s)", s.files);
         } else {
             for (scope, n) in &s.scopes {
-                let _ = writeln!(m, "- {}: {n} resource(s)", md(scope));
+                let _ = writeln!(m, "- {}: {n} resource(s)", md::text(scope));
             }
         }
         m.push_str("\n| Framework |");
@@ -135,7 +102,7 @@ impl Emitter for AuditMarkdownEmitter {
         }
         m.push('\n');
         for framework in &view.frameworks {
-            let _ = write!(m, "| {} |", md(framework.framework.name));
+            let _ = write!(m, "| {} |", md::text(framework.framework.name));
             for (_, n) in &framework.counts {
                 let _ = write!(m, " {n} |");
             }
@@ -148,19 +115,19 @@ impl Emitter for AuditMarkdownEmitter {
         m.push_str("- **Severity**: critical: exploitable exposure now; high: a core protection missing; medium: defence in depth; low: hygiene; info: inventory.\n\n</details>\n");
 
         for framework in &view.frameworks {
-            let _ = writeln!(m, "\n## {}\n", md(framework.framework.name));
+            let _ = writeln!(m, "\n## {}\n", md::text(framework.framework.name));
             if framework.assessed.is_empty() {
                 m.push_str("No policy in use maps to a control of this framework.\n");
             } else {
                 m.push_str("### Controls assessed automatically\n\n| Control | Title | Status | Policies | Failing | Passed |\n|---|---|---|---|---:|---:|\n");
                 for control in &framework.assessed {
                     let policies: Vec<String> =
-                        control.policies.iter().map(|p| code(&p.id)).collect();
+                        control.policies.iter().map(|p| md::code(&p.id)).collect();
                     let _ = writeln!(
                         m,
                         "| {} | {} | {} | {} | {} | {} |",
-                        md(&control.control.id),
-                        md(&control.control.title),
+                        md::text(&control.control.id),
+                        md::text(&control.control.title),
                         state_label(control.state),
                         policies.join("<br>"),
                         control.failing,
@@ -180,17 +147,17 @@ impl Emitter for AuditMarkdownEmitter {
                 let _ = writeln!(
                     m,
                     "\n#### {} {} — {}\n\n{}\n\nPolicies behind this control:\n",
-                    md(&control.control.id),
-                    md(&control.control.title),
+                    md::text(&control.control.id),
+                    md::text(&control.control.title),
                     state_label(control.state),
-                    md(&control.control.group)
+                    md::text(&control.control.group)
                 );
                 for policy in &control.policies {
                     let _ = writeln!(
                         m,
                         "- {} {} ({})",
-                        code(&policy.id),
-                        md(&policy.title),
+                        md::code(&policy.id),
+                        md::text(&policy.title),
                         policy.severity
                     );
                 }
@@ -203,20 +170,20 @@ impl Emitter for AuditMarkdownEmitter {
                     let _ = writeln!(
                         m,
                         "\n**{}**\n\n| Resource | Type | Policy | Severity | Result | Evidence |\n|---|---|---|---|---|---|",
-                        md(&group.label)
+                        md::text(&group.label)
                     );
                     for row in &group.rows {
-                        let mut evidence = md(&row.finding.message);
+                        let mut evidence = md::text(&row.finding.message);
                         for line in &row.evidence {
                             evidence.push_str("<br>");
-                            evidence.push_str(&md(line));
+                            evidence.push_str(&md::text(line));
                         }
                         let _ = writeln!(
                             m,
                             "| {} | {} | {} | {} | {} | {} |",
-                            code(&row.resource.address),
-                            md(&row.resource.type_name),
-                            code(&row.policy.id),
+                            md::code(&row.resource.address),
+                            md::text(&row.resource.type_name),
+                            md::code(&row.policy.id),
                             row.finding.severity,
                             row.status_label(),
                             evidence
@@ -233,9 +200,9 @@ impl Emitter for AuditMarkdownEmitter {
                 for (group, controls) in &framework.not_assessed {
                     let list: Vec<String> = controls
                         .iter()
-                        .map(|c| format!("{} {}", md(&c.id), md(&c.title)))
+                        .map(|c| format!("{} {}", md::text(&c.id), md::text(&c.title)))
                         .collect();
-                    let _ = writeln!(m, "- **{}**: {}", md(group), list.join("; "));
+                    let _ = writeln!(m, "- **{}**: {}", md::text(group), list.join("; "));
                 }
                 m.push_str("\n</details>\n");
             }
@@ -252,28 +219,17 @@ impl Emitter for AuditMarkdownEmitter {
                 let _ = writeln!(
                     m,
                     "\n### {} {}\n\n{} · {}\n\n{}\n\n**Why it matters.** {}\n\n**How to fix.** {}\n\nControls: {}",
-                    code(&policy.id),
-                    md(&policy.title),
+                    md::code(&policy.id),
+                    md::text(&policy.title),
                     policy.severity,
                     policy.category,
-                    prose(policy.description.trim()),
-                    prose(policy.rationale.trim()),
-                    prose(policy.remediation.text.trim()),
-                    md(&controls.join("; "))
+                    md::prose(policy.description.trim()),
+                    md::prose(policy.rationale.trim()),
+                    md::prose(policy.remediation.text.trim()),
+                    md::text(&controls.join("; "))
                 );
             }
         }
         out.write_all(m.as_bytes())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_cannot_break_the_table() {
-        assert_eq!(md("a|b\nc <x>"), "a\\|b c &lt;x&gt;");
-        assert_eq!(code("a`b|c"), "`aˋb\\|c`");
     }
 }

@@ -7,9 +7,11 @@ mod auditor;
 mod github;
 mod html;
 mod json;
+mod json_text;
 mod junit;
 mod markdown;
 mod markdown_audit;
+mod md;
 mod sarif;
 mod text;
 

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{EmitContext, Emitter, disposition_note, evidence_line, fingerprint};
+use super::{EmitContext, Emitter, disposition_note, evidence_line, fingerprint, json_text};
 use crate::findings::{
     Approval, BaselineState, Criticality, Disposition, Finding, Report, Status, Waiver,
 };
@@ -429,8 +429,7 @@ impl Emitter for SarifEmitter {
         };
         // A buffer of our own: serde_json writes many small pieces, each a virtual call on `out`.
         let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
-        // `from` keeps the kind of an I/O error (a broken pipe must stay one).
-        serde_json::to_writer_pretty(&mut buffered, &log).map_err(io::Error::from)?;
+        json_text::to_writer_pretty(&mut buffered, &log)?;
         writeln!(buffered)?;
         buffered.flush()
     }

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::findings::{Disposition, Finding, Report};
 use crate::policy::Severity;
+use crate::printable::{command_breaks, printable};
 
 pub struct TextEmitter;
 
@@ -25,23 +26,60 @@ fn severity_style(severity: Severity) -> Style {
     }
 }
 
-struct Paint {
+/// The text output, a line at a time. Text reaches it only as spans (a style and the text),
+/// each made [`printable`]; only the sink writes line breaks and colour codes, and it keeps a
+/// line from reading as a CI workflow command ([`command_breaks`]). There is no other way to
+/// write, so nothing from the inputs (an address, a tag value) can move the cursor, colour the
+/// terminal, break a line or speak to the CI runner.
+struct Lines<'o> {
+    out: &'o mut dyn Write,
     color: bool,
+    spans: Vec<(Style, String)>,
 }
 
-impl Paint {
-    fn paint(&self, style: Style, text: &str) -> String {
-        if self.color {
-            format!("{}{text}{}", style.render(), style.render_reset())
-        } else {
-            text.to_owned()
+impl Lines<'_> {
+    fn span(&mut self, style: Style, text: &str) -> &mut Self {
+        self.spans.push((style, printable(text).into_owned()));
+        self
+    }
+
+    fn text(&mut self, text: &str) -> &mut Self {
+        self.span(Style::new(), text)
+    }
+
+    /// Writes the line.
+    fn end(&mut self) -> io::Result<()> {
+        let plain: String = self.spans.iter().map(|(_, text)| text.as_str()).collect();
+        let mut breaks = command_breaks(&plain).into_iter().peekable();
+        let mut line = String::with_capacity(plain.len() + 16);
+        let mut offset = 0;
+        for (style, text) in self.spans.drain(..) {
+            let styled = self.color && style != Style::new() && !text.is_empty();
+            if styled {
+                line.push_str(&style.render().to_string());
+            }
+            for (index, c) in text.char_indices() {
+                if breaks.next_if_eq(&(offset + index)).is_some() {
+                    line.push('\\');
+                }
+                line.push(c);
+            }
+            offset += text.len();
+            if styled {
+                line.push_str(&style.render_reset().to_string());
+            }
         }
+        writeln!(self.out, "{line}")
     }
 }
 
 impl Emitter for TextEmitter {
     fn emit(&self, out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
-        let paint = Paint { color: cx.color };
+        let mut lines = Lines {
+            out,
+            color: cx.color,
+            spans: Vec::new(),
+        };
         let bold = Style::new().effects(Effects::BOLD);
         let dim = Style::new().effects(Effects::DIMMED);
         // Groups in order of their most urgent finding (findings are sorted already).
@@ -61,19 +99,18 @@ impl Emitter for TextEmitter {
             let Some(findings) = groups.get(resource_index) else {
                 continue;
             };
-            writeln!(
-                out,
-                "{}  {}",
-                paint.paint(bold, &resource.address),
-                paint.paint(
+            lines
+                .span(bold, &resource.address)
+                .text("  ")
+                .span(
                     dim,
                     &format!(
                         "{} · {}",
                         resource.type_name,
                         resource_location(resource, cx)
-                    )
+                    ),
                 )
-            )?;
+                .end()?;
             for finding in findings {
                 let Some(policy) = cx.policy(finding) else {
                     continue;
@@ -98,55 +135,46 @@ impl Emitter for TextEmitter {
                     .criticality
                     .map(|c| format!(" ({} asset)", c.as_str()))
                     .unwrap_or_default();
-                writeln!(
-                    out,
-                    "  {} {}  {}",
-                    paint.paint(style, &format!("{label:<8}")),
-                    finding.message,
-                    paint.paint(
+                lines
+                    .text("  ")
+                    .span(style, &format!("{label:<8}"))
+                    .text(" ")
+                    .text(&finding.message)
+                    .text("  ")
+                    .span(
                         dim,
                         &format!(
                             "[{} · {} · priority {}{asset}]",
                             policy.id, finding.severity, finding.priority,
-                        )
-                    ),
-                )?;
+                        ),
+                    )
+                    .end()?;
                 if let Some(note) = disposition_note(finding) {
-                    writeln!(out, "           {note}")?;
+                    lines.text(INDENT).text(&note).end()?;
                 }
                 for evidence in &finding.evidence {
-                    writeln!(
-                        out,
-                        "           {}",
-                        paint.paint(dim, &evidence_line(evidence))
-                    )?;
+                    lines
+                        .text(INDENT)
+                        .span(dim, &evidence_line(evidence))
+                        .end()?;
                 }
                 if disposition == Disposition::Fail {
                     let fix = policy.remediation.text.lines().next().unwrap_or_default();
-                    writeln!(out, "           fix: {fix}")?;
+                    lines.text(INDENT).text("fix: ").text(fix).end()?;
                 }
             }
-            writeln!(out)?;
+            lines.end()?;
         }
-        summary(out, report, cx, &paint)
+        summary(&mut lines, report, cx)
     }
 }
 
-fn summary(
-    out: &mut dyn Write,
-    report: &Report,
-    cx: &EmitContext<'_>,
-    paint: &Paint,
-) -> io::Result<()> {
+/// The indent of the lines under a finding.
+const INDENT: &str = "           ";
+
+fn summary(lines: &mut Lines<'_>, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
     let failed = report.count(Disposition::Fail);
-    let by_severity: Vec<String> = Severity::ALL
-        .iter()
-        .filter_map(|s| {
-            let n = report.count_severity(*s);
-            (n > 0).then(|| paint.paint(severity_style(*s), &format!("{n} {s}")))
-        })
-        .collect();
-    let mut line = format!(
+    lines.text(&format!(
         "{} resource(s) in {} file(s), {} checked against {} polic{}: {} failed",
         report.resources.len(),
         report.files,
@@ -154,39 +182,54 @@ fn summary(
         cx.catalog.len(),
         if cx.catalog.len() == 1 { "y" } else { "ies" },
         failed
-    );
-    if !by_severity.is_empty() {
-        line.push_str(&format!(" ({})", by_severity.join(", ")));
+    ));
+    let by_severity: Vec<(Severity, usize)> = Severity::ALL
+        .iter()
+        .map(|s| (*s, report.count_severity(*s)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    for (index, (severity, n)) in by_severity.iter().enumerate() {
+        lines.text(if index == 0 { " (" } else { ", " });
+        lines.span(severity_style(*severity), &format!("{n} {severity}"));
     }
-    line.push_str(&format!(
+    if !by_severity.is_empty() {
+        lines.text(")");
+    }
+    lines.text(&format!(
         ", {} to review, {} passed",
         report.count(Disposition::Review),
         report.count(Disposition::Pass)
     ));
-    line.push_str(&accepted_suffix(report));
+    lines.text(&accepted_suffix(report));
     let errors = report.error_count();
     if errors > 0 {
-        line.push_str(&format!(", {errors} error(s)"));
+        lines.text(&format!(", {errors} error(s)"));
     }
-    writeln!(out, "{line}")?;
+    lines.end()?;
     if let Some(baseline) = &report.baseline {
-        writeln!(
-            out,
-            "baseline {}: {} known finding(s) (not failing), {} new, {} fixed",
-            baseline.file, baseline.unchanged, baseline.new, baseline.absent
-        )?;
+        lines
+            .text(&format!(
+                "baseline {}: {} known finding(s) (not failing), {} new, {} fixed",
+                baseline.file, baseline.unchanged, baseline.new, baseline.absent
+            ))
+            .end()?;
     }
     if let Some(filter) = report.filter.filter(|f| f.hidden > 0) {
-        writeln!(
-            out,
-            "{} finding(s) below {} not shown (--min-severity)",
-            filter.hidden, filter.min
-        )?;
+        lines
+            .text(&format!(
+                "{} finding(s) below {} not shown (--min-severity)",
+                filter.hidden, filter.min
+            ))
+            .end()?;
     }
     if let Some(threshold) = cx.fail_on {
         let gating = report.failing(Some(threshold));
         if gating > 0 {
-            writeln!(out, "{gating} finding(s) at or above {threshold}: failing")?;
+            lines
+                .text(&format!(
+                    "{gating} finding(s) at or above {threshold}: failing"
+                ))
+                .end()?;
         }
     }
     Ok(())
