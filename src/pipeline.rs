@@ -10,7 +10,7 @@
 
 use crate::config::Config;
 use crate::findings::baseline::Baseline;
-use crate::findings::{ErrorRecord, Report, triage};
+use crate::findings::{ErrorRecord, Fingerprints, Paths, Report, triage};
 use crate::model::ResourceSet;
 use crate::policy::{Catalog, Severity};
 
@@ -22,6 +22,8 @@ pub struct Inputs {
     pub errors: Vec<ErrorRecord>,
     /// Input files read.
     pub files: usize,
+    /// Where they are: findings of plans are told apart by the plan's repository-relative path.
+    pub paths: Paths,
 }
 
 /// How the findings are judged besides the policies.
@@ -44,7 +46,9 @@ pub fn report(
     let evaluation = crate::eval::evaluate(catalog, &inputs.resources);
     let mut errors = inputs.errors;
     errors.extend(evaluation.errors);
+    let fingerprints = Fingerprints::new(&inputs.resources, &inputs.paths);
     let mut report = Report {
+        fingerprints,
         resources: inputs.resources,
         findings: evaluation.findings,
         passes: evaluation.passes,

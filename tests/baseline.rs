@@ -197,3 +197,156 @@ fn a_baseline_uses_the_policies_the_config_selects() {
         .unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+/// A repository in a temporary directory (it has `.git`, so it is the repository root) with the
+/// fixture plan at `prod/plan.json` and `staging/plan.json`.
+fn two_environments() -> tempfile::TempDir {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    for env in ["prod", "staging"] {
+        std::fs::create_dir(repo.path().join(env)).unwrap();
+        std::fs::copy(REPO_PLAN, repo.path().join(env).join("plan.json")).unwrap();
+    }
+    repo
+}
+
+/// `resilix ARGS` in `dir`, with only the fixture repository's policies.
+fn resilix_in(dir: &Path, args: &[&str]) -> std::process::Command {
+    let mut command = resilix();
+    command
+        .current_dir(dir)
+        .args(args)
+        .args(["--no-builtin-policies", "--policies"])
+        .arg(crate::util::fixture("repos/network/policies"));
+    command
+}
+
+/// Issue 11, item 2: a baseline of `prod/plan.json` does not make the same addresses in
+/// `staging/plan.json` known — a finding's identity includes the plan it came from — and the
+/// baseline keeps matching in another checkout of the same repository.
+#[test]
+fn a_baseline_tells_plans_apart_and_survives_another_checkout() {
+    let repo = two_environments();
+    let baseline = repo.path().join("baseline.json");
+    let status = resilix_in(
+        repo.path(),
+        &[
+            "baseline",
+            "create",
+            "prod/plan.json",
+            "-q",
+            "-o",
+            "baseline.json",
+        ],
+    )
+    .status()
+    .unwrap();
+    assert_eq!(status.code(), Some(0));
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    let entries = recorded["findings"].as_array().unwrap();
+    assert!(
+        entries.iter().all(|e| e["input"] == "prod/plan.json"),
+        "{recorded}"
+    );
+
+    let scan = |dir: &Path, baseline: &Path| {
+        let output = resilix_in(
+            dir,
+            &[
+                "scan",
+                "prod/plan.json",
+                "staging/plan.json",
+                "-q",
+                "-f",
+                "json",
+            ],
+        )
+        .arg("--baseline")
+        .arg(baseline)
+        .output()
+        .unwrap();
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (output.status.code(), report)
+    };
+    let (code, report) = scan(repo.path(), &baseline);
+    assert_eq!(code, Some(1), "staging's findings are new and fail");
+    let comparison = &report["summary"]["baseline"];
+    assert_eq!(comparison["unchanged"], entries.len());
+    assert_eq!(comparison["new"], entries.len());
+    for finding in report["findings"].as_array().unwrap() {
+        let from_prod = finding["resource"]["file"] == "prod/plan.json";
+        assert_eq!(
+            finding["disposition"] == "known",
+            from_prod,
+            "{}",
+            finding["resource"]
+        );
+    }
+
+    // Another checkout (another machine, another CI workspace): the same baseline still
+    // matches prod's findings.
+    let elsewhere = two_environments();
+    let (_, report) = scan(elsewhere.path(), &baseline);
+    assert_eq!(report["summary"]["baseline"]["unchanged"], entries.len());
+}
+
+/// Issue 11, item 2: SARIF `partialFingerprints` are unique within a run, even when one
+/// resource is reported twice (the same plan given twice): GitHub's `:N` occurrence suffix
+/// numbers them.
+#[test]
+fn sarif_partial_fingerprints_are_unique_in_a_run() {
+    let repo = two_environments();
+    for plans in [
+        ["prod/plan.json", "staging/plan.json"],
+        ["prod/plan.json", "prod/plan.json"],
+    ] {
+        let output = resilix_in(repo.path(), &["scan", "-q", "-f", "sarif"])
+            .args(plans)
+            .output()
+            .unwrap();
+        let sarif: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let prints: Vec<&str> = sarif["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["primaryLocationLineHash"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        let distinct: std::collections::BTreeSet<&&str> = prints.iter().collect();
+        assert!(prints.len() > 2);
+        assert_eq!(distinct.len(), prints.len(), "{plans:?}: {prints:?}");
+    }
+}
+
+/// Issue 11, item 2: a baseline written before findings were told apart by plan is refused
+/// (exit 2, nothing scanned) with the command that recreates it.
+#[test]
+fn an_old_baseline_is_refused_with_how_to_recreate_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("baseline.json");
+    std::fs::write(
+        &file,
+        r#"{"schema": "resilix/baseline/v1", "tool": {"name": "resilix", "version": "0.1.0"},
+  "findings": [{"fingerprint": "686d662ad5d519d2", "policy": "fixture.network.ssh-from-internet",
+                "resource": "module.net.aws_security_group.bastion"}]}"#,
+    )
+    .unwrap();
+    let output = resilix()
+        .args(["scan", REPO_PLAN, "--baseline"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty(), "nothing is scanned or written");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("resilix/baseline/v1"), "{stderr}");
+    assert!(
+        stderr.contains("resilix baseline create --output")
+            && stderr.contains("baseline.json PATH..."),
+        "{stderr}"
+    );
+}

@@ -3,15 +3,17 @@
 //! - evaluating any loaded resource with any built-in policy never panics (the evaluator turns
 //!   a panic into an "internal error" finding: there must be none);
 //! - output is byte-identical across thread counts and across runs, in every format;
-//! - a fingerprint depends only on the policy and the resource's identity.
+//! - a fingerprint depends only on the policy, the resource's identity and the plan's
+//!   repository-relative path.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
 
 use clap::ValueEnum;
 use proptest::prelude::*;
-use resilix::emit::{OutputFormat, emitter_for, fingerprint};
+use resilix::emit::{OutputFormat, emitter_for};
 use resilix::findings::Report;
+use resilix::findings::{Fingerprints, Paths};
 use resilix::input::{InputFormat, LoadError, LoadOptions, decode_text, load_source};
 use resilix::model::{ResourceSet, SourceKind};
 use resilix::policy::Catalog;
@@ -208,6 +210,7 @@ fn report(resources: ResourceSet) -> Report {
             resources,
             errors: Vec::new(),
             files: 1,
+            paths: crate::util::paths(),
         },
         resilix::pipeline::Judgement::default(),
     )
@@ -313,29 +316,37 @@ proptest! {
         prop_assert!(one == run(4), "output differs between two runs");
     }
 
-    /// A fingerprint is a function of the policy and the resource's identity only: the same
-    /// resource with other values, in another file at another line, keeps it; another resource
-    /// or another policy changes it.
+    /// A fingerprint is a function of the policy, the resource's identity and the plan's
+    /// repository-relative path only: the same resource with other values, at another line,
+    /// in another checkout, keeps it; another plan, another resource or another policy changes it.
     #[test]
-    fn fingerprints_depend_only_on_policy_and_identity(
+    fn fingerprints_depend_only_on_policy_identity_and_input(
         name in "[a-z][a-z0-9_]{0,8}",
         other in "[a-z][a-z0-9_]{0,8}",
         first in json_value(),
         second in json_value(),
         padding in 0usize..5,
     ) {
-        let one = |address: &str, after: &Value, file: &str, pad: usize| {
+        let one_in = |checkout: &str, address: &str, after: &Value, file: &str, pad: usize| {
             let doc = json!({"format_version": "1.2", "resource_changes": [
                 {"address": address, "type": "aws_s3_bucket", "name": "x",
                  "change": {"actions": ["create"], "after": after}}]});
             let text = format!("{}{}", "\n".repeat(pad), serde_json::to_string_pretty(&doc).unwrap());
             let set = load(file, text, InputFormat::Auto).expect("loads");
-            let resource = set.resources.into_iter().next().expect("one resource");
-            catalog().policies.iter().map(|p| fingerprint(&p.id, &resource)).collect::<Vec<_>>()
+            let paths = Paths { base_dir: checkout.into(), working_dir: checkout.into() };
+            let prints = Fingerprints::new(&set, &paths);
+            let resource = set.resources.first().expect("one resource");
+            catalog().policies.iter().map(|p| prints.of(&p.id, resource)).collect::<Vec<_>>()
+        };
+        let one = |address: &str, after: &Value, file: &str, pad: usize| {
+            one_in("/work/repo", address, after, file, pad)
         };
         let address = format!("aws_s3_bucket.{name}");
         let a = one(&address, &first, "a.json", 0);
-        prop_assert_eq!(&a, &one(&address, &second, "elsewhere/b.json", padding));
+        prop_assert_eq!(&a, &one(&address, &second, "a.json", padding));
+        prop_assert_eq!(&a, &one_in("/elsewhere/checkout", &address, &second, "a.json", padding));
+        let elsewhere = one(&address, &first, "elsewhere/a.json", 0);
+        prop_assert!(a.iter().zip(&elsewhere).all(|(x, y)| x != y), "another plan, other findings");
         let distinct: BTreeSet<&String> = a.iter().collect();
         prop_assert_eq!(distinct.len(), a.len(), "policies share a fingerprint");
         if other != name {

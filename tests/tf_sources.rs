@@ -182,7 +182,10 @@ fn a_tf_root_without_sources_is_reported() {
 /// the repository root (`--repo-root`), the gate at `low`.
 fn repo_context(catalog: &Catalog) -> EmitContext<'_> {
     EmitContext {
-        base_dir: repo(),
+        paths: resilix::findings::Paths {
+            base_dir: repo(),
+            working_dir: crate::util::root(),
+        },
         fail_on: Some(Severity::Low),
         sarif_category: Some("terraform".to_owned()),
         ..emit_context(catalog)

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use insta_cmd::get_cargo_bin;
 use resilix::config::Config;
 use resilix::emit::{EmitContext, OutputFormat, emitter_for};
-use resilix::findings::Report;
+use resilix::findings::{Paths, Report};
 use resilix::input::{LoadOptions, load_paths};
 use resilix::model::ResourceSet;
 use resilix::pipeline::{Inputs, Judgement};
@@ -40,6 +40,14 @@ pub fn run(command: &mut Command) -> String {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     )
+}
+
+/// Paths as a run from the repository root has them (the repository is the git top level).
+pub fn paths() -> Paths {
+    Paths {
+        base_dir: root(),
+        working_dir: root(),
+    }
 }
 
 pub fn fixture(relative: &str) -> PathBuf {
@@ -103,6 +111,7 @@ pub fn judge(
             resources,
             errors: Vec::new(),
             files,
+            paths: paths(),
         },
         judgement,
     )
@@ -135,8 +144,7 @@ pub fn emit_context(catalog: &Catalog) -> EmitContext<'_> {
     EmitContext {
         catalog,
         version: "0.0.0-test",
-        base_dir: root(),
-        working_dir: root(),
+        paths: paths(),
         color: false,
         fail_on: None,
         sarif_category: None,

@@ -191,6 +191,10 @@ pub fn evaluate_and_emit_with(catalog: &Catalog, config: &Config, resources: Res
             resources,
             errors: Vec::new(),
             files: 1,
+            paths: resilix::findings::Paths {
+                base_dir: std::path::PathBuf::from("/work"),
+                working_dir: std::path::PathBuf::from("/work"),
+            },
         },
         resilix::pipeline::Judgement::default(),
     );
@@ -200,8 +204,10 @@ pub fn evaluate_and_emit_with(catalog: &Catalog, config: &Config, resources: Res
     let cx = EmitContext {
         catalog,
         version: "0.0.0-fuzz",
-        base_dir: std::path::PathBuf::from("/work"),
-        working_dir: std::path::PathBuf::from("/work"),
+        paths: resilix::findings::Paths {
+            base_dir: std::path::PathBuf::from("/work"),
+            working_dir: std::path::PathBuf::from("/work"),
+        },
         color: true,
         fail_on: None,
         sarif_category: Some("fuzz".to_owned()),

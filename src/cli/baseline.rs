@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::scan::{InputArgs, Inputs, PolicyArgs, evaluate, has_errors};
+use super::scan::{InputArgs, Inputs, PolicyArgs, evaluate, has_errors, paths_for};
 use crate::config::Config;
 use crate::findings::baseline::{self, Baseline};
 use crate::input;
@@ -36,6 +36,14 @@ pub struct BaselineCreateArgs {
     /// The baseline file to write (atomically)
     #[arg(long, short = 'o', value_name = "FILE", required = true)]
     pub output: PathBuf,
+
+    /// Name plans relative to DIR in fingerprints, as `scan --repo-root` [default: the git top
+    /// level]
+    ///
+    /// A plan's findings are told apart from another plan's by its path relative to this
+    /// directory; give `scan` the same one.
+    #[arg(long, value_name = "DIR")]
+    pub repo_root: Option<PathBuf>,
 
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -67,6 +75,7 @@ fn create(args: &BaselineCreateArgs, quiet: bool, diagnostics: &mut Diagnostics)
         &catalog,
         &Config::default(),
         inputs,
+        &paths_for(args.repo_root.as_deref()),
         Judgement::default(),
         quiet,
         diagnostics,

@@ -10,7 +10,7 @@ use clap::Args;
 use super::{FailOn, InputFormatArg, SeverityArg, UsageError, parse_size};
 use crate::config::{Config, Spanned};
 use crate::emit::{EmitContext, OutputFormat, emitter_for};
-use crate::findings::{Disposition, ErrorRecord, Report, baseline};
+use crate::findings::{Disposition, ErrorRecord, Paths, Report, baseline};
 use crate::input::{
     self, InputFormat, LoadError, LoadNote, LoadOptions, LoadWarning, SkipPaths, TerraformSources,
     parse_skip_glob,
@@ -319,7 +319,24 @@ impl FrameworkArg {
     }
 }
 
+/// `--repo-root`, as arguments of the commands that write fingerprints.
+pub fn paths_for(repo_root: Option<&Path>) -> Paths {
+    let working_dir = std::env::current_dir().unwrap_or_default();
+    Paths {
+        base_dir: match repo_root {
+            Some(dir) => working_dir.join(dir),
+            None => repository_root(&working_dir),
+        },
+        working_dir,
+    }
+}
+
 impl OutputArgs {
+    /// Where paths are relative to: `--repo-root`, else the git top level.
+    pub fn paths(&self) -> Paths {
+        paths_for(self.repo_root.as_deref())
+    }
+
     /// The gate: `--soft-fail` or `--fail-on`, else the configuration's `fail-on`, else `low`.
     pub fn threshold(&self, config: &Config) -> Option<Severity> {
         if self.soft_fail {
@@ -486,6 +503,7 @@ pub(crate) fn evaluate(
     catalog: &Catalog,
     config: &Config,
     inputs: Inputs,
+    paths: &Paths,
     judgement: Judgement<'_>,
     quiet: bool,
     diagnostics: &mut Diagnostics,
@@ -497,6 +515,7 @@ pub(crate) fn evaluate(
             resources: inputs.resources,
             errors: inputs.errors.iter().map(error_record).collect(),
             files: inputs.files,
+            paths: paths.clone(),
         },
         judgement,
     );
@@ -548,23 +567,26 @@ pub(crate) fn finish(
         baseline: baseline.as_ref().map(|(name, b)| (name.as_str(), b)),
         min_severity: args.min_severity.map(SeverityArg::severity),
     };
-    let report = evaluate(catalog, config, inputs, judgement, quiet, diagnostics);
+    let paths = args.paths();
+    let report = evaluate(
+        catalog,
+        config,
+        inputs,
+        &paths,
+        judgement,
+        quiet,
+        diagnostics,
+    );
     let threshold = args.threshold(config);
     let had_errors = has_errors(&report);
 
-    let working_dir = std::env::current_dir().unwrap_or_default();
-    let base_dir = match &args.repo_root {
-        Some(dir) => working_dir.join(dir),
-        None => repository_root(&working_dir),
-    };
     let color = args.output.is_none()
         && args.format.is_human_readable()
         && super::color::enabled(&io::stdout());
     let cx = EmitContext {
         catalog,
         version: env!("CARGO_PKG_VERSION"),
-        base_dir,
-        working_dir,
+        paths,
         color,
         fail_on: threshold,
         sarif_category: args.sarif_category.clone(),

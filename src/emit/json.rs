@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{EmitContext, Emitter, fingerprint, json_text};
+use super::{EmitContext, Emitter, json_text};
 use crate::findings::Evidence;
 use crate::findings::baseline::Comparison;
 use crate::findings::{
@@ -156,7 +156,7 @@ impl Emitter for JsonEmitter {
                     controls: &policy.controls,
                     approval: finding.approval(),
                     waiver: finding.waiver(),
-                    fingerprint: fingerprint(&policy.id, resource),
+                    fingerprint: report.fingerprint(&policy.id, resource),
                     baseline: finding.baseline(),
                 })
             })

@@ -16,10 +16,8 @@ mod sarif;
 mod text;
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 
-use crate::findings::{ApprovalSource, Disposition, Finding, Report};
-use crate::input::normalize_path;
+use crate::findings::{ApprovalSource, Disposition, Finding, Paths, Report};
 use crate::model::Resource;
 use crate::policy::{Catalog, Policy, Severity};
 
@@ -64,10 +62,10 @@ impl OutputFormat {
 pub struct EmitContext<'a> {
     pub catalog: &'a Catalog,
     pub version: &'a str,
-    /// Findings' file paths are written relative to this directory (the repository root).
-    pub base_dir: PathBuf,
-    /// The directory the command ran in (input paths are relative to it).
-    pub working_dir: PathBuf,
+    /// Findings' file paths are written relative to the repository root; input paths are
+    /// relative to the directory the command ran in (the same paths the report's fingerprints
+    /// were made with).
+    pub paths: Paths,
     /// Use ANSI colours (text output on a terminal only).
     pub color: bool,
     /// The `--fail-on` threshold, for summaries.
@@ -84,35 +82,9 @@ impl EmitContext<'_> {
         self.catalog.get(finding.policy)
     }
 
-    /// The path of an input file as a repository-relative URI (forward slashes), never absolute
-    /// when the file is inside the base directory.
+    /// The path of an input file as a repository-relative URI ([`Paths::artifact_uri`]).
     pub fn artifact_uri(&self, name: &str) -> String {
-        if name == "<stdin>" {
-            return "stdin".to_owned();
-        }
-        let path = Path::new(name);
-        let absolute = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            self.working_dir.join(path)
-        };
-        let absolute = normalize_path(&absolute);
-        let base = normalize_path(&self.base_dir);
-        let relative = absolute
-            .strip_prefix(&base)
-            .map(Path::to_path_buf)
-            .unwrap_or(absolute);
-        let text = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        if relative.is_absolute() {
-            format!("file://{}", text.trim_start_matches('/').replace("//", "/"))
-                .replacen("file://", "file:///", 1)
-        } else {
-            text
-        }
+        self.paths.artifact_uri(name)
     }
 }
 
@@ -134,8 +106,6 @@ pub fn emitter_for(format: OutputFormat) -> Box<dyn Emitter> {
         OutputFormat::AuditMarkdown => Box::new(AuditMarkdownEmitter),
     }
 }
-
-pub use crate::findings::fingerprint;
 
 /// One line of evidence as people read it.
 pub fn evidence_line(evidence: &crate::findings::Evidence) -> String {

@@ -3,13 +3,13 @@
 //! The ~15 SARIF types we emit are written out here rather than generated from the schema: the
 //! output is validated against the vendored OASIS schema in the tests.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Write};
 
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{EmitContext, Emitter, disposition_note, evidence_line, fingerprint, json_text};
+use super::{EmitContext, Emitter, disposition_note, evidence_line, json_text};
 use crate::findings::{
     Approval, BaselineState, Criticality, Disposition, Finding, Report, Status, Waiver,
 };
@@ -339,8 +339,10 @@ impl Emitter for SarifEmitter {
         for finding in over {
             *left_out.entry(finding.severity).or_default() += 1;
         }
+        let fingerprints = partial_fingerprints(kept, report, cx);
         let results = Results {
             findings: kept,
+            fingerprints: &fingerprints,
             report,
             cx,
             rule_index: &rule_index,
@@ -440,6 +442,8 @@ impl Emitter for SarifEmitter {
 /// in memory at once.
 struct Results<'a> {
     findings: &'a [&'a Finding],
+    /// `primaryLocationLineHash` of each finding, in the same order.
+    fingerprints: &'a [String],
     report: &'a Report,
     cx: &'a EmitContext<'a>,
     rule_index: &'a BTreeMap<PolicyIndex, usize>,
@@ -450,10 +454,15 @@ impl Serialize for Results<'_> {
         use serde::ser::SerializeSeq;
         const CHUNK: usize = 2048;
         let mut seq = serializer.serialize_seq(None)?;
-        for chunk in self.findings.chunks(CHUNK) {
+        for (chunk, prints) in self
+            .findings
+            .chunks(CHUNK)
+            .zip(self.fingerprints.chunks(CHUNK))
+        {
             let built: Vec<SarifResult<'_>> = chunk
                 .par_iter()
-                .filter_map(|f| result(f, self.report, self.cx, self.rule_index))
+                .zip(prints)
+                .filter_map(|(f, print)| result(f, print, self.report, self.cx, self.rule_index))
                 .collect();
             for result in &built {
                 seq.serialize_element(result)?;
@@ -463,9 +472,39 @@ impl Serialize for Results<'_> {
     }
 }
 
+/// The `primaryLocationLineHash` of each result: the finding's fingerprint and, as GitHub
+/// numbers them, its occurrence in the run (`:1`, then `:2` for a second result with the same
+/// fingerprint — the same plan given twice, a Config item in two snapshots), so every result of
+/// a run has its own.
+fn partial_fingerprints(
+    findings: &[&Finding],
+    report: &Report,
+    cx: &EmitContext<'_>,
+) -> Vec<String> {
+    let prints: Vec<String> = findings
+        .par_iter()
+        .map(|f| {
+            let policy = cx.policy(f).map_or("", |p| p.id.as_str());
+            report
+                .resource(f)
+                .map_or_else(String::new, |r| report.fingerprint(policy, r))
+        })
+        .collect();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(prints.len());
+    prints
+        .iter()
+        .map(|print| {
+            let n = seen.entry(print.as_str()).or_default();
+            *n += 1;
+            format!("{print}:{n}")
+        })
+        .collect()
+}
+
 /// One SARIF result of a failing or undecided finding.
 fn result<'a>(
     finding: &'a Finding,
+    fingerprint: &str,
     report: &'a Report,
     cx: &'a EmitContext<'_>,
     rule_index: &BTreeMap<PolicyIndex, usize>,
@@ -518,10 +557,7 @@ fn result<'a>(
         _ => Vec::new(),
     };
     let mut fingerprints = BTreeMap::new();
-    fingerprints.insert(
-        "primaryLocationLineHash",
-        format!("{}:1", fingerprint(&policy.id, resource)),
-    );
+    fingerprints.insert("primaryLocationLineHash", fingerprint.to_owned());
     Some(SarifResult {
         rule_id: &policy.id,
         rule_index: rule_index.get(&finding.policy).copied().unwrap_or(0),

@@ -1,24 +1,26 @@
 //! Baselines: the findings a team has accepted for now, so a scan fails only on new ones.
 //!
 //! `resilix baseline create` records today's failing and undecided findings by fingerprint
-//! (policy + resource identity, never file or line, so moving code does not make a finding
-//! new). `scan --baseline FILE` marks the findings found there as known: still reported (SARIF
+//! (policy, resource identity and, for a plan, its repository-relative path; never the line, so
+//! moving code does not make a finding new: see [`super::Fingerprints`]). `scan --baseline FILE` marks the findings found there as known: still reported (SARIF
 //! `note` with `baselineState: unchanged`), never failing the gate.
 //!
-//! The file (`resilix/baseline/v1`), read by [`load`] and written by [`write`]:
+//! The file (`resilix/baseline/v2`), read by [`load`] and written by [`write`]:
 //!
 //! ```json
 //! {
-//!   "schema": "resilix/baseline/v1",
+//!   "schema": "resilix/baseline/v2",
 //!   "tool": {"name": "resilix", "version": "0.1.0"},
 //!   "findings": [
-//!     {"fingerprint": "5c0f…", "policy": "aws.s3.block-public-access", "resource": "aws_s3_bucket.logs"}
+//!     {"fingerprint": "5c0f…", "policy": "aws.s3.block-public-access", "resource": "aws_s3_bucket.logs", "input": "infra/prod/plan.json"}
 //!   ]
 //! }
 //! ```
 //!
-//! Findings are matched by `fingerprint` alone; `policy` and `resource` are there for people
-//! reviewing the file. Unknown keys are ignored, so later versions can add fields. The file is
+//! Findings are matched by `fingerprint` alone; `policy`, `resource` and `input` (the plan, for
+//! Terraform findings) are there for people reviewing the file. A `v1` file (whose fingerprints
+//! did not say which plan a finding came from, so the same address in two plans matched one
+//! entry) is refused with the command that recreates it. Unknown keys are ignored, so later versions can add fields. The file is
 //! sorted and has no timestamps, so it diffs well under version control.
 
 use std::collections::BTreeSet;
@@ -27,12 +29,15 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{BaselineState, Report, Status, fingerprint};
+use super::{BaselineState, Report, Status};
 use crate::input::{LoadError, read_source};
 use crate::policy::Catalog;
 
 /// The `schema` value of the baseline files this version reads and writes.
-pub const SCHEMA: &str = "resilix/baseline/v1";
+pub const SCHEMA: &str = "resilix/baseline/v2";
+
+/// Baselines of earlier versions, refused with how to recreate them.
+const OLD_SCHEMAS: &[&str] = &["resilix/baseline/v1"];
 
 /// Baselines are small; anything bigger than this is not one.
 const MAX_BYTES: u64 = 256 << 20;
@@ -47,6 +52,9 @@ pub struct BaselineEntry {
     pub policy: String,
     #[serde(default)]
     pub resource: String,
+    /// The plan a Terraform finding came from, relative to the repository root.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
 }
 
 /// A set of accepted findings, sorted by fingerprint.
@@ -80,9 +88,10 @@ impl Baseline {
                 let policy = catalog.get(f.policy)?;
                 let resource = report.resource(f)?;
                 Some(BaselineEntry {
-                    fingerprint: fingerprint(&policy.id, resource),
+                    fingerprint: report.fingerprint(&policy.id, resource),
                     policy: policy.id.clone(),
                     resource: resource.identity(),
+                    input: report.fingerprints.input(resource).map(str::to_owned),
                 })
             })
             .collect();
@@ -100,7 +109,7 @@ impl Baseline {
             .collect();
         let mut matched: BTreeSet<String> = BTreeSet::new();
         let (mut unchanged, mut new) = (0, 0);
-        let resources = &report.resources;
+        let (resources, fingerprints) = (&report.resources, &report.fingerprints);
         for finding in &mut report.findings {
             if finding.status() == Status::Error {
                 continue;
@@ -108,7 +117,7 @@ impl Baseline {
             let print = catalog
                 .get(finding.policy)
                 .zip(resources.get(finding.resource))
-                .map(|(policy, resource)| fingerprint(&policy.id, resource));
+                .map(|(policy, resource)| fingerprints.of(&policy.id, resource));
             let state = match print {
                 Some(print) if known.contains(print.as_str()) => {
                     matched.insert(print);
@@ -172,8 +181,22 @@ pub fn load(path: &Path) -> Result<Baseline, LoadError> {
     let file = read_source(path, MAX_BYTES)?;
     let raw: RawFile = serde_json::from_str(file.text())
         .map_err(|error| LoadError::from_json(&file, 0, &error))?;
+    let offset = file.text().find("\"schema\"").unwrap_or(0);
+    if let Some(old) = raw.schema.as_deref().filter(|s| OLD_SCHEMAS.contains(s)) {
+        return Err(LoadError::invalid_at(
+            &file,
+            offset,
+            format!(
+                "this baseline was written by an earlier resilix ({old}): its fingerprints do not say which input a finding came from, so the same address in two plans matched one entry"
+            ),
+            "an older baseline format",
+            Some(format!(
+                "recreate it from the same inputs: `resilix baseline create --output {} PATH...` (findings are then told apart by plan; AWS Config findings keep their fingerprints)",
+                file.name()
+            )),
+        ));
+    }
     if raw.schema.as_deref() != Some(SCHEMA) {
-        let offset = file.text().find("\"schema\"").unwrap_or(0);
         return Err(LoadError::invalid_at(
             &file,
             offset,

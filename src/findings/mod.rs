@@ -4,15 +4,16 @@ pub mod baseline;
 pub mod compliance;
 mod disposition;
 mod evidence;
+mod fingerprint;
 mod triage;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 pub use crate::model::Criticality;
 pub use disposition::{ControlEffect, Disposition};
 pub use evidence::Evidence;
+pub use fingerprint::{Fingerprints, Paths};
 pub use triage::triage;
 
 use crate::model::{Resource, ResourceSet};
@@ -215,17 +216,6 @@ impl BaselineState {
     }
 }
 
-/// A fingerprint of a finding that depends only on the policy and the resource's identity
-/// (not on file, line or run), so alerts stay the same alert across runs and baselines match.
-pub fn fingerprint(policy_id: &str, resource: &Resource) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(policy_id.as_bytes());
-    hasher.update([0]);
-    hasher.update(resource.identity().as_bytes());
-    let digest = hasher.finalize();
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
-
 /// A passing result, kept compact (there are many).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pass {
@@ -297,6 +287,8 @@ pub struct Report {
     pub baseline: Option<baseline::Comparison>,
     /// Findings left out by `--min-severity`.
     pub filter: Option<SeverityFilter>,
+    /// Which finding is which across runs (the inputs' repository-relative names).
+    pub fingerprints: Fingerprints,
 }
 
 /// `--min-severity`: failing and undecided findings below it are left out of every output and
@@ -311,6 +303,11 @@ pub struct SeverityFilter {
 impl Report {
     pub fn resource(&self, finding: &Finding) -> Option<&Resource> {
         self.resources.get(finding.resource)
+    }
+
+    /// The fingerprint of `policy_id`'s result on `resource` ([`Fingerprints::of`]).
+    pub fn fingerprint(&self, policy_id: &str, resource: &Resource) -> String {
+        self.fingerprints.of(policy_id, resource)
     }
 
     /// Sorts findings into the one order every output uses: priority, severity, status, policy,
