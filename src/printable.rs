@@ -146,9 +146,13 @@ impl<'d> Shown<'d> {
     }
 }
 
-/// Text for stderr: printable, and no line of it a workflow command.
+/// Text for stderr: each line printable, and none of them a workflow command. Line breaks
+/// stay (messages and help are laid out in lines; miette indents each one under its mark).
 fn safe(text: &str) -> String {
-    workflow_safe(&printable(text)).into_owned()
+    text.split('\n')
+        .map(|line| workflow_safe(&printable(line)).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// An error's cause, as shown.
