@@ -26,6 +26,7 @@ mod mappings;
 mod policies;
 mod projection;
 mod properties;
+mod readme;
 mod secrets;
 mod signals;
 mod tf_sources;
