@@ -26,7 +26,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::emit::validate_sarif;
-use crate::util::{fixture, root};
+use crate::util::{copy_tree, fixture, root};
 
 const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
 const TARGET: &str = "x86_64-unknown-linux-gnu";
@@ -614,22 +614,6 @@ fn launcher() -> String {
         "#!/bin/sh\nexec '{}' \"$@\"\n",
         insta_cmd::get_cargo_bin("resilix").display()
     )
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    if !from.exists() {
-        return;
-    }
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[cfg(unix)]

@@ -4,23 +4,14 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{fixture, resilix, root, run};
+use crate::util::{copy_tree, fixture, resilix, root, run};
 
 /// A Terraform root as `terraform init` leaves it: the network fixture repository, with
 /// `.terraform/modules/modules.json`, a `*.tfvars.json`, a `node_modules/` and a directory
 /// that `.gitignore` ignores (holding a broken plan, which must never be read).
 fn terraform_root() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let from = fixture("repos/network");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.unwrap();
-        let target = dir.path().join(entry.path().strip_prefix(&from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
+    copy_tree(&fixture("repos/network"), dir.path());
     let write = |path: &str, text: &str| {
         let path = dir.path().join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

@@ -13,10 +13,9 @@
 //!   (this suite itself), `python3 benches/run.py` (benchmarks, minutes long) and `docker`
 //!   (no Docker engine here; the Dockerfile's structure is checked in tests/action.rs).
 
-use std::path::Path;
 use std::process::Command;
 
-use crate::util::{fixture, root};
+use crate::util::{copy_tree, fixture, root};
 
 /// Fenced blocks of a language, with the line each starts on.
 fn blocks(language: &str) -> Vec<(usize, String)> {
@@ -137,17 +136,7 @@ fn readme_workflow_example_uses_only_the_actions_inputs() {
 /// The sandbox the shell examples run in.
 fn sandbox() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let copy = |from: &Path, to: &Path| {
-        for entry in walkdir::WalkDir::new(from) {
-            let entry = entry.unwrap();
-            let target = to.join(entry.path().strip_prefix(from).unwrap());
-            if entry.file_type().is_dir() {
-                std::fs::create_dir_all(&target).unwrap();
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    };
+    let copy = copy_tree;
     let d = dir.path();
     // The repository's files the examples name (`fixtures/examples/plan.json`), as after a clone.
     copy(&fixture("examples"), &d.join("fixtures/examples"));
