@@ -152,7 +152,7 @@ fn json_nested_a_million_deep() {
     );
     assert!(
         text.contains(
-            "config.json:1:24: `configuration` is not valid JSON: recursion limit exceeded"
+            "config.json:1:91: `configuration` is not valid JSON: recursion limit exceeded"
         ),
         "{text}"
     );

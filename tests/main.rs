@@ -22,6 +22,7 @@ mod emit;
 mod errors;
 mod fuzz_seeds;
 mod hostile;
+mod malformed;
 mod mappings;
 mod policies;
 mod projection;

@@ -95,7 +95,9 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-/// A mask over a value: sometimes `true`, sometimes shaped like it, sometimes not.
+/// A mask over a value: sometimes `true`, sometimes shaped like it, sometimes not (at the top
+/// always an object, a boolean or null: anything else is refused at load, see
+/// `tests/malformed.rs`).
 fn mask() -> impl Strategy<Value = Value> {
     prop_oneof![
         Just(json!(false)),
@@ -104,8 +106,19 @@ fn mask() -> impl Strategy<Value = Value> {
         json_value().prop_map(|v| match v {
             Value::Object(map) =>
                 Value::Object(map.into_iter().map(|(k, _)| (k, json!(true))).collect()),
-            other => other,
+            Value::Bool(b) => Value::Bool(b),
+            _ => Value::Null,
         }),
+    ]
+}
+
+/// A resource's values before or after a change, or an item's configuration: an object of
+/// any members, or null (the only shapes the formats allow there).
+fn change_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        1 => Just(Value::Null),
+        6 => prop::collection::vec((key(), json_value()), 0..8)
+            .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map<_, _>>())),
     ]
 }
 
@@ -116,8 +129,8 @@ fn plan() -> impl Strategy<Value = Value> {
         prop::sample::select(types),
         "[a-z][a-z0-9_]{0,6}",
         prop::sample::subsequence(vec!["create", "update", "delete", "no-op", "read"], 1..3),
-        json_value(),
-        json_value(),
+        change_value(),
+        change_value(),
         mask(),
         mask(),
     )
@@ -143,8 +156,8 @@ fn aws_config() -> impl Strategy<Value = Value> {
     let item = (
         prop::sample::select(types),
         "[a-z0-9-]{1,12}",
-        json_value(),
-        json_value(),
+        change_value(),
+        change_value(),
         any::<bool>(),
     )
         .prop_map(|(type_name, id, configuration, supplementary, as_text)| {

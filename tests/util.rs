@@ -124,7 +124,9 @@ pub fn diff_scan(catalog: &Catalog, old: &Path, new: &Path) -> Report {
     let old = load_paths(&[old.to_path_buf()], &options);
     let new = load_paths(&[new.to_path_buf()], &options);
     assert!(old.errors.is_empty() && new.errors.is_empty());
-    let (changes, _) = resilix::input::config_diff::diff(old.resources, new.resources);
+    let diff = resilix::input::config_diff::diff(old.resources, new.resources);
+    assert!(diff.errors.is_empty(), "{:?}", diff.errors);
+    let changes = diff.changes;
     judge(
         catalog,
         &Config::default(),

@@ -274,12 +274,11 @@ fn live_inputs(pull: Pull, record: &AuditRecord) -> Inputs {
     let mut errors: Vec<LoadError> = snapshot::incomplete_errors("aws-config", record);
     for item in pull.items {
         match input::resource_from_item(item, Origin::default()) {
-            Ok(Some(resource)) => resources.push(resource),
-            Ok(None) => {}
-            Err(message) => errors.push(LoadError::Incomplete {
+            Ok(resource) => resources.push(resource),
+            Err(error) => errors.push(LoadError::Incomplete {
                 name: "aws-config".to_owned(),
-                message: format!("an item could not be read: {message}"),
-                help: None,
+                message: format!("an item could not be read: {error}"),
+                help: error.help.map(str::to_owned),
             }),
         }
     }

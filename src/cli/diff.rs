@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::scan::{Inputs, OutputArgs, PolicyArgs, ReadArgs, finish};
-use crate::input::config_diff::diff;
-use crate::input::{LoadWarning, load_paths};
+use crate::input::config_diff::{diff, not_config_data};
+use crate::input::load_paths;
 use crate::model::{ResourceSet, SourceKind};
 use crate::policy::Scope;
 use crate::{Diagnostics, ExitStatus};
@@ -51,33 +51,44 @@ pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -
     let options = args.input.load_options(&catalog);
     let old = load_paths(std::slice::from_ref(&args.old), &options);
     let new = load_paths(std::slice::from_ref(&args.new), &options);
-    let (changes, counts) = diff(old.resources, new.resources);
-    let mut warnings = old.warnings;
-    warnings.extend(new.warnings);
-    if counts.ignored > 0 {
-        warnings.push(LoadWarning {
-            name: format!("{} / {}", args.old.display(), args.new.display()),
-            message: format!(
-                "{} resource(s) are not AWS Config items and were left out",
-                counts.ignored
-            ),
-            help: Some("`resilix diff` compares AWS Config data; scan a Terraform plan with `resilix scan`, which sees its planned changes".to_owned()),
-        });
-    }
-    if !quiet {
-        let _ = writeln!(
-            std::io::stderr(),
-            "resilix: {} created, {} modified, {} deleted, {} unchanged between {} and {}",
-            counts.created,
-            counts.updated,
-            counts.deleted,
-            counts.unchanged,
-            args.old.display(),
-            args.new.display()
-        );
-    }
+    // Either side not wholly AWS Config data (a plan, a file that could not be read) is an
+    // error, and nothing is compared: each item of the other side would read as created or
+    // deleted.
     let mut errors = old.errors;
     errors.extend(new.errors);
+    errors.extend(not_config_data(&old.resources));
+    errors.extend(not_config_data(&new.resources));
+    let mut changes = Vec::new();
+    if errors.is_empty() {
+        let diff = diff(old.resources, new.resources);
+        errors.extend(diff.errors);
+        if errors.is_empty() {
+            changes = diff.changes;
+            if !quiet {
+                let counts = diff.counts;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "resilix: {} created, {} modified, {} deleted, {} unchanged between {} and {}",
+                    counts.created,
+                    counts.updated,
+                    counts.deleted,
+                    counts.unchanged,
+                    args.old.display(),
+                    args.new.display()
+                );
+            }
+        }
+    }
+    if !errors.is_empty() && !quiet {
+        let _ = writeln!(
+            std::io::stderr(),
+            "resilix: {} and {} were not compared: not all of their inputs could be read as AWS Config data",
+            args.old.display(),
+            args.new.display(),
+        );
+    }
+    let mut warnings = old.warnings;
+    warnings.extend(new.warnings);
     let inputs = Inputs {
         resources: ResourceSet { resources: changes },
         errors,

@@ -508,6 +508,7 @@ pub(crate) fn evaluate(
     quiet: bool,
     diagnostics: &mut Diagnostics,
 ) -> Report {
+    let load_errors = inputs.errors.len();
     let report = crate::pipeline::report(
         catalog,
         config,
@@ -533,7 +534,55 @@ pub(crate) fn evaluate(
     for error in inputs.errors {
         diagnostics.push(Box::new(error));
     }
+    // Every evaluation error is said on stderr too, not only counted: the resources whose
+    // values could not be read (after the load errors in `report.errors`), then each (resource,
+    // policy) that could not be evaluated.
+    for record in report.errors.iter().skip(load_errors) {
+        diagnostics.push(Box::new(EvaluationError {
+            location: record_location(&record.file, record.line, record.column),
+            message: record.message.clone(),
+        }));
+    }
+    for finding in report
+        .findings
+        .iter()
+        .filter(|f| f.disposition() == Disposition::Error)
+    {
+        let Some(resource) = report.resources.resources.get(finding.resource) else {
+            continue;
+        };
+        let at = match (&resource.origin.file, resource.origin.offset) {
+            (Some(file), Some(offset)) => Some(file.line_col(offset)),
+            _ => None,
+        };
+        diagnostics.push(Box::new(EvaluationError {
+            location: record_location(
+                resource.origin.file_name().unwrap_or("-"),
+                at.map(|a| a.line),
+                at.map(|a| a.column),
+            ),
+            message: format!("{}: {}", resource.address, finding.message),
+        }));
+    }
     report
+}
+
+/// A resource or a (resource, policy) pair that could not be evaluated.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{location}: {message}")]
+#[diagnostic(code(eval::error))]
+struct EvaluationError {
+    location: String,
+    message: String,
+}
+
+/// `file:line:column`, as far as known.
+fn record_location(file: &str, line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!("{file}:{line}:{column}"),
+        (Some(line), None) => format!("{file}:{line}"),
+        _ => file.to_owned(),
+    }
 }
 
 /// Whether the report holds errors (unreadable inputs, policies that could not be evaluated).

@@ -23,6 +23,7 @@ use crate::findings::{ErrorRecord, Evidence, Finding, Pass, Status};
 use crate::input::tags::{ResourceTags, covers_tags, resource_tags};
 use crate::model::value::{display, marker};
 use crate::model::{Documents, Resource, ResourceSet};
+use crate::policy::selector::Mismatch;
 use crate::policy::{Catalog, Condition, Operator, Policy, PolicyIndex, Quantifier, Target};
 use operators::{OpResult, apply, kind};
 use relations::RelationKey;
@@ -154,11 +155,18 @@ impl Evaluator<'_> {
                     (Some(file), Some(offset)) => Some(file.line_col(offset)),
                     _ => None,
                 };
+                // Every policy that could not be evaluated is named.
+                let ids: Vec<&str> = targets.iter().map(|(_, p, _)| p.id.as_str()).collect();
                 out.error = Some(ErrorRecord {
                     file: resource.origin.file_name().unwrap_or("-").to_owned(),
                     line: at.map(|a| a.line),
                     column: at.map(|a| a.column),
-                    message: format!("{}: {}", resource.address, error.message),
+                    message: format!(
+                        "{}: {}; not evaluated: {}",
+                        resource.address,
+                        error.message,
+                        ids.join(", ")
+                    ),
                 });
                 return out;
             }
@@ -292,10 +300,15 @@ fn finding(
         Status::Fail => policy.message.clone(),
         Status::Review => format!("{} — cannot be decided before apply", policy.message),
         Status::Error => {
-            let notes: Vec<&str> = result
+            // Each problem with the place it is at: `$.ingress: found a string where …`.
+            let notes: Vec<String> = result
                 .evidence
                 .iter()
-                .filter_map(|e| e.note.as_deref())
+                .filter_map(|e| e.note.as_deref().map(|note| (e.path.as_str(), note)))
+                .map(|(path, note)| match path {
+                    "" | "$" => note.to_owned(),
+                    path => format!("{path}: {note}"),
+                })
                 .collect();
             format!(
                 "policy {} could not be evaluated: {}",
@@ -505,6 +518,9 @@ impl Context<'_, '_> {
                 let selection = check.path.select(subject.doc, self.collecting());
                 let path_text = check.path.text();
                 if selection.hits.is_empty() {
+                    if let Some(mismatch) = &selection.mismatch {
+                        return self.mismatch(mismatch, prefix, path_text);
+                    }
                     if selection.hidden {
                         self.push(|| Evidence {
                             path: format!("{prefix}{path_text}"),
@@ -520,7 +536,10 @@ impl Context<'_, '_> {
                 }
                 let hits = selection.hits;
                 let hidden = selection.hidden;
-                let count = hits.len() + usize::from(hidden);
+                let mismatch = selection.mismatch;
+                // What the path could not read counts as one more value: undecided when it is
+                // hidden, an error when it is of the wrong type.
+                let count = hits.len() + usize::from(hidden) + usize::from(mismatch.is_some());
                 self.combine(
                     count,
                     |cx, i| match hits.get(i) {
@@ -531,7 +550,12 @@ impl Context<'_, '_> {
                             let inner = polarity.parts(check.quantifier);
                             cx.value(&check.operator, Some(hit.value), subject, &path, inner)
                         }
-                        None => Verdict::Undecided,
+                        None => match &mismatch {
+                            Some(m) if !(hidden && i == hits.len()) => {
+                                cx.mismatch(m, prefix, path_text)
+                            }
+                            _ => Verdict::Undecided,
+                        },
                     },
                     check.quantifier,
                 )
@@ -539,7 +563,9 @@ impl Context<'_, '_> {
             Condition::Each(check) => {
                 let selection = check.path.select(subject.doc, self.collecting());
                 let hits = selection.hits;
-                let count = hits.len() + usize::from(selection.hidden);
+                let hidden = selection.hidden;
+                let mismatch = selection.mismatch;
+                let count = hits.len() + usize::from(hidden) + usize::from(mismatch.is_some());
                 let inner = polarity.parts(check.quantifier);
                 let verdict = self.combine(
                     count,
@@ -558,15 +584,20 @@ impl Context<'_, '_> {
                             });
                             cx.condition(&check.condition, &nested, &path, inner)
                         }
-                        None => {
-                            cx.push(|| Evidence {
-                                path: format!("{prefix}{}", check.path.text()),
-                                actual: Some("(known after apply)".to_owned()),
-                                expected: None,
-                                note: None,
-                            });
-                            Verdict::Undecided
-                        }
+                        None => match &mismatch {
+                            Some(m) if !(hidden && i == hits.len()) => {
+                                cx.mismatch(m, prefix, check.path.text())
+                            }
+                            _ => {
+                                cx.push(|| Evidence {
+                                    path: format!("{prefix}{}", check.path.text()),
+                                    actual: Some("(known after apply)".to_owned()),
+                                    expected: None,
+                                    note: None,
+                                });
+                                Verdict::Undecided
+                            }
+                        },
                     },
                     check.quantifier,
                 );
@@ -712,6 +743,18 @@ impl Context<'_, '_> {
             Some(condition) => self.condition(condition, subject, prefix, polarity),
             None => Verdict::Error,
         }
+    }
+
+    /// A path that met a value of the wrong type: an error for this (resource, policy), never
+    /// "nothing there" (a wildcard over a string must not read as "no values").
+    pub(crate) fn mismatch(&mut self, mismatch: &Mismatch, prefix: &str, path: &str) -> Verdict {
+        self.push(|| Evidence {
+            path: format!("{prefix}{}", mismatch.path.as_deref().unwrap_or(path)),
+            actual: None,
+            expected: None,
+            note: Some(mismatch.describe()),
+        });
+        Verdict::Error
     }
 
     /// Applies an operator to one value (`None`: nothing there).

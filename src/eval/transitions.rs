@@ -30,6 +30,12 @@ impl Context<'_, '_> {
         let collecting = self.collecting();
         let before = check.path.select(before_doc, collecting);
         let after = check.path.select(after_doc, collecting);
+        // A document of another shape than the path reads is an error, never "nothing there".
+        for (label, selection) in [("before: ", &before), ("after: ", &after)] {
+            if let Some(mismatch) = &selection.mismatch {
+                return self.mismatch(mismatch, &format!("{prefix}{label}"), check.path.text());
+            }
+        }
         let path = self.text(|| format!("{prefix}{}", check.path.text()));
         let unknown = opaque(&after) || opaque(&before);
         match &check.transition {

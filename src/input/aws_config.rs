@@ -133,9 +133,9 @@ fn load_elements(file: &Arc<SourceFile>, elements: &[&RawValue]) -> Result<Loade
         }
         let value: Value = serde_json::from_str(element.get())
             .map_err(|e| LoadError::from_json(file, offset, &e))?;
-        item_resource(file, value, offset)
+        item_resource(file, value, offset, Some(element.get()))
     })?;
-    collect(file, results)
+    Ok(loaded(results))
 }
 
 /// The members of an item that name and place it; `configuration` is only looked at (a JSON
@@ -164,6 +164,10 @@ struct ItemHead<'a> {
     relationships: Option<&'a RawValue>,
     #[serde(borrow, default)]
     configuration: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "supplementaryConfiguration")]
+    supplementary: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    tags: Option<&'a RawValue>,
 }
 
 /// Members of an item that the normalized document repeats: a lazily parsed document keeps
@@ -187,15 +191,21 @@ const ITEM_SCALARS: [&str; 13] = [
 /// An item as a resource whose documents are parsed when a policy needs them, like a plan's:
 /// its identity and relationships are read now, the rest stays text. `None` when the item must
 /// be read whole now (its `configuration` is a JSON string, or its shape is unusual).
-fn lazy_item(
-    file: &Arc<SourceFile>,
-    element: &RawValue,
-    offset: usize,
-) -> Option<Option<Resource>> {
+fn lazy_item(file: &Arc<SourceFile>, element: &RawValue, offset: usize) -> Option<Resource> {
     let head: ItemHead<'_> = serde_json::from_str(element.get()).ok()?;
-    if head
-        .configuration
-        .is_some_and(|c| c.get().trim_start().starts_with('"'))
+    // Read whole: a `configuration` as a JSON string, and any member of a shape that
+    // [`check_item`] refuses (so that the error is reported now, at its place).
+    let starts = |raw: Option<&RawValue>, allowed: &[u8]| {
+        raw.is_none_or(|r| {
+            r.get()
+                .as_bytes()
+                .first()
+                .is_some_and(|b| allowed.contains(b))
+        })
+    };
+    if !(starts(head.configuration, b"{n")
+        && starts(head.supplementary, b"{n")
+        && starts(head.tags, b"{[n"))
     {
         return None;
     }
@@ -222,13 +232,12 @@ fn lazy_item(
         offset: Some(offset),
         declaration: None,
     };
+    // An item of the wrong shape is read whole, which reports where it is wrong.
     let mut resource = resource_from_item(Value::Object(skeleton), origin).ok()?;
-    if let Some(resource) = resource.as_mut() {
-        resource.body = Body::Lazy(Arc::new(ItemDocument {
-            file: Arc::clone(file),
-            range: offset..offset + element.get().len(),
-        }));
-    }
+    resource.body = Body::Lazy(Arc::new(ItemDocument {
+        file: Arc::clone(file),
+        range: offset..offset + element.get().len(),
+    }));
     Some(resource)
 }
 
@@ -257,12 +266,12 @@ impl ItemDocument {
         let text = self.file.text().get(self.range.clone()).unwrap_or("null");
         let item = projected::parse(text, members)
             .map_err(|e| error(format!("configuration item could not be parsed: {e}")))?;
-        match resource_from_item(item, Origin::default()).map_err(error)? {
-            Some(Resource {
+        match resource_from_item(item, Origin::default()).map_err(|e| error(e.message))? {
+            Resource {
                 body: Body::Ready(docs),
                 ..
-            }) => Ok(docs),
-            _ => Err(error("configuration item has no resourceType".to_owned())),
+            } => Ok(docs),
+            Resource { .. } => Err(error("configuration item could not be read".to_owned())),
         }
     }
 }
@@ -318,32 +327,22 @@ impl LazyDocument for ItemDocument {
     }
 }
 
-fn collect(file: &Arc<SourceFile>, results: Vec<Option<Resource>>) -> Result<Loaded, LoadError> {
-    let mut loaded = Loaded::default();
-    let items = results.len();
-    // Collected in place (an `Option<Resource>` is the size of a `Resource`): no second
-    // vector of 100k resources beside the first.
-    loaded.resources = results.into_iter().flatten().collect();
-    let untyped = items - loaded.resources.len();
-    if untyped > 0 {
-        loaded.warnings.push(LoadWarning {
-            name: file.name().to_owned(),
-            message: format!(
-                "{untyped} item(s) have no resourceType and were not evaluated"
-            ),
-            help: Some(
-                "select resourceType, resourceId, accountId, awsRegion, configuration and supplementaryConfiguration in the query"
-                    .to_owned(),
-            ),
-        });
+fn loaded(resources: Vec<Resource>) -> Loaded {
+    Loaded {
+        resources,
+        ..Loaded::default()
     }
-    Ok(loaded)
 }
 
 fn load_single(file: &Arc<SourceFile>, text: &str, offset: usize) -> Result<Loaded, LoadError> {
     let value: Value =
         serde_json::from_str(text).map_err(|e| LoadError::from_json(file, offset, &e))?;
-    collect(file, vec![item_resource(file, value, offset)?])
+    Ok(loaded(vec![item_resource(
+        file,
+        value,
+        offset,
+        Some(text),
+    )?]))
 }
 
 fn load_select_results(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded, LoadError> {
@@ -376,9 +375,32 @@ fn load_select_results(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded,
                 None,
             )
         })?;
-        item_resource(file, value, offset)
+        // A query that does not select `resourceType` returns rows without it: valid results,
+        // which no policy can be matched to. They are counted, and said so below.
+        if value
+            .as_object()
+            .is_some_and(|row| !row.contains_key("resourceType"))
+        {
+            return Ok(None);
+        }
+        item_resource(file, value, offset, None).map(Some)
     })?;
-    collect(file, results)
+    let rows = results.len();
+    let mut loaded = loaded(results.into_iter().flatten().collect());
+    let untyped = rows - loaded.resources.len();
+    if untyped > 0 {
+        loaded.warnings.push(LoadWarning {
+            name: file.name().to_owned(),
+            message: format!(
+                "{untyped} of {rows} SelectResourceConfig result(s) have no resourceType (the query did not select it) and were not evaluated"
+            ),
+            help: Some(
+                "select resourceType, resourceId, accountId, awsRegion, configuration and supplementaryConfiguration in the query"
+                    .to_owned(),
+            ),
+        });
+    }
+    Ok(loaded)
 }
 
 fn load_invoking_event(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded, LoadError> {
@@ -405,9 +427,12 @@ fn load_invoking_event(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded,
         }
     };
     match event.get("configurationItem") {
-        Some(item) if item.is_object() => {
-            collect(file, vec![item_resource(file, item.clone(), offset)?])
-        }
+        Some(item) if item.is_object() => Ok(loaded(vec![item_resource(
+            file,
+            item.clone(),
+            offset,
+            None,
+        )?])),
         _ => {
             let oversized = event.get("configurationItemSummary").is_some();
             Ok(Loaded {
@@ -429,27 +454,163 @@ fn load_invoking_event(file: &Arc<SourceFile>, raw: &RawValue) -> Result<Loaded,
     }
 }
 
+/// The resource of an item found at `offset`; `text` is the item's text in the file, where it
+/// is there as it is (not inside a JSON string), to place an error at the member at fault.
 fn item_resource(
     file: &Arc<SourceFile>,
     value: Value,
     offset: usize,
-) -> Result<Option<Resource>, LoadError> {
+    text: Option<&str>,
+) -> Result<Resource, LoadError> {
     let origin = Origin {
         file: Some(Arc::clone(file)),
         offset: Some(offset),
         declaration: None,
     };
-    resource_from_item(value, origin).map_err(|message| {
-        LoadError::invalid_at(file, offset, message, "this configuration item", None)
+    resource_from_item(value, origin).map_err(|error| {
+        let (at, label) = match (error.member, text) {
+            (Some(member), Some(text)) => (member_offset(file, text, member), "here"),
+            _ => (offset, "this configuration item"),
+        };
+        LoadError::invalid_at(
+            file,
+            at,
+            error.message,
+            label,
+            error.help.map(str::to_owned),
+        )
     })
 }
 
-/// Normalizes one configuration item (any shape) into a resource. `Ok(None)` for an item with
-/// no `resourceType` (partial SelectResourceConfig rows).
-pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resource>, String> {
-    let Value::Object(mut item) = value else {
-        return Err("a configuration item must be a JSON object".to_owned());
+/// Why a configuration item was refused, and which of its members is at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError {
+    /// The member of the item the error is about (`None`: the item itself).
+    pub member: Option<&'static str>,
+    pub message: String,
+    pub help: Option<&'static str>,
+}
+
+impl std::fmt::Display for ItemError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The identity members of an item, each a string (a number is taken as its text) or null.
+const IDENTITY_MEMBERS: [&str; 9] = [
+    "resourceType",
+    "resourceId",
+    "resourceName",
+    "ARN",
+    "arn",
+    "awsAccountId",
+    "accountId",
+    "awsRegion",
+    "configurationItemStatus",
+];
+
+/// Refuses the members whose type the AWS Config formats do not allow: an identity member that
+/// is a list or an object, a `configuration` that is neither an object nor a JSON string of
+/// one, `relationships` that are not a list. Read as "not set", each would make a policy pass
+/// or fail on values the item does not hold.
+fn check_item(item: &Map<String, Value>) -> Result<(), ItemError> {
+    let wrong = |member: &'static str, expected: &str, value: &Value| ItemError {
+        member: Some(member),
+        message: format!(
+            "a configuration item's `{member}` must be {expected}, found {}",
+            value_kind(value)
+        ),
+        help: None,
     };
+    for member in IDENTITY_MEMBERS {
+        match item.get(member) {
+            None | Some(Value::Null | Value::String(_) | Value::Number(_)) => {}
+            Some(other) => return Err(wrong(member, "a string", other)),
+        }
+    }
+    match item.get("resourceType") {
+        Some(Value::String(s)) if !s.is_empty() => {}
+        Some(other) => return Err(wrong("resourceType", "a non-empty string", other)),
+        None => return Err(no_resource_type()),
+    }
+    // A JSON string is checked once decoded ([`embedded_document`]).
+    for member in ["configuration", "supplementaryConfiguration"] {
+        match item.get(member) {
+            None | Some(Value::Null | Value::Object(_) | Value::String(_)) => {}
+            Some(other) => return Err(wrong(member, DOCUMENT, other)),
+        }
+    }
+    match item.get("relationships") {
+        None | Some(Value::Null | Value::Array(_)) => {}
+        Some(other) => return Err(wrong("relationships", "a list", other)),
+    }
+    match item.get("tags") {
+        None | Some(Value::Null | Value::Array(_) | Value::Object(_)) => {}
+        Some(other) => return Err(wrong("tags", "an object or a list", other)),
+    }
+    Ok(())
+}
+
+fn no_resource_type() -> ItemError {
+    ItemError {
+        member: None,
+        message: "a configuration item has no `resourceType`".to_owned(),
+        help: Some(
+            "every item names its type; a SelectResourceConfig query must select resourceType (with resourceId, accountId, awsRegion, configuration and supplementaryConfiguration)",
+        ),
+    }
+}
+
+const DOCUMENT: &str = "an object, or a JSON string of one";
+
+/// Decodes a member given as a JSON string (API form): it must hold an object (or null).
+fn embedded_document(member: &'static str, text: &str) -> Result<Value, ItemError> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value @ (Value::Object(_) | Value::Null)) => Ok(value),
+        Ok(other) => Err(ItemError {
+            member: Some(member),
+            message: format!(
+                "a configuration item's `{member}` must be {DOCUMENT}, found a JSON string of {}",
+                value_kind(&other)
+            ),
+            help: None,
+        }),
+        // serde_json's syntax errors name no value.
+        Err(error) => Err(ItemError {
+            member: Some(member),
+            message: format!("`{member}` is not valid JSON: {error}"),
+            help: None,
+        }),
+    }
+}
+
+/// "a string", "a list", … for messages.
+fn value_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Normalizes one configuration item (any shape) into a resource; an item of a shape the
+/// formats do not allow (no `resourceType`, a list where a string belongs) is an error.
+pub fn resource_from_item(value: Value, origin: Origin) -> Result<Resource, ItemError> {
+    let Value::Object(mut item) = value else {
+        return Err(ItemError {
+            member: None,
+            message: format!(
+                "a configuration item must be a JSON object, found {}",
+                value_kind(&value)
+            ),
+            help: None,
+        });
+    };
+    check_item(&item)?;
     let text = |item: &Map<String, Value>, keys: &[&str]| -> Option<String> {
         keys.iter().find_map(|k| match item.get(*k) {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -458,7 +619,7 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resourc
         })
     };
     let Some(resource_type) = text(&item, &["resourceType"]) else {
-        return Ok(None);
+        return Err(no_resource_type());
     };
     let resource_id = text(&item, &["resourceId"]);
     let resource_name = text(&item, &["resourceName"]);
@@ -473,8 +634,7 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resourc
     };
 
     let configuration = match item.remove("configuration") {
-        Some(Value::String(s)) => serde_json::from_str(&s)
-            .map_err(|e| format!("`configuration` is not valid JSON: {e}"))?,
+        Some(Value::String(s)) => embedded_document("configuration", &s)?,
         Some(other) => other,
         None => Value::Null,
     };
@@ -483,8 +643,8 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resourc
 
     let mut supplementary = match item.remove("supplementaryConfiguration") {
         Some(Value::Object(map)) => map,
-        Some(Value::String(s)) => match serde_json::from_str(&s) {
-            Ok(Value::Object(map)) => map,
+        Some(Value::String(s)) => match embedded_document("supplementaryConfiguration", &s)? {
+            Value::Object(map) => map,
             _ => Map::new(),
         },
         _ => Map::new(),
@@ -552,7 +712,7 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resourc
         .or_else(|| resource_id.clone())
         .or_else(|| resource_name.clone())
         .unwrap_or_else(|| resource_type.clone());
-    Ok(Some(Resource {
+    Ok(Resource {
         source: SourceKind::AwsConfig,
         type_name: Arc::from(resource_type.as_str()),
         address,
@@ -571,7 +731,7 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Option<Resourc
             after: Arc::new(Value::Object(doc)),
             before: None,
         }),
-    }))
+    })
 }
 
 /// Supplementary values in API form are JSON strings, some (S3 `AccessControlList`) encoded
@@ -706,9 +866,7 @@ mod tests {
                 "Policy": "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"kms:*\"}}"
             }
         });
-        let resource = resource_from_item(item, Origin::default())
-            .unwrap()
-            .unwrap();
+        let resource = resource_from_item(item, Origin::default()).unwrap();
         let doc = resource.documents().unwrap().after;
         assert_eq!(
             doc["supplementaryConfiguration"]["Policy"]["Statement"][0]["Principal"],
@@ -731,9 +889,7 @@ mod tests {
             },
             "relationships": [{"resourceType": "AWS::EC2::VPC", "resourceId": "vpc-1", "relationshipName": "Is contained in Vpc "}]
         });
-        let resource = resource_from_item(item, Origin::default())
-            .unwrap()
-            .unwrap();
+        let resource = resource_from_item(item, Origin::default()).unwrap();
         let doc = resource.documents().unwrap().after;
         assert_eq!(doc["awsAccountId"], "111122223333");
         assert_eq!(doc["configuration"]["name"], "b");

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use serde_json::Value;
 
-use crate::model::{Action, Actions, Body, Change, Documents, ItemStatus, Resource, SourceKind};
+use super::LoadError;
+use crate::model::{
+    Action, Actions, Body, Change, DocError, Documents, ItemStatus, Resource, SourceKind,
+};
 
 /// What `diff` found, besides the changes.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +25,42 @@ pub struct DiffCounts {
     pub updated: usize,
     pub deleted: usize,
     pub unchanged: usize,
-    /// Resources that are not AWS Config items (plans given to `diff`), left out.
-    pub ignored: usize,
+}
+
+/// The changes between two sets of items, and the items that could not be compared.
+#[derive(Debug, Default)]
+pub struct Diff {
+    pub changes: Vec<Resource>,
+    pub counts: DiffCounts,
+    /// Items whose values could not be read: each would otherwise read as created or deleted.
+    pub errors: Vec<LoadError>,
+}
+
+/// The inputs among `resources` that are not AWS Config data (a plan given to `diff`), one
+/// error per file: compared with AWS Config items, every item would read as created or deleted.
+pub fn not_config_data(resources: &[Resource]) -> Vec<LoadError> {
+    let mut files: BTreeMap<&str, (SourceKind, usize)> = BTreeMap::new();
+    for resource in resources
+        .iter()
+        .filter(|r| r.source != SourceKind::AwsConfig)
+    {
+        let name = resource.origin.file_name().unwrap_or("-");
+        files.entry(name).or_insert((resource.source, 0)).1 += 1;
+    }
+    files
+        .into_iter()
+        .map(|(name, (source, count))| LoadError::WrongKind {
+            name: name.to_owned(),
+            message: format!(
+                "this is {} ({count} resource(s)), not AWS Config data",
+                match source {
+                    SourceKind::Terraform => "a Terraform plan",
+                    SourceKind::AwsConfig => "AWS Config data",
+                }
+            ),
+            help: Some("`resilix diff OLD NEW` compares two sets of AWS Config items; scan a plan with `resilix scan`, which sees its planned changes".to_owned()),
+        })
+        .collect()
 }
 
 /// The parts of an item that make a change; capture times, state ids and relationships do not.
@@ -31,8 +68,10 @@ const SIGNIFICANT: [&str; 3] = ["configuration", "supplementaryConfiguration", "
 
 /// The changes from `old` to `new`, in the order of the new set (then deletions, in the order of
 /// the old set).
-pub fn diff(old: Vec<Resource>, new: Vec<Resource>) -> (Vec<Resource>, DiffCounts) {
+/// Resources that are not AWS Config items are left out ([`not_config_data`] says which).
+pub fn diff(old: Vec<Resource>, new: Vec<Resource>) -> Diff {
     let mut counts = DiffCounts::default();
+    let mut errors = Vec::new();
     let mut latest = |resources: Vec<Resource>| {
         // Items loaded from files are parsed on demand: all of them, in parallel.
         let documents: Vec<_> = resources
@@ -41,12 +80,13 @@ pub fn diff(old: Vec<Resource>, new: Vec<Resource>) -> (Vec<Resource>, DiffCount
             .collect();
         let mut by_key: BTreeMap<String, (usize, Resource, Arc<Value>)> = BTreeMap::new();
         for (order, (resource, docs)) in resources.into_iter().zip(documents).enumerate() {
-            if resource.source != SourceKind::AwsConfig {
-                counts.ignored += 1;
-                continue;
-            }
-            let Some(Ok(docs)) = docs else {
-                continue;
+            let docs = match docs {
+                Some(Ok(docs)) => docs,
+                None => continue,
+                Some(Err(error)) => {
+                    errors.push(unreadable(&resource, error));
+                    continue;
+                }
             };
             let key = resource.identity();
             let newer = by_key
@@ -112,7 +152,33 @@ pub fn diff(old: Vec<Resource>, new: Vec<Resource>) -> (Vec<Resource>, DiffCount
         changes.push((1, order, change));
     }
     changes.sort_by_key(|(set, order, _)| (*set, *order));
-    (changes.into_iter().map(|(_, _, r)| r).collect(), counts)
+    Diff {
+        changes: changes.into_iter().map(|(_, _, r)| r).collect(),
+        counts,
+        errors,
+    }
+}
+
+/// The error for an item whose values could not be read, at its place where it has one.
+fn unreadable(resource: &Resource, error: DocError) -> LoadError {
+    let message = format!("{}: {}", resource.address, error.message);
+    match (
+        &resource.origin.file,
+        error.offset.or(resource.origin.offset),
+    ) {
+        (Some(file), Some(offset)) => {
+            LoadError::invalid_at(file, offset, message, "this configuration item", None)
+        }
+        _ => LoadError::Incomplete {
+            name: resource
+                .origin
+                .file_name()
+                .unwrap_or("aws-config")
+                .to_owned(),
+            message,
+            help: None,
+        },
+    }
 }
 
 fn with_change(
@@ -180,7 +246,12 @@ mod tests {
                 "2026-01-02T00:00:00Z"
             ),
         ]));
-        let (changes, counts) = diff(old, new);
+        let Diff {
+            changes,
+            counts,
+            errors,
+        } = diff(old, new);
+        assert!(errors.is_empty());
         let kinds: Vec<(String, ChangeKind)> = changes
             .iter()
             .map(|r| (r.resource_id.clone().unwrap(), r.change_kind()))

@@ -9,6 +9,7 @@ pub mod config_diff;
 mod envelope;
 mod excerpt;
 mod hcl;
+mod json_path;
 pub mod policy_document;
 mod projected;
 mod read;
@@ -22,7 +23,7 @@ mod walk;
 use std::collections::BTreeSet;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{Diagnostic, SourceSpan};
 use rayon::prelude::*;
@@ -145,6 +146,16 @@ pub enum LoadError {
     #[diagnostic(code(load::walk))]
     Walk { path: String, message: String },
 
+    /// An input of another kind than the command reads (a plan given to `diff`).
+    #[error("{name}: {message}")]
+    #[diagnostic(code(load::wrong_kind))]
+    WrongKind {
+        name: String,
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+
     /// Part of an AWS Config pull failed: what was pulled is evaluated, the rest is missing.
     #[error("{name}: {message}")]
     #[diagnostic(code(load::incomplete))]
@@ -166,7 +177,9 @@ impl LoadError {
             | LoadError::Encoding { path, .. }
             | LoadError::Walk { path, .. } => path,
             LoadError::Located(located) => located.name(),
-            LoadError::Unrecognized { name, .. } | LoadError::Incomplete { name, .. } => name,
+            LoadError::Unrecognized { name, .. }
+            | LoadError::Incomplete { name, .. }
+            | LoadError::WrongKind { name, .. } => name,
         }
     }
 
@@ -193,6 +206,7 @@ impl LoadError {
             kind: LocatedKind::Invalid,
             file: Arc::clone(file),
             offset,
+            path: OnceLock::new(),
             message: message.into(),
             src: RedactedExcerpt::new(file, offset),
             span: SourceSpan::new(offset.into(), usize::from(offset < file.text().len())),
@@ -216,11 +230,20 @@ impl LoadError {
             .rsplit_once(" at line ")
             .map_or(raw.as_str(), |(m, _)| m)
             .to_owned();
-        let (message, help) = describe_json_error(&message, error, text.trim().is_empty());
+        // Valid JSON of the wrong shape (`"resources": "oops"`) is not a syntax error.
+        let kind = match error.classify() {
+            serde_json::error::Category::Data => LocatedKind::Invalid,
+            _ => LocatedKind::Syntax,
+        };
+        let (message, help) = match kind {
+            LocatedKind::Invalid => (describe_shape_error(&message), None),
+            LocatedKind::Syntax => describe_json_error(&message, error, text.trim().is_empty()),
+        };
         LoadError::Located(Box::new(Located {
-            kind: LocatedKind::Syntax,
+            kind,
             file: Arc::clone(file),
             offset,
+            path: OnceLock::new(),
             message,
             src: RedactedExcerpt::new(file, offset),
             span: SourceSpan::new(offset.into(), usize::from(offset < text.len())),
@@ -237,15 +260,17 @@ pub enum LocatedKind {
     Invalid,
 }
 
-/// An input error at a line and column, with an excerpt of the file.
+/// An input error at a line and column and a JSON path, with an excerpt of the file.
 ///
-/// The line and column are computed when asked for: in a one-line plan that costs a scan of
-/// the line, and a hostile input can make millions of these errors before the first is shown.
+/// The line, column and path are computed when asked for: in a one-line plan that costs a scan
+/// of the line (of the file, for the path), and a hostile input can make millions of these
+/// errors before the first is shown.
 #[derive(Debug)]
 pub struct Located {
     pub kind: LocatedKind,
     file: Arc<SourceFile>,
     offset: usize,
+    path: OnceLock<String>,
     pub message: String,
     src: RedactedExcerpt,
     span: SourceSpan,
@@ -263,6 +288,12 @@ impl Located {
     pub fn line_col(&self) -> crate::source::LineCol {
         self.file.line_col(self.offset)
     }
+
+    /// The JSON path of the value the error is about (`$.resource_changes[3].change.after`).
+    pub fn json_path(&self) -> &str {
+        self.path
+            .get_or_init(|| json_path::path_at(self.file.text(), self.offset))
+    }
 }
 
 impl std::fmt::Display for Located {
@@ -275,7 +306,11 @@ impl std::fmt::Display for Located {
             at.line,
             at.column,
             self.message
-        )
+        )?;
+        match self.json_path() {
+            "$" => Ok(()),
+            path => write!(f, " (at {path})"),
+        }
     }
 }
 
@@ -316,6 +351,54 @@ fn file_offset_of(text: &str, line: usize, column: usize) -> usize {
         offset += piece.len();
     }
     text.len()
+}
+
+/// serde's message for valid JSON of the wrong shape, without the value it quotes (`invalid
+/// type: string "hunter2", expected a sequence` → `expected a list, found a string`): the value
+/// may be a secret, and the path and excerpt say where it is.
+fn describe_shape_error(message: &str) -> String {
+    let found_expected = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    if let Some((found, expected)) = found_expected {
+        let kind = found
+            .split(['`', '"'])
+            .next()
+            .unwrap_or(found)
+            .trim()
+            .trim_end_matches(" value");
+        let kind = match kind {
+            "string" | "integer" | "boolean" | "map" | "sequence" | "floating point" => {
+                match kind {
+                    "string" => "a string",
+                    "integer" | "floating point" => "a number",
+                    "boolean" => "a boolean",
+                    "map" => "an object",
+                    _ => "a list",
+                }
+            }
+            "unit" | "null" => "null",
+            _ => "a value of another type",
+        };
+        return format!("expected {}, found {kind}", plain_expectation(expected));
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
+        return format!("unknown value, expected {expected}");
+    }
+    message.to_owned()
+}
+
+/// serde's words for what a typed field wants, in JSON's.
+fn plain_expectation(expected: &str) -> &str {
+    match expected {
+        "a sequence" => "a list",
+        "a map" => "an object",
+        "a borrowed string" | "a string" => "a string",
+        e if e.starts_with("struct ") => "an object",
+        e => e,
+    }
 }
 
 fn describe_json_error(
@@ -440,6 +523,19 @@ fn is_terraform_source(name: &str, text: &str) -> bool {
             .unwrap_or("");
         BLOCKS.contains(&word) && (line.ends_with('{') || line.contains('"'))
     })
+}
+
+/// What kind of JSON value a (valid) JSON text is, for messages: "a string", "a list", ….
+pub(crate) fn json_kind(text: &str) -> &'static str {
+    match text.trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "a list",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(_) => "a number",
+        None => "nothing",
+    }
 }
 
 /// Elements converted per parallel batch by [`convert_in_order`].

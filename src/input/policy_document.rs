@@ -3,7 +3,10 @@
 //!
 //! Documents are normalized so policies can query one shape: `Statement` is always a list;
 //! `Action`, `NotAction`, `Resource` and `NotResource` are always lists; `Principal` is always an
-//! object of lists (`"*"` becomes `{"AWS": ["*"]}`).
+//! object of lists (`"*"` becomes `{"AWS": ["*"]}`); every `Condition` value is a list
+//! (`{"Bool": {"aws:SecureTransport": "false"}}` becomes `… ["false"]`), as IAM reads a single
+//! value. A policy then reads `$.Condition.Bool['aws:SecureTransport'][*]` whichever way the
+//! document was written, and a path that meets a single value where it reads a list is an error.
 
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
@@ -56,6 +59,11 @@ pub fn normalize(document: &mut Value) {
                     normalize_principal(principal);
                 }
             }
+            if let Some(Value::Object(operators)) = statement.get_mut("Condition") {
+                for keys in operators.values_mut().filter_map(Value::as_object_mut) {
+                    keys.values_mut().for_each(to_list);
+                }
+            }
         }
     }
 }
@@ -98,6 +106,18 @@ mod tests {
             Some(json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Action": ["*"], "Resource": ["*"], "Principal": {"AWS": ["*"]}}
             ]}))
+        );
+    }
+
+    #[test]
+    fn condition_values_are_lists() {
+        let text = r#"{"Statement": [{"Effect": "Deny", "Condition": {
+            "Bool": {"aws:SecureTransport": "false"},
+            "StringLike": {"token.actions.githubusercontent.com:sub": ["repo:a/b:*"]}}}]}"#;
+        assert_eq!(
+            decode(text).unwrap()["Statement"][0]["Condition"],
+            json!({"Bool": {"aws:SecureTransport": ["false"]},
+                   "StringLike": {"token.actions.githubusercontent.com:sub": ["repo:a/b:*"]}})
         );
     }
 

@@ -10,11 +10,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
-use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::LoadError;
 use super::envelope::offset_in;
 use crate::model::Reference;
 use crate::source::SourceFile;
@@ -27,8 +27,9 @@ struct Configuration<'a> {
 
 #[derive(Deserialize, Default)]
 struct ModuleConfig<'a> {
+    /// Each read on its own (in parallel, and so that an error is placed in its element).
     #[serde(borrow, default)]
-    resources: Vec<ConfigResource<'a>>,
+    resources: Vec<&'a RawValue>,
     #[serde(borrow, default)]
     module_calls: BTreeMap<String, ModuleCall<'a>>,
     #[serde(borrow, default)]
@@ -83,12 +84,17 @@ pub(crate) struct ConfigIndex {
 
 /// Reads `configuration`: references of the resources whose type is in `needed` (all when
 /// `None`), and the place of every resource's expressions.
+///
+/// A configuration of the wrong shape is an error at its place: resilix would otherwise read
+/// values known only after apply as undecided, and references as absent.
 pub(crate) fn index(
-    file: &SourceFile,
+    file: &Arc<SourceFile>,
     configuration: &RawValue,
     needed: Option<&BTreeSet<String>>,
-) -> Result<ConfigIndex, serde_json::Error> {
-    let config: Configuration<'_> = serde_json::from_str(configuration.get())?;
+) -> Result<ConfigIndex, LoadError> {
+    let base = offset_in(file, configuration.get());
+    let config: Configuration<'_> = serde_json::from_str(configuration.get())
+        .map_err(|error| LoadError::from_json(file, base, &error))?;
     let Some(root) = config.root_module.as_ref() else {
         return Ok(ConfigIndex::default());
     };
@@ -103,17 +109,16 @@ pub(crate) fn index(
     paths.sort();
     // Every resource in module order; each is read on its own (in parallel: a 100k-resource
     // plan has 100k of them), then entered in that order, so a repeated address keeps the last.
-    let resources: Vec<(&str, &ConfigResource<'_>)> = paths
+    let resources: Vec<(&str, &RawValue)> = paths
         .iter()
         .filter_map(|path| modules.get(*path).map(|module| (path.as_str(), module)))
-        .flat_map(|(path, module)| module.resources.iter().map(move |r| (path, r)))
+        .flat_map(|(path, module)| module.resources.iter().map(move |r| (path, *r)))
         .collect();
-    let indexed: Vec<Option<Indexed>> = resources
-        .par_iter()
-        .map(|(path, resource)| index_resource(file, &resolver, path, resource, needed))
-        .collect();
+    let indexed = super::convert_in_order(&resources, |(path, resource)| {
+        index_resource(file, &resolver, path, resource, needed)
+    })?;
     out.expressions.reserve(indexed.len());
-    for (address, range, references) in indexed.into_iter().flatten() {
+    for (address, range, references) in indexed {
         if let Some(references) = references {
             out.references.insert(address.clone(), references);
         }
@@ -127,13 +132,40 @@ pub(crate) fn index(
 type Indexed = (String, Range<usize>, Option<Arc<[Reference]>>);
 
 fn index_resource(
-    file: &SourceFile,
+    file: &Arc<SourceFile>,
     resolver: &Resolver<'_, '_, '_>,
     path: &str,
-    resource: &ConfigResource<'_>,
+    raw: &RawValue,
     needed: Option<&BTreeSet<String>>,
-) -> Option<Indexed> {
-    let type_name = resource.type_name.as_deref()?;
+) -> Result<Indexed, LoadError> {
+    let at = offset_in(file, raw.get());
+    if !raw.get().starts_with('{') {
+        return Err(LoadError::invalid_at(
+            file,
+            at,
+            format!(
+                "each configuration resource must be an object, found {}",
+                super::json_kind(raw.get())
+            ),
+            "not an object",
+            None,
+        ));
+    }
+    let resource: ConfigResource<'_> =
+        serde_json::from_str(raw.get()).map_err(|error| LoadError::from_json(file, at, &error))?;
+    let missing = |member: &str| {
+        LoadError::invalid_at(
+            file,
+            at,
+            format!("a configuration resource has no `{member}`"),
+            "this configuration resource",
+            None,
+        )
+    };
+    let type_name = resource
+        .type_name
+        .as_deref()
+        .ok_or_else(|| missing("type"))?;
     let local = match resource.address.as_deref() {
         Some(address) => address.to_owned(),
         None => format!(
@@ -144,21 +176,32 @@ fn index_resource(
                 ""
             },
             type_name,
-            resource.name.as_deref().unwrap_or("")
+            resource.name.as_deref().ok_or_else(|| missing("name"))?
         ),
     };
     let address = format!("{}{}", prefix(path), local);
     let Some(expressions) = resource.expressions else {
-        return Some((address, 0..0, None));
+        return Ok((address, 0..0, None));
     };
     let start = offset_in(file, expressions.get());
     let range = start..start + expressions.get().len();
-    if needed.is_some_and(|set| !set.contains(type_name)) {
-        return Some((address, range, None));
+    if !expressions.get().starts_with('{') {
+        return Err(LoadError::invalid_at(
+            file,
+            start,
+            format!(
+                "a configuration resource's `expressions` must be an object, found {}",
+                super::json_kind(expressions.get())
+            ),
+            "not an object",
+            None,
+        ));
     }
-    let Ok(expressions) = serde_json::from_str::<Value>(expressions.get()) else {
-        return Some((address, range, None));
-    };
+    if needed.is_some_and(|set| !set.contains(type_name)) {
+        return Ok((address, range, None));
+    }
+    let expressions = serde_json::from_str::<Value>(expressions.get())
+        .map_err(|error| LoadError::from_json(file, start, &error))?;
     let mut leaves = Vec::new();
     collect_references(&expressions, String::new(), &mut leaves, 0);
     let mut by_attribute: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -175,7 +218,7 @@ fn index_resource(
             targets: targets.into_iter().collect(),
         })
         .collect();
-    Some((address, range, Some(references.into())))
+    Ok((address, range, Some(references.into())))
 }
 
 /// How the configuration sets an attribute, merged over the blocks of a list.

@@ -71,22 +71,14 @@ pub(crate) fn load(
 ) -> Result<Loaded, LoadError> {
     check_version(file, env)?;
     let mut warnings = Vec::new();
+    // A damaged `configuration` is an error, not a plan without one: without it, values known
+    // only after apply would all stay undecided, and a failing resource would read as "review".
     let config = match env.configuration {
-        Some(raw) => match terraform_config::index(file, raw, options.reference_types.as_deref()) {
-            Ok(index) => Some(index),
-            Err(error) => {
-                warnings.push(LoadWarning {
-                    name: file.name().to_owned(),
-                    message: format!(
-                        "the plan's `configuration` section could not be read ({error}); \
-                         relationship checks cannot follow references, and values known only \
-                         after apply stay undecided"
-                    ),
-                    help: None,
-                });
-                None
-            }
-        },
+        Some(raw) => Some(terraform_config::index(
+            file,
+            raw,
+            options.reference_types.as_deref(),
+        )?),
         None => None,
     };
     let sources = index_sources(file, config.as_ref(), options, &mut warnings);
@@ -247,6 +239,7 @@ fn convert(
             None,
         ));
     };
+    check_change_values(file, change)?;
     let mode = match raw.mode.as_deref() {
         Some("data") => Mode::Data,
         _ => Mode::Managed,
@@ -324,6 +317,46 @@ fn convert(
     Ok((resource, unknown))
 }
 
+/// Refuses a change whose values are not what the plan format allows: `before` and `after` are
+/// an object or null (a string or a list there is a damaged plan, and a policy reading it would
+/// find every attribute "not set"); the masks are an object, a boolean or null.
+fn check_change_values(file: &Arc<SourceFile>, change: &RawChange<'_>) -> Result<(), LoadError> {
+    let values = [
+        ("before", change.before, false),
+        ("after", change.after, false),
+        ("after_unknown", change.after_unknown, true),
+        ("before_sensitive", change.before_sensitive, true),
+        ("after_sensitive", change.after_sensitive, true),
+    ];
+    for (name, raw, mask) in values {
+        let Some(raw) = raw else { continue };
+        let text = raw.get().trim_start();
+        let allowed = match text.as_bytes().first() {
+            Some(b'{' | b'n') => true,
+            Some(b't' | b'f') => mask,
+            _ => false,
+        };
+        if !allowed {
+            let expected = if mask {
+                "an object, a boolean or null"
+            } else {
+                "an object or null"
+            };
+            return Err(LoadError::invalid_at(
+                file,
+                offset_in(file, text),
+                format!(
+                    "a resource change's `{name}` must be {expected}, found {}",
+                    super::json_kind(text)
+                ),
+                "not allowed here",
+                None,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `3` → `[3]`, `"a"` → `["a"]`, as Terraform writes instance keys.
 fn index_suffix(raw: &str) -> String {
     match serde_json::from_str::<Value>(raw) {
@@ -366,9 +399,17 @@ impl PlanDocument {
             return Ok(Value::Null);
         };
         let text = self.file.text().get(range.clone()).unwrap_or("null");
-        projected::parse(text, projection.keys.as_ref()).map_err(|error| DocError {
-            message: format!("resource values could not be parsed: {error}"),
-            offset: Some(range.start),
+        projected::parse(text, projection.keys.as_ref()).map_err(|error| {
+            // serde's line and column are within the values; the error's place is in the file.
+            let local = super::file_offset_of(text, error.line(), error.column());
+            let raw = error.to_string();
+            let message = raw
+                .rsplit_once(" at line ")
+                .map_or(raw.as_str(), |(m, _)| m);
+            DocError {
+                message: format!("resource values could not be parsed: {message}"),
+                offset: Some(range.start + local.min(text.len())),
+            }
         })
     }
 

@@ -28,6 +28,43 @@ pub struct Selection<'v> {
     /// The path ran into an unknown or redacted value before its end: what lies below is not
     /// known, so an empty selection does not mean "absent".
     pub hidden: bool,
+    /// The path ran into a value of the wrong type before its end (a wildcard or an index over
+    /// a string, a name over a list): the document is not of the shape the policy reads, so
+    /// what the path did not find is not "absent" either. The first such place.
+    pub mismatch: Option<Mismatch>,
+}
+
+/// Where a path met a value of another type than its next step needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Path of the value (`$.ingress[0].cidr_blocks`), built only when paths are asked for.
+    pub path: Option<String>,
+    /// What the step needs: "a list", "an object", "a list or an object".
+    pub wanted: &'static str,
+    /// What is there: "a string", "a number", ….
+    pub found: &'static str,
+}
+
+impl Mismatch {
+    /// `found a string where the policy reads a list`.
+    pub fn describe(&self) -> String {
+        format!(
+            "found {} where the policy reads {}",
+            self.found, self.wanted
+        )
+    }
+}
+
+/// "a string", "a list", … for messages.
+pub fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// A compiled selector.
@@ -147,14 +184,69 @@ impl Selector {
                             .collect()
                     })
                     .unwrap_or_default();
-                let hidden = hits.is_empty()
-                    && prefixes.iter().any(|prefix| {
+                let mut selection = Selection {
+                    hits,
+                    hidden: false,
+                    mismatch: None,
+                };
+                if selection.hits.is_empty() {
+                    selection.hidden = prefixes.iter().any(|prefix| {
                         jsonpath_rust::query::js_path_process(prefix, doc)
                             .is_ok_and(|refs| refs.iter().any(|r| marker(r.val).is_some()))
                     });
-                Selection { hits, hidden }
+                    if !selection.hidden {
+                        selection.mismatch = prefix_mismatch(query, prefixes, doc, with_paths);
+                    }
+                }
+                selection
             }
         }
+    }
+}
+
+/// For a jsonpath-rust query that found nothing: whether the longest prefix that finds
+/// something found a scalar that the next segment (a child segment: names, indexes,
+/// wildcards, filters, slices) cannot look into. A descendant segment over a scalar finds
+/// nothing naturally, so is no mismatch.
+fn prefix_mismatch(
+    query: &JpQuery,
+    prefixes: &[JpQuery],
+    doc: &Value,
+    with_paths: bool,
+) -> Option<Mismatch> {
+    // `prefixes` runs longest first; the segment after a prefix of n segments is segment n.
+    let segments = query.segments.len();
+    for (n, prefix) in (1..segments).rev().zip(prefixes) {
+        let Ok(refs) = jsonpath_rust::query::js_path_process(prefix, doc) else {
+            continue;
+        };
+        if refs.is_empty() {
+            continue;
+        }
+        if matches!(query.segments.get(n), Some(Segment::Descendant(_))) {
+            return None;
+        }
+        return refs.into_iter().find_map(|r| {
+            let found = match r.val {
+                Value::String(_) | Value::Number(_) | Value::Bool(_) => kind_of(r.val),
+                _ => return None,
+            };
+            Some(Mismatch {
+                path: with_paths.then_some(r.path),
+                wanted: "a list or an object",
+                found,
+            })
+        });
+    }
+    // Only the root found something: the first segment met the document itself.
+    match (query.segments.first(), doc) {
+        (Some(Segment::Descendant(_)) | None, _) => None,
+        (_, Value::String(_) | Value::Number(_) | Value::Bool(_)) => Some(Mismatch {
+            path: with_paths.then(|| "$".to_owned()),
+            wanted: "a list or an object",
+            found: kind_of(doc),
+        }),
+        _ => None,
     }
 }
 
@@ -209,7 +301,21 @@ fn walk<'v>(value: &'v Value, steps: &[Step], path: &mut Option<String>, out: &m
                 descend(child, &|p| push_name(p, key), out);
             }
         }
-        _ => {}
+        // Nothing there: absent, whatever the step.
+        (_, Value::Null) => {}
+        (step, other) => {
+            if out.mismatch.is_none() {
+                out.mismatch = Some(Mismatch {
+                    path: path.clone(),
+                    wanted: match step {
+                        Step::Name(_) => "an object",
+                        Step::Index(_) => "a list",
+                        Step::Wildcard => "a list or an object",
+                    },
+                    found: kind_of(other),
+                });
+            }
+        }
     }
 }
 
