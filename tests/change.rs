@@ -340,3 +340,71 @@ fn a_waived_finding_is_waived_in_every_format() {
         assert_eq!(other, code);
     }
 }
+
+/// One IAM statement of 400 actions × 400 resources against two narrower earlier ones that
+/// cover it only in part (and a `Deny`, which grants nothing): the evidence names the first new
+/// grants in order and counts every one of them, as the pairwise comparison would.
+#[test]
+fn a_large_iam_statement_is_compared_exactly() {
+    use serde_json::json;
+    let actions: Vec<String> = (0..400).map(|i| format!("svc:Action{i:04}")).collect();
+    let resources: Vec<String> = (0..400).map(|i| format!("arn:aws:s3:::b/{i:04}")).collect();
+    let document = |statements: Value| {
+        serde_json::to_string(&json!({"Version": "2012-10-17", "Statement": statements})).unwrap()
+    };
+    let before = document(json!([
+        {"Effect": "Allow", "Action": "svc:*", "Resource": resources[..200]},
+        {"Effect": "Allow", "Action": actions.iter().step_by(2).collect::<Vec<_>>(), "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Action": "*", "Resource": "*"},
+    ]));
+    let after = document(json!([
+        {"Effect": "Allow", "Action": actions, "Resource": resources},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "arn:aws:s3:::other"},
+    ]));
+    let plan = json!({
+        "format_version": "1.2",
+        "resource_changes": [{
+            "address": "aws_iam_policy.wide",
+            "mode": "managed",
+            "type": "aws_iam_policy",
+            "name": "wide",
+            "change": {
+                "actions": ["update"],
+                "before": {"name": "wide", "policy": before},
+                "after": {"name": "wide", "policy": after},
+            },
+        }],
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let (code, report) = json(
+        resilix()
+            .args([
+                "scan",
+                "--check",
+                "change.privilege-widened",
+                "-f",
+                "json",
+                "-q",
+            ])
+            .arg(&path),
+    );
+    assert_eq!(code, Some(1));
+    let finding = &report["findings"][0];
+    assert_eq!(finding["status"], "fail");
+    let actual = finding["evidence"][0]["actual"].as_str().unwrap();
+    // The odd actions (200) on the upper half of the resources (200), and NotAction read as `*`.
+    let shown = [
+        "* on arn:aws:s3:::other".to_owned(),
+        "svc:Action0001 on arn:aws:s3:::b/0200".to_owned(),
+    ]
+    .into_iter()
+    .chain((201..207).map(|i| format!("svc:Action0001 on arn:aws:s3:::b/{i:04}")))
+    .collect::<Vec<_>>()
+    .join(", ");
+    assert_eq!(
+        actual,
+        format!("newly allowing {shown} and {} more", 200 * 200 + 1 - 8)
+    );
+}

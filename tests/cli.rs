@@ -144,7 +144,7 @@ fn cli_stdin() {
 
 #[test]
 fn cli_input_size_bound() {
-    assert_cmd_snapshot!(scan().args([FAIL_PLAN, "--max-input-size", "1K"]));
+    assert_cmd_snapshot!(scan().args([FAIL_PLAN, "--max-input-size", "8K"]));
 }
 
 #[test]

@@ -32,7 +32,11 @@ pub fn fixture_report() -> (Report, Catalog) {
     let text = std::fs::read_to_string(fixture("emit/resilix.yaml")).unwrap();
     let mut config = Config::parse(&SourceFile::new("fixtures/emit/resilix.yaml", text)).unwrap();
     config.today = jiff::civil::date(2026, 11, 20);
-    let baseline = resilix::findings::baseline::load(&fixture("emit/baseline.json")).unwrap();
+    let baseline = resilix::findings::baseline::load(
+        &fixture("emit/baseline.json"),
+        resilix::input::DEFAULT_MAX_INPUT_BYTES,
+    )
+    .unwrap();
     let options = LoadOptions {
         reference_types: Some(Arc::new(catalog.reference_types())),
         ..LoadOptions::default()

@@ -118,6 +118,152 @@ fn stdin_above_the_bound_is_refused() {
     );
 }
 
+/// Every file resilix reads is read under the input bound, not only inputs: the configuration,
+/// policy files and baselines. An endless stream of zeros is refused from its first bytes, a
+/// file above the bound before it is read, and a stream above it when reading reaches it.
+#[test]
+fn configuration_policies_and_baselines_are_read_under_the_bound() {
+    use std::io::Write as _;
+    let plan = fixture("policies/aws.s3.block-public-access/fail.plan.json");
+    for (flag, code) in [
+        ("--config", "config::io"),
+        ("--policies", "policy::io"),
+        ("--baseline", "load::encoding"),
+    ] {
+        let output = run_within(
+            resilix()
+                .args(["scan", "-q"])
+                .arg(&plan)
+                .args([flag, "/dev/zero"]),
+            MINUTE,
+        );
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        let text = stderr(&output);
+        assert!(text.contains(code), "{flag}: {text}");
+        assert!(
+            text.contains("/dev/zero: this is a binary file, not text"),
+            "{flag}: {text}"
+        );
+    }
+
+    // Sparse files above the bound: refused before a byte is read.
+    let dir = tempfile::tempdir().unwrap();
+    let big = |name: &str| {
+        let path = dir.path().join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(2 << 20)
+            .unwrap();
+        path
+    };
+    for (flag, name) in [
+        ("--config", "resilix.yaml"),
+        ("--policies", "policy.yaml"),
+        ("--baseline", "baseline.json"),
+    ] {
+        let output = run_within(
+            resilix()
+                .args(["scan", "-q", "--max-input-size", "1M"])
+                .arg(&plan)
+                .arg(flag)
+                .arg(big(name)),
+            MINUTE,
+        );
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        let text = stderr(&output);
+        assert!(
+            text.contains("2097152 bytes is above the input size limit of 1048576 bytes"),
+            "{flag}: {text}"
+        );
+        assert!(text.contains("--max-input-size"), "{flag}: {text}");
+    }
+
+    // A configuration streamed through a pipe: reading stops at the bound.
+    let mut child = resilix()
+        .args([
+            "scan",
+            "-q",
+            "--max-input-size",
+            "1K",
+            "--config",
+            "/dev/stdin",
+        ])
+        .arg(&plan)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(&vec![b' '; 64 << 10]);
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("/dev/stdin: holds more than 1024 bytes, above the input size limit"),
+        "{text}"
+    );
+}
+
+/// A gzip bomb: 16 KB that inflate to 16 MB of JSON-looking text. Decompression stops at the
+/// bound (the buffer never grows past it), from a file and from stdin.
+#[test]
+fn a_gzip_bomb_is_cut_at_the_bound() {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(br#"{"configurationItems": ["#).unwrap();
+    let spaces = vec![b' '; 1 << 20];
+    for _ in 0..16 {
+        encoder.write_all(&spaces).unwrap();
+    }
+    encoder.write_all(b"]}").unwrap();
+    let bomb = encoder.finish().unwrap();
+    assert!(bomb.len() < 256 << 10, "{} bytes", bomb.len());
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "ConfigSnapshot.json.gz", &bomb);
+    let output = run_within(
+        resilix()
+            .args(["scan", "-q", "--max-input-size", "1M"])
+            .arg(&path),
+        MINUTE,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("ConfigSnapshot.json.gz: decompresses to more than 1048576 bytes"),
+        "{text}"
+    );
+
+    let mut child = resilix()
+        .args(["scan", "-", "-q", "--max-input-size", "1M"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(&bomb);
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.contains("<stdin>: decompresses to more than 1048576 bytes"),
+        "{text}"
+    );
+
+    // Under a bound it fits, the same file is read and judged as what it is.
+    let output = run_within(
+        resilix()
+            .args(["scan", "-q", "--max-input-size", "17M"])
+            .arg(&path),
+        FIVE_MINUTES,
+    );
+    let text = stderr(&output);
+    assert!(!text.contains("decompresses to more than"), "{text}");
+}
+
 /// JSON nested 1,000,000 deep: at the top level, inside a plan's resource values (parsed only
 /// when a policy reads them), and inside an AWS Config item's embedded JSON string.
 #[test]

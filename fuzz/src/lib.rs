@@ -114,6 +114,7 @@ fn full_catalog(params: &BTreeMap<String, BTreeMap<String, Value>>) -> Catalog {
         builtins: true,
         user_paths: vec![fixtures().join("emit/policies")],
         params: params.clone(),
+        ..CatalogOptions::default()
     }) {
         Ok(catalog) => catalog.policies,
         Err(errors) => {

@@ -222,6 +222,7 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
             // Read the saved file back, exactly as a later `resilix scan` will: findings point at
             // their line in it, and an incomplete pull reads back as incomplete.
             let options = LoadOptions {
+                max_bytes: args.policy.limit.max_input_size,
                 reference_types: Some(Arc::new(catalog.reference_types())),
                 ..LoadOptions::default()
             };
@@ -234,7 +235,10 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
         &config,
         inputs,
         &args.output,
-        args.baseline.baseline.as_deref(),
+        args.baseline
+            .baseline
+            .as_deref()
+            .map(|path| (path, args.policy.limit)),
         quiet,
         diagnostics,
     )

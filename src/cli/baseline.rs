@@ -64,7 +64,10 @@ fn create(args: &BaselineCreateArgs, quiet: bool, diagnostics: &mut Diagnostics)
     let Some((catalog, _config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;
     };
-    let loaded = input::load_paths(&args.paths, &args.input.load_options(&catalog));
+    let loaded = input::load_paths(
+        &args.paths,
+        &args.input.load_options(&catalog, args.policy.limit),
+    );
     // A baseline missing the findings of an unreadable input would let them pass as new
     // findings later on: write nothing.
     let unreadable = !loaded.errors.is_empty();

@@ -48,7 +48,7 @@ pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -
             .iter()
             .any(|t| t.kind == SourceKind::AwsConfig && t.scope == Scope::Changes)
     });
-    let options = args.input.load_options(&catalog);
+    let options = args.input.load_options(&catalog, args.policy.limit);
     let old = load_paths(std::slice::from_ref(&args.old), &options);
     let new = load_paths(std::slice::from_ref(&args.new), &options);
     // Either side not wholly AWS Config data (a plan, a file that could not be read) is an

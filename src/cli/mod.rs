@@ -21,7 +21,7 @@ pub use diff::DiffArgs;
 pub use docs::{CompletionsArgs, ManArgs};
 pub use policies::{ControlsArgs, ListFormat, PoliciesArgs, PoliciesCommand};
 pub use scan::{
-    BaselineArg, FrameworkArg, InputArgs, OutputArgs, PolicyArgs, ReadArgs, ScanArgs,
+    BaselineArg, FrameworkArg, InputArgs, OutputArgs, PolicyArgs, ReadArgs, ScanArgs, SizeLimit,
     repository_root,
 };
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use super::scan::{FrameworkArg, PolicyArgs};
+use super::scan::{FrameworkArg, PolicyArgs, SizeLimit};
 use crate::docs;
 use crate::findings::compliance::ControlState;
 use crate::frameworks;
@@ -53,6 +53,8 @@ pub enum PoliciesCommand {
         /// Test only the policies in DIR
         #[arg(long)]
         no_builtin_policies: bool,
+        #[command(flatten)]
+        limit: SizeLimit,
     },
     /// Print the policy reference (Markdown), as in docs/policies.md
     Docs {
@@ -103,6 +105,7 @@ pub(crate) fn run(args: &PoliciesArgs, diagnostics: &mut Diagnostics) -> ExitSta
         PoliciesCommand::Test {
             dirs,
             no_builtin_policies,
+            limit,
         } => {
             let policy = PolicyArgs {
                 policies: dirs.clone(),
@@ -110,6 +113,7 @@ pub(crate) fn run(args: &PoliciesArgs, diagnostics: &mut Diagnostics) -> ExitSta
                 config: None,
                 checks: Vec::new(),
                 skip_checks: Vec::new(),
+                limit: *limit,
             };
             let Some(catalog) = policy.catalog(diagnostics) else {
                 return ExitStatus::Error;

@@ -53,18 +53,25 @@ pub struct PolicyArgs {
     /// The command-line twin of `policies.disable`, to which it adds.
     #[arg(long = "skip-check", value_name = "ID|GLOB", help_heading = "Policies")]
     pub skip_checks: Vec<String>,
+
+    #[command(flatten)]
+    pub limit: SizeLimit,
+}
+
+/// How large a file may be: every file a command reads (inputs, the configuration, policy files,
+/// baselines) is read through [`input::read_source`] under this one bound.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct SizeLimit {
+    /// Refuse inputs, configuration, policy and baseline files larger than this (e.g. 500M, 2G)
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Input")]
+    pub max_input_size: u64,
 }
 
 impl PolicyArgs {
     /// Compiles the catalog, without the configuration file; every policy error is reported
     /// before anything is evaluated.
     pub fn catalog(&self, diagnostics: &mut Diagnostics) -> Option<Catalog> {
-        let options = CatalogOptions {
-            builtins: !self.no_builtin_policies,
-            user_paths: self.policies.clone(),
-            ..CatalogOptions::default()
-        };
-        let catalog = match Catalog::load(&options) {
+        let catalog = match Catalog::load(&self.catalog_options()) {
             Ok(catalog) => catalog,
             Err(errors) => {
                 diagnostics.push(Box::new(errors));
@@ -78,6 +85,15 @@ impl PolicyArgs {
             catalog
                 .retain(|p| (only.is_empty() || matches(&only, &p.id)) && !matches(&skip, &p.id)),
         )
+    }
+
+    fn catalog_options(&self) -> CatalogOptions {
+        CatalogOptions {
+            builtins: !self.no_builtin_policies,
+            user_paths: self.policies.clone(),
+            max_bytes: self.limit.max_input_size,
+            ..CatalogOptions::default()
+        }
     }
 
     /// `--check` and `--skip-check` as patterns; each must match a policy of `catalog`.
@@ -119,18 +135,18 @@ impl PolicyArgs {
     /// configuration and the policies is reported before anything is evaluated.
     pub fn load(&self, diagnostics: &mut Diagnostics) -> Option<(Catalog, Config)> {
         let working_dir = std::env::current_dir().unwrap_or_default();
-        let config = match Config::discover(self.config.as_deref(), &working_dir) {
+        let config = match Config::discover(
+            self.config.as_deref(),
+            &working_dir,
+            self.limit.max_input_size,
+        ) {
             Ok(config) => config,
             Err(errors) => {
                 diagnostics.push(Box::new(errors));
                 return None;
             }
         };
-        let mut options = CatalogOptions {
-            builtins: !self.no_builtin_policies,
-            user_paths: self.policies.clone(),
-            ..CatalogOptions::default()
-        };
+        let mut options = self.catalog_options();
         let catalog = match Catalog::load(&options) {
             Ok(catalog) => catalog,
             Err(errors) => {
@@ -170,10 +186,6 @@ impl PolicyArgs {
 /// How input files are found and how large they may be (every command that reads files).
 #[derive(Debug, Clone, Args)]
 pub struct ReadArgs {
-    /// Refuse inputs larger than this (e.g. 500M, 2G)
-    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_size, help_heading = "Input")]
-    pub max_input_size: u64,
-
     /// Leave out what GLOB matches when walking a directory (repeatable)
     ///
     /// Matched against each file's and directory's name and its path (`legacy/**`,
@@ -185,9 +197,9 @@ pub struct ReadArgs {
 }
 
 impl ReadArgs {
-    pub fn load_options(&self, catalog: &Catalog) -> LoadOptions {
+    pub fn load_options(&self, catalog: &Catalog, limit: SizeLimit) -> LoadOptions {
         LoadOptions {
-            max_bytes: self.max_input_size,
+            max_bytes: limit.max_input_size,
             reference_types: Some(Arc::new(catalog.reference_types())),
             terraform_sources: TerraformSources::Off,
             skip_paths: SkipPaths::new(&self.skip_paths),
@@ -218,7 +230,7 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    pub fn load_options(&self, catalog: &Catalog) -> LoadOptions {
+    pub fn load_options(&self, catalog: &Catalog, limit: SizeLimit) -> LoadOptions {
         LoadOptions {
             format: match self.input_format {
                 InputFormatArg::Auto => InputFormat::Auto,
@@ -229,7 +241,7 @@ impl InputArgs {
                 Some(dir) => TerraformSources::Root(dir.clone()),
                 None => TerraformSources::Auto,
             },
-            ..self.read.load_options(catalog)
+            ..self.read.load_options(catalog, limit)
         }
     }
 }
@@ -461,13 +473,19 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
     let Some((catalog, config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;
     };
-    let loaded = input::load_paths(&args.paths, &args.input.load_options(&catalog));
+    let loaded = input::load_paths(
+        &args.paths,
+        &args.input.load_options(&catalog, args.policy.limit),
+    );
     finish(
         &catalog,
         &config,
         loaded.into(),
         &args.output,
-        args.baseline.baseline.as_deref(),
+        args.baseline
+            .baseline
+            .as_deref()
+            .map(|path| (path, args.policy.limit)),
         quiet,
         diagnostics,
     )
@@ -597,13 +615,13 @@ pub(crate) fn finish(
     config: &Config,
     inputs: Inputs,
     args: &OutputArgs,
-    baseline_file: Option<&Path>,
+    baseline_file: Option<(&Path, SizeLimit)>,
     quiet: bool,
     diagnostics: &mut Diagnostics,
 ) -> ExitStatus {
     // A baseline that cannot be read is a usage error: nothing is evaluated or written.
     let baseline = match baseline_file {
-        Some(path) => match baseline::load(path) {
+        Some((path, limit)) => match baseline::load(path, limit.max_input_size) {
             Ok(baseline) => Some((input::display_name(path), baseline)),
             Err(error) => {
                 diagnostics.push(Box::new(error));

@@ -197,8 +197,12 @@ impl Config {
     /// nearest `resilix.yaml` or `.resilix.yaml` in `dir` or a directory above it, up to the
     /// repository root (the nearest directory holding `.git`; outside a repository, `dir`
     /// only), else the defaults. Both names in one directory is an error: which one counts
-    /// would be a guess.
-    pub fn discover(explicit: Option<&Path>, dir: &Path) -> Result<Config, PolicyErrors> {
+    /// would be a guess. A file larger than `max_bytes` is refused.
+    pub fn discover(
+        explicit: Option<&Path>,
+        dir: &Path,
+        max_bytes: u64,
+    ) -> Result<Config, PolicyErrors> {
         let path: Option<(PathBuf, String)> = match explicit {
             Some(path) => Some((path.to_path_buf(), path.display().to_string())),
             None => find_file(dir)?,
@@ -218,19 +222,11 @@ impl Config {
                 ..Config::default()
             });
         };
-        let text = std::fs::read(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|bytes| crate::input::decode_text(bytes, &name).map_err(|e| e.to_string()));
-        let text = text.map_err(|message| PolicyErrors {
+        let file = crate::input::read_source(&path, max_bytes).map_err(|error| PolicyErrors {
             what: "the configuration",
-            errors: vec![scoped(PolicyError::new(
-                &SourceFile::new(name.clone(), ""),
-                "io",
-                None,
-                message,
-            ))],
+            errors: vec![scoped(PolicyError::unreadable(&error))],
         })?;
-        let mut config = Config::parse(&SourceFile::new(name, text))?;
+        let mut config = Config::parse(&SourceFile::new(name, file.into_text()))?;
         config.today = today;
         Ok(config)
     }

@@ -4,6 +4,7 @@
 //! result that does not pass is evaluated again with evidence. A panic in one evaluation becomes
 //! an error finding that says it is a bug, and the run goes on.
 
+mod grants;
 mod operators;
 mod outcome;
 mod projection;

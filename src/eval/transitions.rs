@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 use serde_json::{Map, Value};
 
+use super::grants::{Fresh, Statement, fresh_grants};
 use super::operators::{CIDR_KEYS, OpResult, PortSpan, apply, kind, loose_eq, port_span};
 use super::{Context, Evidence, Polarity, Subject, Verdict};
 use crate::model::value::{display, marker};
@@ -137,14 +138,16 @@ impl Context<'_, '_> {
                                 Polarity::Positive => Some(format!("new {what}")),
                                 Polarity::Mixed => None,
                             };
-                            let shown: Vec<String> = new.iter().take(8).cloned().collect();
                             let mut actual = if new.is_empty() {
                                 "allowing nothing new".to_owned()
                             } else {
-                                format!("newly allowing {}", shown.join(", "))
+                                format!("newly allowing {}", new.shown.join(", "))
                             };
-                            if new.len() > shown.len() {
-                                actual.push_str(&format!(" and {} more", new.len() - shown.len()));
+                            if new.count > new.shown.len() {
+                                actual.push_str(&format!(
+                                    " and {} more",
+                                    new.count - new.shown.len()
+                                ));
                             }
                             self.push(|| Evidence {
                                 path,
@@ -267,12 +270,12 @@ impl From<String> for Unreadable {
 }
 
 /// What the values after the change allow that the values before did not, as readable items
-/// (sorted, without duplicates). Empty: nothing was widened.
+/// (sorted, without duplicates; the first few, and how many). Empty: nothing was widened.
 pub(crate) fn widened(
     widening: Widening,
     before: &[Value],
     after: &[Value],
-) -> Result<Vec<String>, Unreadable> {
+) -> Result<Fresh, Unreadable> {
     let new: BTreeSet<String> = match widening {
         Widening::Cidr => {
             let old = cidrs(before)?;
@@ -314,30 +317,31 @@ pub(crate) fn widened(
             out
         }
         Widening::Actions => {
-            let old = grants(before)?;
-            grants(after)?
-                .into_iter()
-                .filter(|(a, r)| {
-                    !old.iter().any(|(pa, pr)| {
-                        Pattern::case_insensitive(pa).matches(a) && Pattern::new(pr).matches(r)
-                    })
-                })
-                .map(|(a, r)| format!("{a} on {r}"))
-                .collect()
+            return Ok(fresh_grants(&statements(before)?, &statements(after)?));
         }
         Widening::Principals => {
-            let old = principals(before)?;
+            // Each old pattern compiled once; literal principals looked up, not matched.
+            let mut literal: BTreeSet<(String, String)> = BTreeSet::new();
+            let mut wild: Vec<(String, Pattern)> = Vec::new();
+            for (kind, principal) in principals(before)? {
+                let pattern = Pattern::new(&principal);
+                if pattern.is_literal() {
+                    literal.insert((kind, principal));
+                } else {
+                    wild.push((kind, pattern));
+                }
+            }
             principals(after)?
                 .into_iter()
                 .filter(|(t, p)| {
-                    !old.iter()
-                        .any(|(ot, op)| ot == t && Pattern::new(op).matches(p))
+                    !literal.contains(&(t.clone(), p.clone()))
+                        && !wild.iter().any(|(ot, op)| ot == t && op.matches(p))
                 })
                 .map(|(t, p)| format!("{t} {p}"))
                 .collect()
         }
     };
-    Ok(new.into_iter().collect())
+    Ok(Fresh::from_set(new))
 }
 
 fn port_text(lo: u32, hi: u32) -> String {
@@ -651,9 +655,10 @@ fn strings(value: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// (action, resource) pairs the documents allow. `NotAction` and `NotResource` allow nearly
-/// everything and read as `*`; a statement without `Resource` (trust policies) as `*`.
-fn grants(values: &[Value]) -> Result<Vec<(String, String)>, Unreadable> {
+/// What each Allow statement of the documents grants. `NotAction` and `NotResource` allow
+/// nearly everything and read as `*`; a statement without `Resource` (trust policies) as `*`.
+/// Conditions are not read: a statement grants what it names, whatever its condition.
+fn statements(values: &[Value]) -> Result<Vec<Statement>, Unreadable> {
     let mut out = Vec::new();
     for statement in allow_statements(values)? {
         let actions = if statement.contains_key("NotAction") {
@@ -669,11 +674,7 @@ fn grants(values: &[Value]) -> Result<Vec<(String, String)>, Unreadable> {
                 r => r,
             }
         };
-        for action in &actions {
-            for resource in &resources {
-                out.push((action.clone(), resource.clone()));
-            }
-        }
+        out.push(Statement { actions, resources });
     }
     Ok(out)
 }
@@ -702,7 +703,7 @@ mod tests {
     use serde_json::json;
 
     fn new(w: Widening, before: Value, after: Value) -> Vec<String> {
-        widened(w, &[before], &[after]).unwrap()
+        widened(w, &[before], &[after]).unwrap().shown
     }
 
     #[test]

@@ -39,9 +39,6 @@ pub const SCHEMA: &str = "resilix/baseline/v2";
 /// Baselines of earlier versions, refused with how to recreate them.
 const OLD_SCHEMAS: &[&str] = &["resilix/baseline/v1"];
 
-/// Baselines are small; anything bigger than this is not one.
-const MAX_BYTES: u64 = 256 << 20;
-
 /// One accepted finding.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct BaselineEntry {
@@ -177,8 +174,9 @@ pub fn write(out: &mut dyn Write, baseline: &Baseline, version: &str) -> io::Res
 }
 
 /// Reads a baseline file; errors name the file and the line.
-pub fn load(path: &Path) -> Result<Baseline, LoadError> {
-    let file = read_source(path, MAX_BYTES)?;
+/// A baseline larger than `max_bytes` (`--max-input-size`) is refused.
+pub fn load(path: &Path, max_bytes: u64) -> Result<Baseline, LoadError> {
+    let file = read_source(path, max_bytes)?;
     let raw: RawFile = serde_json::from_str(file.text())
         .map_err(|error| LoadError::from_json(&file, 0, &error))?;
     let offset = file.text().find("\"schema\"").unwrap_or(0);

@@ -1,8 +1,14 @@
-//! Reading input bytes: size bound, gzip, stdin, and text decoding (UTF-8 with or without BOM,
-//! UTF-16 with BOM as PowerShell's `>` writes it).
+//! Reading files: the one reader of every file resilix reads (inputs, the configuration, policy
+//! files, baselines), with its size bound, gzip, stdin, and text decoding (UTF-8 with or without
+//! BOM, UTF-16 with BOM as PowerShell's `>` writes it).
+//!
+//! Memory stays within the bound: a file whose size is known is refused before it is read, a
+//! stream (stdin, a pipe, a device, a gzip member) is read into a buffer that never grows past
+//! the bound plus one byte, and a stream of binary data (`/dev/zero`, a `terraform plan -out`
+//! file) is refused from its first bytes.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, BufReader, Read};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,25 +16,20 @@ use super::LoadError;
 use crate::source::SourceFile;
 
 /// Reads a file or stdin (`-`) into a [`SourceFile`], refusing anything larger than `max_bytes`
-/// before reading it whole.
+/// (after decompression, for gzip) without holding more than that in memory.
 pub fn read_source(path: &Path, max_bytes: u64) -> Result<Arc<SourceFile>, LoadError> {
     let name = display_name(path);
+    let io_error = |source| LoadError::Io {
+        path: name.clone(),
+        source,
+    };
     let bytes = if path == Path::new("-") {
-        read_bounded(io::stdin().lock(), &name, max_bytes, false)?
+        read_stream(io::stdin().lock(), &name, max_bytes)?
     } else {
-        let file = File::open(path).map_err(|source| LoadError::Io {
-            path: name.clone(),
-            source,
-        })?;
-        let meta = file.metadata().map_err(|source| LoadError::Io {
-            path: name.clone(),
-            source,
-        })?;
+        let file = File::open(path).map_err(io_error)?;
+        let meta = file.metadata().map_err(io_error)?;
         if meta.is_dir() {
-            return Err(LoadError::Io {
-                path: name,
-                source: io::Error::other("is a directory"),
-            });
+            return Err(io_error(io::Error::other("is a directory")));
         }
         if meta.len() > max_bytes {
             return Err(LoadError::TooLarge {
@@ -37,39 +38,118 @@ pub fn read_source(path: &Path, max_bytes: u64) -> Result<Arc<SourceFile>, LoadE
                 limit: max_bytes,
             });
         }
-        let bytes = read_file(file, &meta, max_bytes).map_err(|source| LoadError::Io {
-            path: name.clone(),
-            source,
-        })?;
-        if bytes.len() as u64 > max_bytes {
-            return Err(LoadError::TooLarge {
-                path: name,
-                size: bytes.len() as u64,
-                limit: max_bytes,
-            });
+        if meta.is_file() && !gzipped_file(&file).map_err(io_error)? {
+            let bytes = read_file(file, &meta, &name, max_bytes)?;
+            if bytes.len() as u64 > max_bytes {
+                return Err(LoadError::TooLarge {
+                    path: name,
+                    size: bytes.len() as u64,
+                    limit: max_bytes,
+                });
+            }
+            bytes
+        } else {
+            read_stream(file, &name, max_bytes)?
         }
-        bytes
-    };
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        gunzip(&bytes, &name, max_bytes)?
-    } else {
-        bytes
     };
     let text = decode_text(bytes, &name)?;
     Ok(SourceFile::new(name, text))
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Whether a regular file starts like gzip (read at offset 0, leaving the file's position).
+fn gzipped_file(file: &File) -> io::Result<bool> {
+    let mut head = [0u8; 2];
+    #[cfg(unix)]
+    let read = {
+        use std::os::unix::fs::FileExt;
+        let mut read = 0;
+        while let Some(rest) = head.get_mut(read..).filter(|r| !r.is_empty()) {
+            match file.read_at(rest, read as u64) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        read
+    };
+    #[cfg(not(unix))]
+    let read = {
+        let mut reader = file;
+        let read = fill(&mut reader, &mut head)?;
+        io::Seek::rewind(&mut reader)?;
+        read
+    };
+    Ok(head.get(..read) == Some(&GZIP_MAGIC[..]))
+}
+
+/// Reads into `buf` until it is full or the reader ends; how much was read.
+fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut read = 0;
+    while let Some(rest) = buf.get_mut(read..).filter(|r| !r.is_empty()) {
+        match reader.read(rest) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(read)
+}
+
+/// A stream of unknown length (stdin, a pipe, a device, or a gzipped file): decompressed when
+/// it starts like gzip, and read to at most `max_bytes`.
+fn read_stream(reader: impl Read, name: &str, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
+    let mut reader = BufReader::with_capacity(64 << 10, reader);
+    let mut head = [0u8; 2];
+    let got = fill(&mut reader, &mut head).map_err(|source| LoadError::Io {
+        path: name.to_owned(),
+        source,
+    })?;
+    let head = head.get(..got).unwrap_or_default();
+    let stream = head.chain(reader);
+    if head == GZIP_MAGIC {
+        // AWS Config delivers snapshot and history files gzipped; a bomb is cut at the bound.
+        let decoder = flate2::read::MultiGzDecoder::new(stream);
+        read_capped(decoder, name, max_bytes, None).map_err(|error| match error {
+            LoadError::Io { path, source } => LoadError::Io {
+                path,
+                source: io::Error::new(source.kind(), format!("gzip: {source}")),
+            },
+            LoadError::StreamTooLarge { path, limit, .. } => LoadError::StreamTooLarge {
+                path,
+                limit,
+                compressed: true,
+            },
+            other => other,
+        })
+    } else {
+        read_capped(stream, name, max_bytes, None)
+    }
 }
 
 /// Files from this size up are read in parallel pieces.
 #[cfg_attr(not(unix), allow(dead_code))]
 const PARALLEL_READ_FROM: u64 = 16 << 20;
 
-/// A file's bytes, at most `max_bytes + 1` of them. A large regular file is read in one piece
+/// A regular file's bytes, at most `max_bytes + 1` of them. A large file is read in one piece
 /// per thread, at its own offset: copying a 400 MB plan out of the page cache (and faulting in
 /// the memory it goes to) is a quarter of a second on one core, the largest serial step of a
 /// scan. A file that grew meanwhile is read again from the start, in one piece.
-fn read_file(file: File, meta: &std::fs::Metadata, max_bytes: u64) -> io::Result<Vec<u8>> {
+fn read_file(
+    file: File,
+    meta: &std::fs::Metadata,
+    name: &str,
+    max_bytes: u64,
+) -> Result<Vec<u8>, LoadError> {
+    let io_error = |source| LoadError::Io {
+        path: name.to_owned(),
+        source,
+    };
     #[cfg(unix)]
-    if meta.is_file() && meta.len() >= PARALLEL_READ_FROM && meta.len() <= max_bytes {
+    if meta.len() >= PARALLEL_READ_FROM && meta.len() <= max_bytes {
         use rayon::prelude::*;
         use std::os::unix::fs::FileExt;
         if let Ok(len) = usize::try_from(meta.len()) {
@@ -80,18 +160,88 @@ fn read_file(file: File, meta: &std::fs::Metadata, max_bytes: u64) -> io::Result
                 .enumerate()
                 .try_for_each(|(i, chunk)| file.read_exact_at(chunk, (i * piece) as u64));
             let mut probe = [0u8; 1];
-            if read.is_ok() && file.read_at(&mut probe, meta.len())? == 0 {
+            if read.is_ok() && file.read_at(&mut probe, meta.len()).map_err(io_error)? == 0 {
                 return Ok(bytes);
             }
             // Shorter or longer than it said: read it as a stream, as for anything else.
-            io::Seek::rewind(&mut &file)?;
+            drop(bytes);
+            io::Seek::rewind(&mut &file).map_err(io_error)?;
         }
     }
-    let capacity = usize::try_from(meta.len()).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(capacity.saturating_add(1));
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
+    read_capped(file, name, max_bytes, Some(meta.len())).map_err(|error| match error {
+        // It grew while it was read.
+        LoadError::StreamTooLarge { path, limit, .. } => LoadError::TooLarge {
+            path,
+            size: limit.saturating_add(1),
+            limit,
+        },
+        other => other,
+    })
+}
+
+/// What a stream is sniffed by before it is read on: a stream of binary data is refused here,
+/// not after a gigabyte of it.
+const SNIFF_BYTES: usize = 4096;
+
+/// Reads at most `max_bytes` from `reader` (`expected`: its length, if known). The buffer grows
+/// by doubling but never past `max_bytes + 1`, so memory stays within the bound; one byte more
+/// than the bound is `StreamTooLarge`. A NUL byte in the first [`SNIFF_BYTES`] is a binary file,
+/// refused at once.
+fn read_capped(
+    mut reader: impl Read,
+    name: &str,
+    max_bytes: u64,
+    expected: Option<u64>,
+) -> Result<Vec<u8>, LoadError> {
+    let cap = usize::try_from(max_bytes.saturating_add(1)).unwrap_or(usize::MAX);
+    let first = expected
+        .and_then(|n| usize::try_from(n.saturating_add(1)).ok())
+        .unwrap_or(64 << 10)
+        .max(8 << 10)
+        .min(cap);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut filled = 0usize;
+    let mut sniffed = false;
+    loop {
+        if filled == buf.len() {
+            if buf.len() >= cap {
+                return Err(LoadError::StreamTooLarge {
+                    path: name.to_owned(),
+                    limit: max_bytes,
+                    compressed: false,
+                });
+            }
+            let len = if buf.is_empty() {
+                first
+            } else {
+                buf.len().saturating_mul(2).min(cap)
+            };
+            buf.reserve_exact(len - buf.len());
+            buf.resize(len, 0);
+        }
+        let Some(spare) = buf.get_mut(filled..) else {
+            break;
+        };
+        match reader.read(spare) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(LoadError::Io {
+                    path: name.to_owned(),
+                    source,
+                });
+            }
+        }
+        if !sniffed && filled >= SNIFF_BYTES {
+            sniffed = true;
+            if let Some(error) = binary(buf.get(..filled).unwrap_or_default(), name) {
+                return Err(error);
+            }
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
 }
 
 /// The path as users gave it (`-` is shown as `<stdin>`).
@@ -103,47 +253,13 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
-fn read_bounded(
-    reader: impl Read,
-    name: &str,
-    max_bytes: u64,
-    compressed: bool,
-) -> Result<Vec<u8>, LoadError> {
-    let mut bytes = Vec::new();
-    reader
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|source| LoadError::Io {
-            path: name.to_owned(),
-            source,
-        })?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(LoadError::StreamTooLarge {
-            path: name.to_owned(),
-            limit: max_bytes,
-            compressed,
-        });
-    }
-    Ok(bytes)
-}
-
-/// AWS Config delivers snapshot and history files gzipped; a bomb is cut at the size bound.
-fn gunzip(bytes: &[u8], name: &str, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
-    let decoder = flate2::read::MultiGzDecoder::new(bytes);
-    read_bounded(decoder, name, max_bytes, true).map_err(|error| match error {
-        LoadError::Io { path, source } => LoadError::Io {
-            path,
-            source: io::Error::new(source.kind(), format!("gzip: {source}")),
-        },
-        other => other,
-    })
-}
-
 /// Decodes input bytes to UTF-8 text: a UTF-8 BOM is dropped, UTF-16 (LE or BE, with BOM) is
 /// transcoded, anything else must be valid UTF-8.
 pub fn decode_text(bytes: Vec<u8>, name: &str) -> Result<String, LoadError> {
-    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        return utf8(rest.to_vec(), name);
+    let mut bytes = bytes;
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+        return utf8(bytes, name);
     }
     let utf16 = |little: bool, body: &[u8]| -> Result<String, LoadError> {
         let units = body.chunks(2).map(|pair| match *pair {
@@ -182,19 +298,33 @@ pub fn decode_text(bytes: Vec<u8>, name: &str) -> Result<String, LoadError> {
     }
 }
 
+/// A stream's first bytes as [`decode_text`] will judge them: a NUL byte where text is expected
+/// (not in UTF-16, which has its BOM) is a binary file.
+fn binary(head: &[u8], name: &str) -> Option<LoadError> {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return None;
+    }
+    nul_error(head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(head), name)
+}
+
+/// NUL is valid UTF-8 but never in JSON or YAML text: a file of zeros (preallocated, or never
+/// written, or `/dev/zero`) or any binary file is named as such instead of quoted.
+fn nul_error(bytes: &[u8], name: &str) -> Option<LoadError> {
+    let offset = bytes.iter().take(SNIFF_BYTES).position(|&b| b == 0)?;
+    let before = bytes.get(..offset).unwrap_or_default();
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    Some(LoadError::Encoding {
+        path: name.to_owned(),
+        message: format!(
+            "this is a binary file, not text (a NUL byte on line {line}, byte {offset}); \
+             a binary plan (`terraform plan -out`) must first be converted with `terraform show -json`"
+        ),
+    })
+}
+
 fn utf8(bytes: Vec<u8>, name: &str) -> Result<String, LoadError> {
-    // NUL is valid UTF-8 but never in JSON or YAML text: a file of zeros (preallocated, or
-    // never written) or any binary file is named as such instead of quoted.
-    if let Some(offset) = bytes.iter().take(4096).position(|&b| b == 0) {
-        let before = bytes.get(..offset).unwrap_or_default();
-        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        return Err(LoadError::Encoding {
-            path: name.to_owned(),
-            message: format!(
-                "this is a binary file, not text (a NUL byte on line {line}, byte {offset}); \
-                 a binary plan (`terraform plan -out`) must first be converted with `terraform show -json`"
-            ),
-        });
+    if let Some(error) = nul_error(&bytes, name) {
+        return Err(error);
     }
     String::from_utf8(bytes).map_err(|error| {
         let offset = error.utf8_error().valid_up_to();
@@ -263,6 +393,39 @@ mod tests {
             read_source(&path, limit),
             Err(LoadError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn streams_are_read_into_a_buffer_within_the_bound() {
+        use std::io::Write as _;
+        let limit: u64 = 5_000_000;
+        let len = usize::try_from(limit).unwrap();
+        // Exactly at the bound: read, and the buffer never grew past the bound plus one byte
+        // (doubling from 64 KiB would have reached 8 MiB).
+        let bytes = read_capped(io::repeat(b' ').take(limit), "s", limit, None).unwrap();
+        assert_eq!(bytes.len(), len);
+        assert!(bytes.capacity() <= len + 1, "{}", bytes.capacity());
+        // One byte more: refused.
+        let over = read_capped(io::repeat(b' ').take(limit + 1), "s", limit, None);
+        assert!(matches!(over, Err(LoadError::StreamTooLarge { .. })));
+        // The same through gzip: no copy of the compressed bytes, one bounded buffer.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&vec![b' '; len]).unwrap();
+        let gz = gz.finish().unwrap();
+        let bytes = read_stream(gz.as_slice(), "s.gz", limit).unwrap();
+        assert_eq!(bytes.len(), len);
+        assert!(bytes.capacity() <= len + 1, "{}", bytes.capacity());
+        let over = read_stream(gz.as_slice(), "s.gz", limit - 1);
+        assert!(matches!(
+            over,
+            Err(LoadError::StreamTooLarge {
+                compressed: true,
+                ..
+            })
+        ));
+        // An endless stream of zeros is binary from its first bytes.
+        let zeros = read_stream(io::repeat(0), "/dev/zero", u64::MAX);
+        assert!(matches!(zeros, Err(LoadError::Encoding { .. })));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::source::SourceFile;
 pub type PolicyIndex = usize;
 
 /// Where policies come from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CatalogOptions {
     /// Include the built-in policies.
     pub builtins: bool,
@@ -27,6 +27,19 @@ pub struct CatalogOptions {
     pub user_paths: Vec<PathBuf>,
     /// Parameter values by policy ID (from the config file).
     pub params: BTreeMap<String, BTreeMap<String, Value>>,
+    /// Policy files larger than this are refused (`--max-input-size`).
+    pub max_bytes: u64,
+}
+
+impl Default for CatalogOptions {
+    fn default() -> Self {
+        CatalogOptions {
+            builtins: false,
+            user_paths: Vec::new(),
+            params: BTreeMap::new(),
+            max_bytes: crate::input::DEFAULT_MAX_INPUT_BYTES,
+        }
+    }
 }
 
 /// The compiled policies, sorted by ID.
@@ -53,20 +66,9 @@ impl Catalog {
             match user_policy_files(path) {
                 Ok(files) => {
                     for file in files {
-                        match std::fs::read(&file) {
-                            Ok(bytes) => {
-                                match crate::input::decode_text(bytes, &file.display().to_string())
-                                {
-                                    Ok(text) => sources.push((
-                                        SourceFile::new(file.display().to_string(), text),
-                                        false,
-                                    )),
-                                    Err(error) => {
-                                        errors.push(file_error(&file, &error.to_string()))
-                                    }
-                                }
-                            }
-                            Err(error) => errors.push(file_error(&file, &error.to_string())),
+                        match crate::input::read_source(&file, options.max_bytes) {
+                            Ok(source) => sources.push((source, false)),
+                            Err(error) => errors.push(PolicyError::unreadable(&error)),
                         }
                     }
                 }
@@ -254,12 +256,11 @@ fn file_error(path: &Path, message: &str) -> PolicyError {
 }
 
 /// The `*.yaml` / `*.yml` files of a user policy path, sorted.
+/// A path that is not a directory is read as one policy file (a pipe or a device too, under the
+/// size bound; the reader says what is wrong with it).
 fn user_policy_files(path: &Path) -> Result<Vec<PathBuf>, String> {
-    if path.is_file() {
-        return Ok(vec![path.to_path_buf()]);
-    }
     if !path.is_dir() {
-        return Err("no such file or directory".to_owned());
+        return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(path)

@@ -42,6 +42,19 @@ impl PolicyError {
         }
     }
 
+    /// A policy or config file that could not be read (too large, binary, not text, missing):
+    /// the reader's message and help, on the file.
+    pub fn unreadable(error: &crate::input::LoadError) -> PolicyError {
+        let name = error.file_name();
+        let full = error.to_string();
+        let message = full
+            .strip_prefix(&format!("{name}: "))
+            .map_or_else(|| full.clone(), str::to_owned);
+        let mut out = PolicyError::new(&SourceFile::new(name, ""), "io", None, message);
+        out.help = Diagnostic::help(error).map(|h| h.to_string());
+        out
+    }
+
     pub fn label(&mut self, label: impl Into<String>) -> &mut Self {
         self.label = label.into();
         self

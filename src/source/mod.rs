@@ -59,6 +59,12 @@ impl SourceFile {
         &self.text
     }
 
+    /// The text, without a copy when this is its only handle (to name a file read under one
+    /// name by another).
+    pub fn into_text(self: Arc<Self>) -> String {
+        Arc::try_unwrap(self).map_or_else(|shared| shared.text.clone(), |file| file.text)
+    }
+
     fn line_starts(&self) -> &[usize] {
         self.line_starts.get_or_init(|| {
             let mut starts = vec![0];
