@@ -2,7 +2,7 @@
 //! `audit`, `baseline create`), the tests and the fuzz harness take:
 //!
 //! ```text
-//! evaluate ──▶ triage (criticality, approvals, waivers) ──▶ sort ──▶ baseline ──▶ --min-severity
+//! evaluate ──▶ triage (criticality, approvals, waivers, inline ignores) ──▶ sort ──▶ baseline ──▶ --min-severity
 //! ```
 //!
 //! Each finding's [`crate::findings::Disposition`] is settled by the time the report is
@@ -53,6 +53,7 @@ pub fn report(
         findings: evaluation.findings,
         passes: evaluation.passes,
         errors,
+        warnings: Vec::new(),
         files: inputs.files,
         evaluated: evaluation.evaluated,
         baseline: None,

@@ -23,6 +23,7 @@ mod errors;
 mod fuzz_seeds;
 mod hostile;
 mod malformed;
+mod inline_ignores;
 mod mappings;
 mod policies;
 mod projection;

@@ -548,6 +548,13 @@ pub(crate) fn evaluate(
         for note in inputs.notes {
             diagnostics.push(Box::new(note));
         }
+        for warning in &report.warnings {
+            diagnostics.push(Box::new(InlineIgnoreWarning {
+                place: format!("{}:{}", warning.file, warning.line),
+                message: warning.message.clone(),
+                help: warning.help.clone(),
+            }));
+        }
     }
     for error in inputs.errors {
         diagnostics.push(Box::new(error));
@@ -601,6 +608,17 @@ fn record_location(file: &str, line: Option<usize>, column: Option<usize>) -> St
         (Some(line), None) => format!("{file}:{line}"),
         _ => file.to_owned(),
     }
+}
+
+/// An inline ignore that suppresses nothing, at its line (stderr; the report holds it too).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{place}: {message}")]
+#[diagnostic(code(source::inline_ignore), severity(Warning))]
+struct InlineIgnoreWarning {
+    place: String,
+    message: String,
+    #[help]
+    help: Option<String>,
 }
 
 /// Whether the report holds errors (unreadable inputs, policies that could not be evaluated).

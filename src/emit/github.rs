@@ -140,6 +140,19 @@ impl Emitter for GithubEmitter {
             }
             .write(out)?;
         }
+        for warning in &report.warnings {
+            Annotation {
+                command: "warning",
+                file: Some(cx.artifact_uri(&warning.file)),
+                line: Some(warning.line),
+                column: None,
+                title: "resilix: an inline ignore suppresses nothing".to_owned(),
+                message: std::iter::once(warning.message.clone())
+                    .chain(warning.help.clone())
+                    .collect(),
+            }
+            .write(out)?;
+        }
         let gating = report.failing(cx.fail_on);
         writeln!(
             out,

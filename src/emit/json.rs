@@ -10,6 +10,7 @@ use crate::findings::Evidence;
 use crate::findings::baseline::Comparison;
 use crate::findings::{
     Approval, BaselineState, Criticality, Disposition, ErrorRecord, Report, Status, Waiver,
+    WarningRecord,
 };
 use crate::model::{CloudContext, SourceKind};
 use crate::policy::{Category, Severity};
@@ -23,6 +24,9 @@ struct JsonReport<'a> {
     summary: Summary<'a>,
     findings: Vec<JsonFinding<'a>>,
     errors: &'a [ErrorRecord],
+    /// Inline ignores that suppress nothing (file, line, message, help).
+    #[serde(skip_serializing_if = "<[WarningRecord]>::is_empty")]
+    warnings: &'a [WarningRecord],
 }
 
 #[derive(Serialize)]
@@ -189,6 +193,7 @@ impl Emitter for JsonEmitter {
             },
             findings,
             errors: &report.errors,
+            warnings: &report.warnings,
         };
         json_text::to_writer_pretty(&mut *out, &document)?;
         writeln!(out)

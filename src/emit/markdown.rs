@@ -29,7 +29,8 @@ impl Emitter for MarkdownEmitter {
         failing_findings(out, report, cx)?;
         accepted_findings(out, report, cx)?;
         controls(out, report, cx)?;
-        errors(out, report, cx)
+        errors(out, report, cx)?;
+        warnings(out, report, cx)
     }
 }
 
@@ -294,6 +295,27 @@ fn errors(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Res
             "- {}: {}",
             md::code(address),
             md::text(&finding.message)
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Inline ignores that suppress nothing, at their lines.
+fn warnings(out: &mut dyn Write, report: &Report, cx: &EmitContext<'_>) -> io::Result<()> {
+    if report.warnings.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### Warnings\n")?;
+    for warning in &report.warnings {
+        writeln!(
+            out,
+            "- {}: {}",
+            md::code(&format!(
+                "{}:{}",
+                cx.artifact_uri(&warning.file),
+                warning.line
+            )),
+            md::text(&warning.message)
         )?;
     }
     writeln!(out)

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::{EmitContext, Emitter, disposition_note, evidence_line, json_text};
 use crate::findings::{
     Approval, BaselineState, Criticality, Disposition, Finding, Report, Status, Waiver,
+    WaiverSource,
 };
 use crate::policy::{Policy, PolicyIndex, Severity};
 
@@ -110,6 +111,10 @@ struct Invocation<'a> {
     execution_successful: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tool_execution_notifications: Vec<Notification<'a>>,
+    /// Problems with what configures the run, at their place: inline ignores that suppress
+    /// nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_configuration_notifications: Vec<Notification<'a>>,
 }
 
 #[derive(Serialize)]
@@ -135,15 +140,18 @@ struct SarifResult<'a> {
     baseline_state: Option<&'static str>,
     rank: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    suppressions: Vec<Suppression>,
+    suppressions: Vec<Suppression<'a>>,
     properties: ResultProperties<'a>,
 }
 
 #[derive(Serialize)]
-struct Suppression {
+struct Suppression<'a> {
     kind: &'static str,
     status: &'static str,
     justification: String,
+    /// Where an in-source suppression is written: the comment's line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Location<'a>>,
 }
 
 #[derive(Serialize)]
@@ -408,6 +416,32 @@ impl Emitter for SarifEmitter {
                 }],
             });
         }
+        // An inline ignore that suppresses nothing is about the tool's configuration, not a
+        // weakness of the infrastructure: a configuration notification at its line, not a
+        // result (which would need a rule, count in the gate and fail controls). The finding it
+        // no longer suppresses is a result of its own, which says the ignore expired.
+        let configuration: Vec<Notification<'_>> = report
+            .warnings
+            .iter()
+            .map(|warning| Notification {
+                level: "warning",
+                message: Text {
+                    text: non_empty(&warning.message, "warning"),
+                },
+                locations: vec![Location {
+                    physical_location: Some(PhysicalLocation {
+                        artifact_location: ArtifactLocation {
+                            uri: cx.artifact_uri(&warning.file),
+                        },
+                        region: Some(Region {
+                            start_line: warning.line.max(1),
+                            start_column: 1,
+                        }),
+                    }),
+                    logical_locations: Vec::new(),
+                }],
+            })
+            .collect();
         let log = Log {
             schema: SCHEMA,
             version: "2.1.0",
@@ -424,6 +458,7 @@ impl Emitter for SarifEmitter {
                 invocations: vec![Invocation {
                     execution_successful: notifications.iter().all(|n| n.level != "error"),
                     tool_execution_notifications: notifications,
+                    tool_configuration_notifications: configuration,
                 }],
                 results,
                 automation_details: cx.sarif_category.as_deref().map(automation_id),
@@ -548,9 +583,24 @@ fn result<'a>(
         Disposition::Waived => finding
             .waiver()
             .map(|w| Suppression {
-                kind: "external",
+                kind: w.sarif_kind(),
                 status: "accepted",
                 justification: w.justification(),
+                location: match &w.source {
+                    WaiverSource::Inline { file, line } => Some(Location {
+                        physical_location: Some(PhysicalLocation {
+                            artifact_location: ArtifactLocation {
+                                uri: cx.artifact_uri(file),
+                            },
+                            region: Some(Region {
+                                start_line: (*line).max(1),
+                                start_column: 1,
+                            }),
+                        }),
+                        logical_locations: Vec::new(),
+                    }),
+                    WaiverSource::Config { .. } => None,
+                },
             })
             .into_iter()
             .collect(),

@@ -170,13 +170,14 @@ pub struct Approval {
     pub source: ApprovalSource,
 }
 
-/// A waiver from the configuration file that covers a finding.
+/// A waiver that covers a finding: an entry in the configuration file, or an inline ignore in
+/// the `.tf` source of its resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct Waiver {
     pub reason: String,
-    pub approved_by: String,
-    pub ticket: String,
+    #[serde(flatten)]
+    pub source: WaiverSource,
     /// Expiry date, `YYYY-MM-DD` (the waiver holds through that day).
     pub expires: String,
     pub expired: bool,
@@ -184,17 +185,65 @@ pub struct Waiver {
     pub location: String,
 }
 
+/// Where a waiver is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", rename_all = "lowercase")]
+pub enum WaiverSource {
+    /// `waivers:` in the configuration file, with who approved it and the ticket.
+    Config {
+        #[serde(rename = "approved-by")]
+        approved_by: String,
+        ticket: String,
+    },
+    /// A `resilix:ignore` comment on or above the resource's block (SARIF `inSource`), in
+    /// this `.tf` file at this line (the `location`).
+    Inline {
+        #[serde(skip)]
+        file: std::sync::Arc<str>,
+        #[serde(skip)]
+        line: usize,
+    },
+}
+
 impl Waiver {
     /// The SARIF suppression justification: why, who, which ticket, until when.
     pub fn justification(&self) -> String {
-        format!(
-            "{} (approved by {}, ticket {}, expires {})",
-            self.reason.trim(),
-            self.approved_by,
-            self.ticket,
-            self.expires
-        )
+        match &self.source {
+            WaiverSource::Config {
+                approved_by,
+                ticket,
+            } => format!(
+                "{} (approved by {approved_by}, ticket {ticket}, expires {})",
+                self.reason.trim(),
+                self.expires
+            ),
+            WaiverSource::Inline { .. } => format!(
+                "{} (resilix:ignore, expires {})",
+                self.reason.trim(),
+                self.expires
+            ),
+        }
     }
+
+    /// SARIF `suppression.kind`: `inSource` for an inline ignore, `external` for the
+    /// configuration file.
+    pub fn sarif_kind(&self) -> &'static str {
+        match self.source {
+            WaiverSource::Config { .. } => "external",
+            WaiverSource::Inline { .. } => "inSource",
+        }
+    }
+}
+
+/// A problem that does not stop the run, at its place in a source file: an inline ignore that
+/// suppresses nothing (it has expired, or is not well formed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WarningRecord {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
 }
 
 /// A finding compared with the baseline (SARIF `baselineState`).
@@ -279,6 +328,8 @@ pub struct Report {
     pub passes: Vec<Pass>,
     /// Inputs and resources that could not be read.
     pub errors: Vec<ErrorRecord>,
+    /// Problems that do not stop the run (inline ignores that suppress nothing), in file order.
+    pub warnings: Vec<WarningRecord>,
     /// Input files read.
     pub files: usize,
     /// Resources that met at least one policy.

@@ -1,19 +1,27 @@
 //! Triage: what the configuration file says about each finding — the criticality of its
-//! asset (and so its priority), an approval of its change, a waiver — after which the finding
-//! decides its [`super::Disposition`] again. Reads the tags of the resources with findings; no
-//! I/O.
+//! asset (and so its priority), an approval of its change, a waiver (in the file, or a
+//! `resilix:ignore` comment on the resource's `.tf` block) — after which the finding decides its
+//! [`super::Disposition`] again. Reads the tags of the resources with findings; no I/O: the
+//! inline ignores were read with the `.tf` sources, at load.
 //!
 //! The configuration is data here: `config/` parses `resilix.yaml`, this module applies it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use jiff::civil::Date;
 use rayon::prelude::*;
 
-use super::{Approval, ApprovalSource, Criticality, Report, Status, Waiver, priority};
-use crate::config::Config;
+use super::{
+    Approval, ApprovalSource, Criticality, Report, Status, Waiver, WaiverSource, WarningRecord,
+    priority,
+};
+use crate::config::{Config, WaiverEntry};
 use crate::input::tags::{ResourceTags, read_tags};
-use crate::model::{ChangeKind, Resource};
+use crate::model::{ChangeKind, InlineIgnore, Resource, ResourceSet};
+use crate::pattern::Pattern;
 use crate::policy::{Catalog, Category};
+use crate::source::SourceFile;
 
 /// Applies approvals, waivers and risk-based priority to the findings of a report.
 ///
@@ -65,6 +73,7 @@ pub fn triage(
         };
         finding.accept(approval, waiver);
     }
+    report.warnings = inline_warnings(&report.resources, config.today);
     // Tens of thousands of small maps: freed in parallel rather than one by one.
     tags.into_par_iter().for_each(drop);
 }
@@ -148,27 +157,121 @@ fn approval_of(
         })
 }
 
-/// The waiver for a finding: the first active one that matches, else the first expired one.
+/// The waiver for a finding: the first active one that matches — in the configuration file,
+/// then among the inline ignores of the resource's block — else the first expired one.
 fn waiver_of(config: &Config, policy: &str, resource: &Resource) -> Option<Waiver> {
-    let file = config.file.as_ref()?;
     let names = names(resource);
-    let matching = config
-        .waivers
+    let entries = config.file.as_ref().map(|file| {
+        config
+            .waivers
+            .iter()
+            .filter(|w| {
+                w.policy.value.matches(policy) && names.iter().any(|n| w.resource.matches(n))
+            })
+            .map(move |w| Candidate::Config(file, w))
+    });
+    let inline = inline_ignores(resource)
         .iter()
-        .filter(|w| w.policy.value.matches(policy) && names.iter().any(|n| w.resource.matches(n)));
+        .filter(|i| i.names(policy))
+        .map(Candidate::Inline);
+    let matching: Vec<Candidate<'_>> = entries.into_iter().flatten().chain(inline).collect();
     let chosen = matching
-        .clone()
-        .find(|w| w.expires >= config.today)
-        .or_else(|| matching.clone().next())?;
-    let line = file.line_col(chosen.span.start).line;
-    Some(Waiver {
-        reason: chosen.reason.clone(),
-        approved_by: chosen.approved_by.clone(),
-        ticket: chosen.ticket.clone(),
-        expires: chosen.expires.to_string(),
-        expired: chosen.expires < config.today,
-        location: format!("{}:{line}", file.name()),
-    })
+        .iter()
+        .find(|c| c.expires().is_some_and(|e| e >= config.today))
+        .or_else(|| matching.first())?;
+    Some(chosen.waiver(config.today))
+}
+
+/// A waiver that matches a finding, as written.
+enum Candidate<'a> {
+    Config(&'a Arc<SourceFile>, &'a WaiverEntry),
+    Inline(&'a InlineIgnore),
+}
+
+impl Candidate<'_> {
+    fn expires(&self) -> Option<Date> {
+        match self {
+            Candidate::Config(_, entry) => Some(entry.expires),
+            Candidate::Inline(ignore) => ignore.expires,
+        }
+    }
+
+    fn waiver(&self, today: Date) -> Waiver {
+        let expires = self.expires();
+        let (reason, source, location) = match self {
+            Candidate::Config(file, entry) => (
+                entry.reason.clone(),
+                WaiverSource::Config {
+                    approved_by: entry.approved_by.clone(),
+                    ticket: entry.ticket.clone(),
+                },
+                format!("{}:{}", file.name(), file.line_col(entry.span.start).line),
+            ),
+            Candidate::Inline(ignore) => (
+                ignore.reason.clone(),
+                WaiverSource::Inline {
+                    file: Arc::clone(&ignore.file),
+                    line: ignore.line,
+                },
+                format!("{}:{}", ignore.file, ignore.line),
+            ),
+        };
+        Waiver {
+            reason,
+            source,
+            expires: expires.map(|e| e.to_string()).unwrap_or_default(),
+            expired: expires.is_none_or(|e| e < today),
+            location,
+        }
+    }
+}
+
+/// The inline ignores on or above the block that declares a resource.
+fn inline_ignores(resource: &Resource) -> &[InlineIgnore] {
+    resource
+        .origin
+        .declaration
+        .as_ref()
+        .and_then(|d| d.ignores.as_deref())
+        .unwrap_or_default()
+}
+
+/// Every inline ignore of the blocks the resources map to that suppresses nothing — not well
+/// formed, or expired — once each (a block shared by `count`/`for_each` instances and by the
+/// calls of its module is one place), in file order.
+fn inline_warnings(resources: &ResourceSet, today: Date) -> Vec<WarningRecord> {
+    let mut seen: BTreeMap<(&str, usize), &InlineIgnore> = BTreeMap::new();
+    for resource in &resources.resources {
+        for ignore in inline_ignores(resource) {
+            seen.entry((&ignore.file, ignore.line)).or_insert(ignore);
+        }
+    }
+    const FORMAT: &str = "write `# resilix:ignore ID[,ID…] reason=\"…\" expires=YYYY-MM-DD` on or above the resource block";
+    seen.into_values()
+        .filter_map(|ignore| {
+            let ids: Vec<&str> = ignore.policies.iter().map(Pattern::text).collect();
+            let (message, help) = match (&ignore.problem, ignore.expires) {
+                (Some(problem), _) => (
+                    format!("this resilix:ignore suppresses nothing: {problem}"),
+                    FORMAT.to_owned(),
+                ),
+                (None, Some(expires)) if expires < today => (
+                    format!(
+                        "the resilix:ignore of {} expired on {expires}: its findings are reported again",
+                        ids.join(", ")
+                    ),
+                    "renew it with a new expiry date, or fix the findings and remove it".to_owned(),
+                ),
+                (None, _) => return None,
+            };
+            Some(WarningRecord {
+                file: ignore.file.to_string(),
+                line: ignore.line,
+                message,
+                help: Some(help),
+            })
+        })
+        .collect()
 }
 
 /// The names a resource pattern may match: address, ARN, resource id, identity.

@@ -17,6 +17,7 @@ use hcl_edit::Span;
 use hcl_edit::parser::parse_body;
 use rayon::prelude::*;
 
+use super::ignores;
 use super::terraform_config::ModuleTree;
 use super::{LoadWarning, normalize_path as normalize, read_source};
 use crate::model::Declaration;
@@ -257,6 +258,9 @@ fn declarations_in(file: &Arc<SourceFile>) -> Result<Vec<(String, Declaration)>,
         }
     })?;
     let name: Arc<str> = Arc::from(file.name());
+    // Lines are split only in the files that hold an inline ignore at all.
+    let lines: Option<Vec<&str>> = memchr::memmem::find(file.text().as_bytes(), b"resilix:ignore")
+        .map(|_| file.text().lines().collect());
     let mut out = Vec::new();
     for block in body.blocks() {
         let labels: Vec<&str> = block.labels.iter().map(|l| l.as_str()).collect();
@@ -270,12 +274,30 @@ fn declarations_in(file: &Arc<SourceFile>) -> Result<Vec<(String, Declaration)>,
             continue;
         };
         let at = file.line_col(span.start);
+        let ignores = lines.as_deref().and_then(|lines| {
+            // The header line after the labels, and the line of the closing brace.
+            let labels_end = block
+                .labels
+                .last()
+                .and_then(|l| l.span())
+                .map_or(span.end, |s| s.end);
+            let line_end = file.text().get(labels_end..).map_or(labels_end, |rest| {
+                labels_end + rest.find('\n').unwrap_or(rest.len())
+            });
+            let tail = file.text().get(labels_end..line_end).unwrap_or("");
+            let end = block
+                .span()
+                .map_or(at.line, |s| file.line_col(s.end.saturating_sub(1)).line);
+            let found = ignores::of_block(&name, lines, at.line - 1, end - 1, tail);
+            (!found.is_empty()).then(|| Arc::from(found))
+        });
         out.push((
             key,
             Declaration {
                 file: Arc::clone(&name),
                 line: at.line,
                 column: at.column,
+                ignores,
             },
         ));
     }
@@ -299,6 +321,7 @@ mod tests {
             file: Arc::from(file),
             line,
             column: 1,
+            ignores: None,
         }
     }
 

@@ -10,6 +10,7 @@ mod envelope;
 mod excerpt;
 mod hcl;
 mod json_path;
+mod ignores;
 pub mod policy_document;
 mod projected;
 mod read;

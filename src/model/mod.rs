@@ -9,6 +9,6 @@ pub use criticality::Criticality;
 
 pub use resource::{
     Action, Actions, Body, Change, ChangeKind, CloudContext, Declaration, DocError, Documents,
-    ItemStatus, LazyDocument, Mode, Origin, Projection, Reference, Relationship, Resource,
-    ResourceSet, SourceKind,
+    InlineIgnore, ItemStatus, LazyDocument, Mode, Origin, Projection, Reference, Relationship,
+    Resource, ResourceSet, SourceKind,
 };

@@ -5,6 +5,9 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+use jiff::civil::Date;
+
+use crate::pattern::Pattern;
 use crate::source::{LineCol, SourceFile};
 
 /// The kind of input a resource came from. Policies have one target per kind.
@@ -269,13 +272,39 @@ pub struct Origin {
 /// A place in a configuration source file: the `resource "TYPE" "NAME"` block that declares a
 /// resource (every `count`/`for_each` instance points at its block), or, for a resource inside
 /// a module whose sources are not local, the `module` block that calls it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Declaration {
     /// The file, as a path relative to the working directory (or absolute, as found).
     pub file: Arc<str>,
     /// 1-based line and column (column counted in characters).
     pub line: usize,
     pub column: usize,
+    /// The `resilix:ignore` comments on or above the block (shared by every instance of the
+    /// block and every call of its module); `None` when there are none (the usual case).
+    pub ignores: Option<Arc<[InlineIgnore]>>,
+}
+
+/// A `# resilix:ignore ID[,ID…] reason="…" expires=YYYY-MM-DD` comment on or above the block
+/// that declares a resource: a waiver written in the source, next to what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineIgnore {
+    /// The `.tf` file and the 1-based line of the comment.
+    pub file: Arc<str>,
+    pub line: usize,
+    /// Policy IDs or globs (`aws.s3.*`, `*`).
+    pub policies: Vec<Pattern>,
+    pub reason: String,
+    pub expires: Option<Date>,
+    /// Why the comment suppresses nothing as written (no reason, no expiry date, a date that is
+    /// not one…); `None` when it is well formed.
+    pub problem: Option<String>,
+}
+
+impl InlineIgnore {
+    /// Whether the comment is well formed and names `policy` (it may still have expired).
+    pub fn names(&self, policy: &str) -> bool {
+        self.problem.is_none() && self.policies.iter().any(|p| p.matches(policy))
+    }
 }
 
 impl Origin {
