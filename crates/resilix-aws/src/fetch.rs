@@ -29,15 +29,15 @@ use crate::{Failure, Fatal, Method, OPT_IN_REGIONS, Progress, Pull, Settings, Un
 /// The client of one region (or of the aggregator's home region), with that region's
 /// [`RetryBudget`]: every call goes through [`Api::call`].
 #[derive(Clone)]
-struct Api {
-    client: Client,
+pub(crate) struct Api {
+    pub(crate) client: Client,
     /// The region, or `aggregator NAME`.
-    scope: String,
+    pub(crate) scope: String,
     budget: Arc<RetryBudget>,
 }
 
 impl Api {
-    fn new(scope: &str, client: &Client, settings: &Settings) -> Api {
+    pub(crate) fn new(scope: &str, client: &Client, settings: &Settings) -> Api {
         let budget = Arc::new(RetryBudget::new(settings.max_retry_time));
         let config = client
             .config()
@@ -53,7 +53,7 @@ impl Api {
 
     /// Sends a request built from [`Api::client`], unless the region has been given up; a
     /// failure is classified and says what bounded it.
-    async fn call<T, E, R>(
+    pub(crate) async fn call<T, E, R>(
         &self,
         request: impl Future<Output = Result<T, SdkError<E, R>>>,
     ) -> Result<T, Classified>
@@ -139,15 +139,15 @@ impl Api {
 }
 
 /// What one unit of work (scope × resource type) brought back.
-struct UnitResult {
-    scope: String,
-    resource_type: String,
-    items: Vec<Value>,
-    failures: Vec<Failure>,
+pub(crate) struct UnitResult {
+    pub(crate) scope: String,
+    pub(crate) resource_type: String,
+    pub(crate) items: Vec<Value>,
+    pub(crate) failures: Vec<Failure>,
 }
 
 impl UnitResult {
-    fn new(scope: &str, resource_type: &str) -> Self {
+    pub(crate) fn new(scope: &str, resource_type: &str) -> Self {
         UnitResult {
             scope: scope.to_owned(),
             resource_type: resource_type.to_owned(),
@@ -156,7 +156,7 @@ impl UnitResult {
         }
     }
 
-    fn fail(&mut self, operation: &'static str, classified: Classified) {
+    pub(crate) fn fail(&mut self, operation: &'static str, classified: Classified) {
         self.failures.push(Failure {
             scope: format!("{} {}", self.scope, self.resource_type),
             kind: classified.kind,
@@ -166,7 +166,7 @@ impl UnitResult {
     }
 }
 
-type UnitFuture = Pin<Box<dyn Future<Output = UnitResult> + Send>>;
+pub(crate) type UnitFuture = Pin<Box<dyn Future<Output = UnitResult> + Send>>;
 
 /// Pulls every resource type from every region, `(region, client)` pairs given. Regions without
 /// a recorder, or that refuse the credentials, are recorded as failures; with `all_regions`, an
@@ -179,12 +179,57 @@ pub async fn pull_regions(
     settings: &Settings,
     progress: Arc<dyn Progress>,
 ) -> Pull {
+    let unit = move |api: Api,
+                     region: String,
+                     resource_type: String,
+                     settings: Settings,
+                     progress: Arc<dyn Progress>|
+          -> UnitFuture {
+        match method {
+            Method::Batch => Box::pin(async move {
+                region_batch_unit(&api, &region, &resource_type, &settings, &*progress).await
+            }),
+            Method::Select => Box::pin(async move {
+                select_unit(
+                    Selector::Region(&api),
+                    &region,
+                    &resource_type,
+                    &settings,
+                    &*progress,
+                )
+                .await
+            }),
+        }
+    };
     let mut pull = Pull {
-        scope: clients.iter().map(|(r, _)| r.clone()).collect(),
-        resource_types: resource_types.to_vec(),
         method,
         ..Pull::default()
     };
+    pull_regions_with(
+        &mut pull,
+        clients,
+        resource_types,
+        all_regions,
+        settings,
+        progress,
+        unit,
+    )
+    .await;
+    pull
+}
+
+/// Probes every region, then runs `unit` for every ready region and resource type, into `pull`.
+pub(crate) async fn pull_regions_with(
+    pull: &mut Pull,
+    clients: Vec<(String, Client)>,
+    resource_types: &[String],
+    all_regions: bool,
+    settings: &Settings,
+    progress: Arc<dyn Progress>,
+    unit: impl Fn(Api, String, String, Settings, Arc<dyn Progress>) -> UnitFuture,
+) {
+    pull.scope = clients.iter().map(|(r, _)| r.clone()).collect();
+    pull.resource_types = resource_types.to_vec();
 
     // Probe every region first: one cheap call says whether anything is recorded there.
     let mut probes = JoinSet::new();
@@ -239,30 +284,18 @@ pub async fn pull_regions(
     let mut units: Vec<(String, UnitFuture)> = Vec::new();
     for (region, api) in &ready {
         for resource_type in resource_types {
-            let scope = region.clone();
-            let (api, region, resource_type) = (api.clone(), region.clone(), resource_type.clone());
-            let (settings, progress) = (settings.clone(), Arc::clone(&progress));
-            let future: UnitFuture = match method {
-                Method::Batch => Box::pin(async move {
-                    region_batch_unit(&api, &region, &resource_type, &settings, &*progress).await
-                }),
-                Method::Select => Box::pin(async move {
-                    select_unit(
-                        Selector::Region(&api),
-                        &region,
-                        &resource_type,
-                        &settings,
-                        &*progress,
-                    )
-                    .await
-                }),
-            };
-            units.push((scope, future));
+            let future = unit(
+                api.clone(),
+                region.clone(),
+                resource_type.clone(),
+                settings.clone(),
+                Arc::clone(&progress),
+            );
+            units.push((region.clone(), future));
         }
     }
-    run_units(units, settings, &progress, &mut pull).await;
+    run_units(units, settings, &progress, pull).await;
     pull.finish();
-    pull
 }
 
 /// Pulls every resource type through a configuration aggregator (all its accounts and regions).
@@ -782,7 +815,7 @@ async fn select_unit(
 /// Fetches one batch of keys (region or aggregator alike), asking again, with backoff, for the
 /// keys AWS Config leaves unprocessed, `settings.unprocessed_retries` times; keys still left
 /// then are recorded as a failure. `false` when a call failed outright: the unit stops there.
-async fn fetch_batch<K, Fut>(
+pub(crate) async fn fetch_batch<K, Fut>(
     unit: &mut UnitResult,
     operation: &'static str,
     chunk: &[K],
