@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::process::Output;
 
+use aws_stand_in::cloudtrail::Trail;
 use aws_stand_in::config::History;
 use aws_stand_in::{Reply, Request, StandIn};
 use serde_json::Value;
@@ -40,9 +41,11 @@ fn history() -> History {
     History::from_files(&history_files())
 }
 
+/// AWS Config serving the history, CloudTrail its events.
 fn stand_in() -> StandIn {
     let aws = StandIn::start().unwrap();
     history().install(&aws);
+    trail().install(&aws);
     aws
 }
 
@@ -134,6 +137,7 @@ fn history_pages_are_followed_and_throttling_retried() {
     let aws = StandIn::start().unwrap();
     let paged = history().page_size(1);
     paged.clone().install(&aws);
+    trail().install(&aws);
     let throttled = std::sync::Mutex::new(std::collections::BTreeSet::new());
     aws.on("GetResourceConfigHistory", move |r: &Request| {
         let id = r.str("resourceId").unwrap_or_default().to_owned();
@@ -226,4 +230,118 @@ fn a_saved_history_replays_offline_as_the_audit_judged_it() {
             && message.contains("`changesSince` is not an RFC 3339 time"),
         "{message}"
     );
+}
+
+/// Who made each change, as the saved history records it: resource, capture time, then the
+/// principal (session), source IP, user agent and call, or why it is unattributed.
+fn attributions(saved: &Value) -> Vec<String> {
+    saved["configurationItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| {
+            let attribution = item.get("resilixAttribution")?;
+            let who = match attribution["events"].as_array().unwrap().as_slice() {
+                [] => format!(
+                    "unattributed: {}",
+                    attribution["unattributed"].as_str().unwrap()
+                ),
+                events => events
+                    .iter()
+                    .map(|e| {
+                        let p = &e["principal"];
+                        format!(
+                            "{} {}{} root={} from {} with {:?}: {} at {}",
+                            p["type"].as_str().unwrap(),
+                            p["arn"].as_str().unwrap(),
+                            p["session"]
+                                .as_str()
+                                .map(|s| format!(" (session {s})"))
+                                .unwrap_or_default(),
+                            p["root"],
+                            e["sourceIpAddress"].as_str().unwrap(),
+                            e["userAgent"].as_str().unwrap(),
+                            e["eventName"].as_str().unwrap(),
+                            e["eventTime"].as_str().unwrap(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            };
+            Some(format!(
+                "{} {}: {who}",
+                item["resourceId"].as_str().unwrap(),
+                item["configurationItemCaptureTime"].as_str().unwrap()
+            ))
+        })
+        .collect()
+}
+
+fn trail() -> Trail {
+    Trail::from_file(&fixture("history/events.json"))
+}
+
+#[test]
+fn each_change_is_attributed_through_its_cloudtrail_events() {
+    let aws = stand_in();
+    // The first lookup is throttled, and retried.
+    let events = trail();
+    aws.on("LookupEvents", move |r: &Request| {
+        if r.call == 1 {
+            Reply::throttle()
+        } else {
+            events.lookup_events(r)
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("history.json");
+    let out = audit_history(&aws, &["--save", saved.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    insta::assert_snapshot!("history_attributions", attributions(&saved).join("\n"));
+    // One lookup per related event of a change in the window, by its EventId, in its region
+    // (items before the window are not looked up); the throttled one twice.
+    let mut looked_up: Vec<String> = aws
+        .requests("LookupEvents")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.region.as_deref().unwrap_or("?"),
+                r.body["LookupAttributes"][0]["AttributeValue"]
+                    .as_str()
+                    .unwrap()
+            )
+        })
+        .collect();
+    looked_up.sort();
+    insta::assert_snapshot!("history_lookups", looked_up.join("\n"));
+}
+
+#[test]
+fn a_lookup_that_is_refused_leaves_the_audit_incomplete_not_unattributed() {
+    let aws = stand_in();
+    aws.on(
+        "LookupEvents",
+        Reply::error(
+            400,
+            "AccessDeniedException",
+            "not authorized to perform cloudtrail:LookupEvents",
+        ),
+    );
+    let out = audit_history(&aws, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("eu-west-1 CloudTrail: access denied (LookupEvents): event ev-console-1: AccessDeniedException")),
+        "{errors:?}"
+    );
+    // What was pulled is still judged.
+    assert!(!report["findings"].as_array().unwrap().is_empty());
 }

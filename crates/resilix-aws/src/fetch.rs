@@ -17,6 +17,7 @@ use aws_sdk_config::types::{
     ResourceType,
 };
 use aws_smithy_types::date_time::Format;
+use aws_smithy_types::timeout::TimeoutConfig;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -74,68 +75,89 @@ impl Api {
     }
 
     fn given_up_because(&self, failing: Duration) -> String {
-        format!(
-            "every call to {} had failed without a break for {}, and --max-retry-time allows {}",
-            self.scope,
-            human(failing),
-            human(self.budget.limit())
-        )
+        given_up_because(&self.scope, failing, self.budget.limit())
     }
 
-    /// [`classify`], and which limit ended the call: the timeout of an attempt or of the whole
-    /// call, or the region's retry budget.
     fn explain<E, R>(&self, error: &SdkError<E, R>) -> Classified
     where
         E: ProvideErrorMetadata + StdError + 'static,
         R: fmt::Debug + 'static,
     {
-        let mut classified = classify(error);
-        if classified.kind == FailureKind::TimedOut {
-            // The SDK's words ("operation attempt timeout (single attempt) occurred after
-            // 200ms") say less than which limit it was and how to change it.
-            let timeouts = self.client.config().timeout_config();
-            let whole_call = matches!(error, SdkError::TimeoutError(_))
-                && classified.message.contains("all attempts");
-            let connecting = classified.message.contains("connect timeout");
-            let said = if whole_call {
-                timeouts.and_then(|t| t.operation_timeout()).map(|limit| {
-                    format!(
-                        "no answer in time: the call, retries included, did not complete within {} (twice --timeout, plus --max-retry-time and the longest backoff)",
-                        human(limit)
-                    )
-                })
-            } else if connecting {
-                timeouts.and_then(|t| t.connect_timeout()).map(|limit| {
-                    format!(
-                        "could not connect within {} (--timeout, at most 3.1 s for connecting)",
-                        human(limit)
-                    )
-                })
-            } else {
-                timeouts
-                    .and_then(|t| t.operation_attempt_timeout())
-                    .map(|limit| format!("no answer within {} (--timeout)", human(limit)))
-            };
-            if let Some(said) = said {
-                classified.message = said;
-            }
-        }
-        let retryable = matches!(
-            classified.kind,
-            FailureKind::Throttled
-                | FailureKind::TimedOut
-                | FailureKind::Unreachable
-                | FailureKind::Service
-        );
-        if let Some(failing) = self.budget.given_up().filter(|_| retryable) {
-            classified.message = format!(
-                "{}; not retried further: {}",
-                classified.message,
-                self.given_up_because(failing)
-            );
-        }
-        classified
+        explain(
+            error,
+            self.client.config().timeout_config(),
+            &self.budget,
+            &self.scope,
+        )
     }
+}
+
+/// Why a region is given up: how long it failed, and what --max-retry-time allows.
+pub(crate) fn given_up_because(scope: &str, failing: Duration, limit: Duration) -> String {
+    format!(
+        "every call to {scope} had failed without a break for {}, and --max-retry-time allows {}",
+        human(failing),
+        human(limit)
+    )
+}
+
+/// [`classify`], and which limit ended the call: the timeout of an attempt or of the whole
+/// call, or the region's retry budget. For the calls of any AWS service (Config, CloudTrail).
+pub(crate) fn explain<E, R>(
+    error: &SdkError<E, R>,
+    timeouts: Option<&TimeoutConfig>,
+    budget: &RetryBudget,
+    scope: &str,
+) -> Classified
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: fmt::Debug + 'static,
+{
+    let mut classified = classify(error);
+    if classified.kind == FailureKind::TimedOut {
+        // The SDK's words ("operation attempt timeout (single attempt) occurred after
+        // 200ms") say less than which limit it was and how to change it.
+        let whole_call = matches!(error, SdkError::TimeoutError(_))
+            && classified.message.contains("all attempts");
+        let connecting = classified.message.contains("connect timeout");
+        let said = if whole_call {
+            timeouts.and_then(|t| t.operation_timeout()).map(|limit| {
+                format!(
+                    "no answer in time: the call, retries included, did not complete within {} (twice --timeout, plus --max-retry-time and the longest backoff)",
+                    human(limit)
+                )
+            })
+        } else if connecting {
+            timeouts.and_then(|t| t.connect_timeout()).map(|limit| {
+                format!(
+                    "could not connect within {} (--timeout, at most 3.1 s for connecting)",
+                    human(limit)
+                )
+            })
+        } else {
+            timeouts
+                .and_then(|t| t.operation_attempt_timeout())
+                .map(|limit| format!("no answer within {} (--timeout)", human(limit)))
+        };
+        if let Some(said) = said {
+            classified.message = said;
+        }
+    }
+    let retryable = matches!(
+        classified.kind,
+        FailureKind::Throttled
+            | FailureKind::TimedOut
+            | FailureKind::Unreachable
+            | FailureKind::Service
+    );
+    if let Some(failing) = budget.given_up().filter(|_| retryable) {
+        classified.message = format!(
+            "{}; not retried further: {}",
+            classified.message,
+            given_up_because(scope, failing, budget.limit())
+        );
+    }
+    classified
 }
 
 /// What one unit of work (scope × resource type) brought back.

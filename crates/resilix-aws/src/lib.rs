@@ -20,6 +20,7 @@
 //!   [`Settings::max_empty_pages`], no page token twice).
 //! - A failure never aborts the other units, and never goes unrecorded: [`Pull::failures`].
 
+pub mod attribution;
 mod budget;
 mod errors;
 mod fetch;
@@ -438,7 +439,7 @@ pub async fn pull_with_config(
         .map(|region| (region.clone(), client_for(region)))
         .collect();
     if let Some(since) = options.changes_since {
-        return Ok(pull_history_regions(
+        let mut pull = pull_history_regions(
             clients,
             &options.resource_types,
             since,
@@ -446,7 +447,9 @@ pub async fn pull_with_config(
             &options.settings,
             progress,
         )
-        .await);
+        .await;
+        attribution::attribute(shared, &mut pull, &options.settings).await;
+        return Ok(pull);
     }
     Ok(pull_regions(
         clients,
