@@ -99,7 +99,7 @@ fn audit(moto: &Moto, args: &[&str]) -> Output {
 }
 
 /// `resilix audit --endpoint-url ENDPOINT …`, with static test credentials and no user AWS config.
-fn audit_command(endpoint: &str, args: &[&str]) -> Command {
+pub(crate) fn audit_command(endpoint: &str, args: &[&str]) -> Command {
     let mut command = Command::new(get_cargo_bin("resilix"));
     command
         .current_dir(root())
@@ -121,7 +121,7 @@ fn audit_command(endpoint: &str, args: &[&str]) -> Command {
 }
 
 /// stderr with miette's line wrapping undone, so a message can be matched whole.
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr)
         .replace('│', " ")
         .split_whitespace()
@@ -387,7 +387,7 @@ const WATCHDOG: Duration = Duration::from_secs(60);
 
 /// Runs `command`, and fails the test (killing the process) if it is still running after
 /// [`WATCHDOG`]: an audit that hangs must fail its test, not hang the suite.
-fn run_watched(command: &mut Command) -> Output {
+pub(crate) fn run_watched(command: &mut Command) -> Output {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

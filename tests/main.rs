@@ -21,6 +21,8 @@ mod docs;
 mod emit;
 mod errors;
 mod fuzz_seeds;
+#[cfg(feature = "aws")]
+mod history;
 mod hostile;
 mod malformed;
 mod inline_ignores;

@@ -1,7 +1,7 @@
 //! `resilix audit`: pull AWS Config items live (one account's regions, or an organization's
 //! aggregator), then evaluate and report them exactly as `scan` does.
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use resilix_aws::{Failure, Method, Options, Progress, Pull, Settings};
 
 use super::scan::{BaselineArg, Inputs, OutputArgs, PolicyArgs, finish};
+use crate::input::config_diff;
 use crate::input::snapshot::{self, AuditRecord, PullFailure};
 use crate::input::{self, LoadError, LoadOptions, LoadWarning};
 use crate::model::{Origin, ResourceSet};
@@ -87,6 +88,16 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DURATION", default_value = "30s",
           value_parser = parse_retry_time, help_heading = "AWS")]
     pub max_retry_time: Duration,
+
+    /// Audit the changes since WHEN instead of the current state: 24h, 7d, 2w, or an RFC 3339
+    /// time (2026-12-01T00:00Z)
+    ///
+    /// Pulls the configuration history of every resource that changed since then
+    /// (config:GetResourceConfigHistory); each change is judged by the change-control policies
+    /// as `resilix diff` judges one, and the newest state of each resource by the others.
+    #[arg(long, value_name = "WHEN", value_parser = parse_since,
+          conflicts_with = "aggregator", help_heading = "AWS")]
+    pub changes_since: Option<jiff::Timestamp>,
 
     /// Also save what was pulled as an AWS Config snapshot file that `resilix scan` reads back
     #[arg(long, value_name = "FILE", help_heading = "Output")]
@@ -182,6 +193,7 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
             FetchArg::Batch => Method::Batch,
             FetchArg::Select => Method::Select,
         },
+        changes_since: args.changes_since.map(std::time::SystemTime::from),
         max_attempts: args.max_attempts,
         timeout: args.timeout,
         settings: Settings {
@@ -230,6 +242,9 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
         }
         None => live_inputs(pull, &record),
     };
+    if let (Some(since), false) = (args.changes_since, quiet) {
+        say_changes(&inputs, since);
+    }
     finish(
         &catalog,
         &config,
@@ -272,7 +287,68 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// `--changes-since`: a time, or how long ago (`24h`, `90m`, `7d`, `2w`), not in the future.
+fn parse_since(text: &str) -> Result<jiff::Timestamp, String> {
+    let now = jiff::Timestamp::now();
+    let since = match text.parse::<jiff::Timestamp>() {
+        Ok(at) => at,
+        Err(_) => {
+            let ago = parse_ago(text).ok_or_else(|| {
+                format!(
+                    "`{text}` is neither a time (2026-12-01T00:00Z) nor how long ago (24h, 7d, 2w)"
+                )
+            })?;
+            now.checked_sub(ago)
+                .map_err(|_| format!("`{text}` is further back than time goes"))?
+        }
+    };
+    if since > now {
+        return Err(format!("`{text}` is in the future"));
+    }
+    Ok(since)
+}
+
+/// `7d`, `2w` (days and weeks of 24 hours), or a duration as `--timeout` takes it (`24h`).
+fn parse_ago(text: &str) -> Option<jiff::SignedDuration> {
+    let days = |n: &str, per: i64| {
+        n.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .and_then(|n| n.checked_mul(per * 86_400))
+            .map(jiff::SignedDuration::from_secs)
+    };
+    if let Some(n) = text.strip_suffix('d') {
+        return days(n, 1);
+    }
+    if let Some(n) = text.strip_suffix('w') {
+        return days(n, 7);
+    }
+    text.parse::<jiff::SignedDuration>()
+        .ok()
+        .filter(|d| !d.is_negative())
+}
+
+/// What a history holds: one line on stderr, as `resilix diff` says it.
+fn say_changes(inputs: &Inputs, since: jiff::Timestamp) {
+    use crate::model::ChangeKind;
+    let (mut created, mut updated, mut deleted) = (0usize, 0usize, 0usize);
+    for resource in &inputs.resources.resources {
+        match resource.change_kind() {
+            ChangeKind::Create => created += 1,
+            ChangeKind::Delete => deleted += 1,
+            ChangeKind::NoOp | ChangeKind::Read => {}
+            _ => updated += 1,
+        }
+    }
+    let _ = writeln!(
+        io::stderr(),
+        "resilix: {created} created, {updated} modified, {deleted} deleted since {since}"
+    );
+}
+
 /// Resources straight from the pulled items (no file: SARIF reports them at `aws/ACCOUNT/REGION`).
+/// A history's items become its changes ([`config_diff::history`]).
 fn live_inputs(pull: Pull, record: &AuditRecord) -> Inputs {
     let mut resources = Vec::with_capacity(pull.items.len());
     let mut errors: Vec<LoadError> = snapshot::incomplete_errors("aws-config", record);
@@ -285,6 +361,15 @@ fn live_inputs(pull: Pull, record: &AuditRecord) -> Inputs {
                 help: error.help.map(str::to_owned),
             }),
         }
+    }
+    let since = record
+        .changes_since
+        .as_deref()
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    if let Some(since) = since {
+        let history = config_diff::history(resources, since);
+        resources = history.changes;
+        errors.extend(history.errors);
     }
     Inputs {
         resources: ResourceSet { resources },
@@ -308,11 +393,16 @@ fn audit_record(pull: &Pull) -> AuditRecord {
         tool: format!("resilix {}", env!("CARGO_PKG_VERSION")),
         scope: pull.scope.clone(),
         resource_types: pull.resource_types.clone(),
-        method: match pull.method {
-            Method::Batch => "batch",
-            Method::Select => "select",
+        method: match (pull.method, pull.changes_since) {
+            (_, Some(_)) => "history",
+            (Method::Batch, None) => "batch",
+            (Method::Select, None) => "select",
         }
         .to_owned(),
+        changes_since: pull
+            .changes_since
+            .and_then(|t| jiff::Timestamp::try_from(t).ok())
+            .map(|t| t.to_string()),
         complete: pull.is_complete(),
         failures: pull.failures.iter().map(pull_failure).collect(),
         warnings: pull.warnings.clone(),
@@ -407,6 +497,29 @@ mod tests {
         assert!(parse_timeout("soon").is_err());
         assert!(parse_timeout("-5s").is_err());
         assert!(parse_retry_time("2h").is_err());
+    }
+
+    #[test]
+    fn a_window_starts_at_a_time_or_so_long_ago() {
+        let now = jiff::Timestamp::now();
+        let day = parse_since("24h").unwrap();
+        assert_eq!(
+            parse_since("1d").unwrap().as_second() / 60,
+            day.as_second() / 60
+        );
+        let week = parse_since("7d").unwrap();
+        assert_eq!(
+            parse_since("1w").unwrap().as_second() / 60,
+            week.as_second() / 60
+        );
+        assert!((now.as_second() - week.as_second()) >= 7 * 86_400);
+        assert_eq!(
+            parse_since("2026-12-01T00:00Z").unwrap().to_string(),
+            "2026-12-01T00:00:00Z"
+        );
+        assert!(parse_since("yesterday").is_err());
+        assert!(parse_since("-1d").is_err());
+        assert!(parse_since("2999-01-01T00:00Z").is_err(), "the future");
     }
 
     #[test]

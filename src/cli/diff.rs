@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::scan::{Inputs, OutputArgs, PolicyArgs, ReadArgs, finish};
 use crate::input::config_diff::{diff, not_config_data};
-use crate::input::load_paths;
+use crate::input::{LoadWarning, load_paths};
 use crate::model::{ResourceSet, SourceKind};
 use crate::policy::Scope;
 use crate::{Diagnostics, ExitStatus};
@@ -20,9 +20,10 @@ pub struct DiffArgs {
     #[arg(value_name = "OLD")]
     pub old: PathBuf,
 
-    /// The later AWS Config data, in any of the same shapes
+    /// The later AWS Config data, in any of the same shapes. Without it, OLD is a history saved
+    /// by `resilix audit --changes-since --save`, and its changes are judged
     #[arg(value_name = "NEW")]
-    pub new: PathBuf,
+    pub new: Option<PathBuf>,
 
     #[command(flatten)]
     pub output: OutputArgs,
@@ -50,7 +51,17 @@ pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -
     });
     let options = args.input.load_options(&catalog, args.policy.limit);
     let old = load_paths(std::slice::from_ref(&args.old), &options);
-    let new = load_paths(std::slice::from_ref(&args.new), &options);
+    let Some(new_path) = &args.new else {
+        return replay(
+            args,
+            Inputs::from(old),
+            &catalog,
+            &config,
+            quiet,
+            diagnostics,
+        );
+    };
+    let new = load_paths(std::slice::from_ref(new_path), &options);
     // Either side not wholly AWS Config data (a plan, a file that could not be read) is an
     // error, and nothing is compared: each item of the other side would read as created or
     // deleted.
@@ -74,7 +85,7 @@ pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -
                     counts.deleted,
                     counts.unchanged,
                     args.old.display(),
-                    args.new.display()
+                    new_path.display()
                 );
             }
         }
@@ -84,7 +95,7 @@ pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -
             std::io::stderr(),
             "resilix: {} and {} were not compared: not all of their inputs could be read as AWS Config data",
             args.old.display(),
-            args.new.display(),
+            new_path.display(),
         );
     }
     let mut warnings = old.warnings;
@@ -99,6 +110,39 @@ pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -
     finish(
         &catalog,
         &config,
+        inputs,
+        &args.output,
+        None,
+        quiet,
+        diagnostics,
+    )
+}
+
+/// `resilix diff HISTORY`: the changes of a saved history, as the audit that saved it judged
+/// them. A file without changes says so (a warning), rather than passing for a clean history.
+fn replay(
+    args: &DiffArgs,
+    loaded: Inputs,
+    catalog: &crate::policy::Catalog,
+    config: &crate::config::Config,
+    quiet: bool,
+    diagnostics: &mut Diagnostics,
+) -> ExitStatus {
+    let mut inputs = loaded;
+    inputs
+        .resources
+        .resources
+        .retain(crate::model::Resource::is_change);
+    if inputs.resources.resources.is_empty() {
+        inputs.warnings.push(LoadWarning {
+            name: args.old.display().to_string(),
+            message: "holds no changes: it is not a history saved by `resilix audit --changes-since`, or nothing changed in its window".to_owned(),
+            help: Some("to compare two sets of AWS Config items, give the later one as NEW".to_owned()),
+        });
+    }
+    finish(
+        catalog,
+        config,
         inputs,
         &args.output,
         None,

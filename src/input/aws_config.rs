@@ -60,6 +60,21 @@ fn load_envelope(
             let record: super::snapshot::AuditRecord = serde_json::from_str(raw.get())
                 .map_err(|error| LoadError::from_json(file, offset_in(file, raw.get()), &error))?;
             loaded.errors = super::snapshot::incomplete_errors(file.name(), &record);
+            if let Some(since) = &record.changes_since {
+                let Ok(since) = since.parse::<jiff::Timestamp>() else {
+                    return Err(LoadError::invalid_at(
+                        file,
+                        offset_in(file, raw.get()),
+                        "`changesSince` is not an RFC 3339 time",
+                        "here",
+                        Some("the history was saved by `resilix audit --changes-since`: save it again".to_owned()),
+                    ));
+                };
+                let resources = std::mem::take(&mut loaded.resources);
+                let history = super::config_diff::history(resources, since);
+                loaded.resources = history.changes;
+                loaded.errors.extend(history.errors);
+            }
             loaded
                 .warnings
                 .extend(record.warnings.into_iter().map(|message| LoadWarning {

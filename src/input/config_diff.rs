@@ -182,18 +182,148 @@ fn unreadable(resource: &Resource, error: DocError) -> LoadError {
 }
 
 fn with_change(
-    mut resource: Resource,
+    resource: Resource,
     actions: Vec<Action>,
     before: Option<Arc<Value>>,
     after: Arc<Value>,
 ) -> Resource {
+    with_recorded_change(resource, actions, before, after, None)
+}
+
+fn with_recorded_change(
+    mut resource: Resource,
+    actions: Vec<Action>,
+    before: Option<Arc<Value>>,
+    after: Arc<Value>,
+    recorded_at: Option<String>,
+) -> Resource {
     resource.status = ItemStatus::Active;
     resource.change = Some(Change {
         actions: Actions(actions),
+        recorded_at,
         ..Change::default()
     });
     resource.body = Body::Ready(Documents { after, before });
     resource
+}
+
+/// The changes of a configuration history (`resilix audit --changes-since`, or a history it
+/// saved): the items of each resource in capture order, each item captured at or after `since`
+/// a change from the one before it, judged exactly as [`diff`] judges a pair of snapshots —
+/// created when nothing (or a deleted resource) came before, deleted when the item says so,
+/// updated when its configuration, supplementary configuration or tags differ, else
+/// unchanged. Items captured before `since` are only what the first change changed from.
+///
+/// Every change of a resource but its last is `superseded` (hardening policies judge the
+/// newest state only); a resource without a change in the window is kept as its newest item,
+/// for the hardening policies.
+/// Items whose values cannot be read are errors, as in [`diff`]; resources that are not AWS
+/// Config items are left out.
+pub fn history(resources: Vec<Resource>, since: jiff::Timestamp) -> Diff {
+    let mut counts = DiffCounts::default();
+    let mut errors = Vec::new();
+    let documents: Vec<_> = resources
+        .par_iter()
+        .map(|r| (r.source == SourceKind::AwsConfig).then(|| r.documents()))
+        .collect();
+    type Item = (Option<jiff::Timestamp>, String, Resource, Arc<Value>);
+    let mut by_key: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    for (resource, docs) in resources.into_iter().zip(documents) {
+        let docs = match docs {
+            Some(Ok(docs)) => docs,
+            None => continue,
+            Some(Err(error)) => {
+                errors.push(unreadable(&resource, error));
+                continue;
+            }
+        };
+        let text = capture_time(&docs.after).to_owned();
+        let at = text.parse::<jiff::Timestamp>().ok();
+        by_key
+            .entry(resource.identity())
+            .or_default()
+            .push((at, text, resource, docs.after));
+    }
+    let mut out = Vec::new();
+    for (_, mut items) in by_key {
+        // Stable: items captured at the same time stay in the order they were given.
+        items.sort_by_key(|(at, ..)| *at);
+        let first_change = out.len();
+        let mut previous: Option<(Resource, Arc<Value>)> = None;
+        let mut newest: Option<Resource> = None;
+        for (at, text, resource, after) in items {
+            let in_window = at.is_none_or(|at| at >= since);
+            let before = previous
+                .as_ref()
+                .filter(|(r, _)| r.status == ItemStatus::Active);
+            if in_window {
+                let recorded = Some(text);
+                match resource.status {
+                    ItemStatus::Active => match before {
+                        None => {
+                            counts.created += 1;
+                            out.push(with_recorded_change(
+                                resource.clone(),
+                                vec![Action::Create],
+                                None,
+                                Arc::clone(&after),
+                                recorded,
+                            ));
+                        }
+                        Some((_, before)) if significant(before) == significant(&after) => {
+                            counts.unchanged += 1;
+                        }
+                        Some((_, before)) => {
+                            counts.updated += 1;
+                            out.push(with_recorded_change(
+                                resource.clone(),
+                                vec![Action::Update],
+                                Some(Arc::clone(before)),
+                                Arc::clone(&after),
+                                recorded,
+                            ));
+                        }
+                    },
+                    ItemStatus::Deleted => {
+                        if let Some((old, before)) = before {
+                            counts.deleted += 1;
+                            let mut gone = old.clone();
+                            gone.origin = resource.origin.clone();
+                            out.push(with_recorded_change(
+                                gone,
+                                vec![Action::Delete],
+                                Some(Arc::clone(before)),
+                                Arc::new(Value::Null),
+                                recorded,
+                            ));
+                        }
+                    }
+                    ItemStatus::NotRecorded => {}
+                }
+            }
+            newest = Some(resource.clone());
+            previous = Some((resource, after));
+        }
+        let changes = out.len() - first_change;
+        if changes == 0 {
+            // Nothing changed in the window: the newest state, for the hardening policies.
+            out.extend(newest.filter(|r| r.status == ItemStatus::Active));
+        } else if let Some(earlier) = {
+            let last = out.len() - 1;
+            out.get_mut(first_change..last)
+        } {
+            for resource in earlier {
+                if let Some(change) = resource.change.as_mut() {
+                    change.superseded = true;
+                }
+            }
+        }
+    }
+    Diff {
+        changes: out,
+        counts,
+        errors,
+    }
 }
 
 fn capture_time(doc: &Value) -> &str {
@@ -277,5 +407,94 @@ mod tests {
         );
         assert_eq!(docs.after["configuration"]["encrypted"], json!(false));
         assert!(changes.iter().all(Resource::is_change));
+    }
+
+    #[test]
+    fn a_history_is_a_change_per_item_in_the_window() {
+        let since: jiff::Timestamp = "2026-01-02T00:00:00Z".parse().unwrap();
+        let resources = items(json!([
+            item("vol-a", "OK", true, "2026-01-01T00:00:00Z"),
+            item("vol-a", "OK", false, "2026-01-02T10:00:00Z"),
+            item("vol-a", "OK", false, "2026-01-02T11:00:00Z"),
+            item("vol-a", "OK", true, "2026-01-02T12:00:00Z"),
+            item("vol-b", "ResourceDiscovered", true, "2026-01-03T00:00:00Z"),
+            item("vol-c", "OK", true, "2026-01-01T00:00:00Z"),
+            item("vol-c", "ResourceDeleted", true, "2026-01-04T00:00:00Z"),
+            item("vol-d", "OK", true, "2025-12-01T00:00:00Z"),
+        ]));
+        let Diff {
+            changes: out,
+            counts,
+            errors,
+        } = history(resources, since);
+        assert!(errors.is_empty());
+        let seen: Vec<(String, ChangeKind, Option<String>, bool, bool)> = out
+            .iter()
+            .map(|r| {
+                let change = r.change.as_ref();
+                (
+                    r.resource_id.clone().unwrap(),
+                    r.change_kind(),
+                    change.and_then(|c| c.recorded_at.clone()),
+                    change.is_some_and(|c| c.superseded),
+                    r.is_evaluable(),
+                )
+            })
+            .collect();
+        let at = |t: &str| Some(t.to_owned());
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    "vol-a".into(),
+                    ChangeKind::Update,
+                    at("2026-01-02T10:00:00Z"),
+                    true,
+                    false
+                ),
+                (
+                    "vol-a".into(),
+                    ChangeKind::Update,
+                    at("2026-01-02T12:00:00Z"),
+                    false,
+                    true
+                ),
+                (
+                    "vol-b".into(),
+                    ChangeKind::Create,
+                    at("2026-01-03T00:00:00Z"),
+                    false,
+                    true
+                ),
+                (
+                    "vol-c".into(),
+                    ChangeKind::Delete,
+                    at("2026-01-04T00:00:00Z"),
+                    false,
+                    false
+                ),
+                ("vol-d".into(), ChangeKind::NoOp, None, false, true),
+            ]
+        );
+        assert_eq!(
+            (
+                counts.created,
+                counts.updated,
+                counts.deleted,
+                counts.unchanged
+            ),
+            (1, 2, 1, 1),
+            "the 11:00 item changed nothing"
+        );
+        let first = out.first().unwrap().documents().unwrap();
+        assert_eq!(
+            first.before.unwrap()["configuration"]["encrypted"],
+            json!(true)
+        );
+        assert_ne!(
+            out[0].identity(),
+            out[1].identity(),
+            "two changes, two identities"
+        );
     }
 }

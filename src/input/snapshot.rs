@@ -24,8 +24,13 @@ pub struct AuditRecord {
     /// Regions, or `aggregator NAME`.
     pub scope: Vec<String>,
     pub resource_types: Vec<String>,
-    /// `batch` or `select`.
+    /// `batch` or `select` (`history` for a history).
     pub method: String,
+    /// A history (`audit --changes-since`): the start of its window, RFC 3339. The items are
+    /// then every item of each resource that changed since, from the last one before; loading
+    /// the file replays the changes ([`super::config_diff::history`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes_since: Option<String>,
     /// Every unit of work succeeded.
     pub complete: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -109,6 +114,7 @@ mod tests {
             scope: vec!["eu-west-1".to_owned()],
             resource_types: vec!["AWS::S3::Bucket".to_owned()],
             method: "batch".to_owned(),
+            changes_since: None,
             complete: failures.is_empty(),
             failures,
             warnings: Vec::new(),

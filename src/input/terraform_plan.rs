@@ -296,6 +296,7 @@ fn convert(
             drift,
             previous_address: raw.previous_address.map(Cow::into_owned),
             deposed: raw.deposed.map(Cow::into_owned),
+            ..Change::default()
         }),
         status: ItemStatus::Active,
         context: CloudContext::default(),

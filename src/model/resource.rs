@@ -216,6 +216,12 @@ pub struct Change {
     pub previous_address: Option<String>,
     /// Deposed object key, for objects kept from an interrupted replacement.
     pub deposed: Option<String>,
+    /// One change of an AWS Config history (`audit --changes-since`): when it was recorded
+    /// (the capture time of the item it made), which tells it from the resource's other changes.
+    pub recorded_at: Option<String>,
+    /// A later change of the same resource follows in the same history: hardening policies
+    /// see only the newest state, so they skip this one.
+    pub superseded: bool,
 }
 
 /// Status of an AWS Config configuration item.
@@ -429,7 +435,7 @@ impl Resource {
             && self
                 .change
                 .as_ref()
-                .is_none_or(|c| !c.drift && c.actions.has_after())
+                .is_none_or(|c| !c.drift && !c.superseded && c.actions.has_after())
     }
 
     /// Whether change-control targets see it: a managed resource with a change that does
@@ -458,13 +464,19 @@ impl Resource {
                 Some(deposed) => format!("{} (deposed {deposed})", self.address),
                 None => self.address.clone(),
             },
-            SourceKind::AwsConfig => format!(
-                "{}/{}/{}/{}",
-                self.context.account.as_deref().unwrap_or("-"),
-                self.context.region.as_deref().unwrap_or("-"),
-                self.type_name,
-                self.resource_id.as_deref().unwrap_or(&self.address)
-            ),
+            SourceKind::AwsConfig => {
+                let identity = format!(
+                    "{}/{}/{}/{}",
+                    self.context.account.as_deref().unwrap_or("-"),
+                    self.context.region.as_deref().unwrap_or("-"),
+                    self.type_name,
+                    self.resource_id.as_deref().unwrap_or(&self.address)
+                );
+                match self.change.as_ref().and_then(|c| c.recorded_at.as_ref()) {
+                    Some(at) => format!("{identity} (changed {at})"),
+                    None => identity,
+                }
+            }
         }
     }
 }

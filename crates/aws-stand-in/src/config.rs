@@ -187,3 +187,221 @@ impl Recorded {
         }
     }
 }
+
+/// An account's configuration history, served the way AWS Config serves it to
+/// `resilix audit --changes-since`: every item of every resource, in the API form
+/// (GetResourceConfigHistory's: `configuration` as a JSON string, capture times as epoch
+/// seconds, `tags` a map, `relatedEvents` CloudTrail event IDs).
+///
+/// - ListDiscoveredResources lists each resource once; with `includeDeletedResources`, a
+///   resource whose newest item is `ResourceDeleted` too, with its `resourceDeletionTime`.
+/// - BatchGetResourceConfig answers each key with the resource's newest item (none for a
+///   deleted resource).
+/// - GetResourceConfigHistory pages through one resource's items, newest first unless
+///   `chronologicalOrder` is `Forward`, within `earlierTime` / `laterTime`, at most `limit`
+///   (and [`History::page_size`]) per page.
+#[derive(Debug, Clone)]
+pub struct History {
+    items: Vec<Value>,
+    page_size: usize,
+}
+
+fn epoch(item: &Value, field: &str) -> f64 {
+    item.get(field).and_then(Value::as_f64).unwrap_or_default()
+}
+
+impl History {
+    /// Items in the API form, in any order.
+    pub fn new(mut items: Vec<Value>) -> History {
+        items.sort_by(|a, b| {
+            epoch(a, "configurationItemCaptureTime")
+                .total_cmp(&epoch(b, "configurationItemCaptureTime"))
+        });
+        History {
+            items,
+            page_size: 100,
+        }
+    }
+
+    /// The items of `configurationItems` in each fixture file (a GetResourceConfigHistory
+    /// answer), together.
+    ///
+    /// # Panics
+    /// When a file cannot be read or holds no `configurationItems` list.
+    #[allow(
+        clippy::panic,
+        reason = "test support: a broken fixture must fail the test loudly"
+    )]
+    pub fn from_files(paths: &[std::path::PathBuf]) -> History {
+        let mut items = Vec::new();
+        for path in paths {
+            let Reply::Json(body) = Reply::file(path) else {
+                panic!("stand-in fixture {}: not JSON", path.display());
+            };
+            let Some(list) = body.get("configurationItems").and_then(Value::as_array) else {
+                panic!(
+                    "stand-in fixture {}: no configurationItems list",
+                    path.display()
+                );
+            };
+            items.extend(list.iter().cloned());
+        }
+        History::new(items)
+    }
+
+    /// At most this many items (or resources) per page, besides the request's own limit.
+    pub fn page_size(mut self, page_size: usize) -> History {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    /// Routes the Config operations of `audit --changes-since` to this history.
+    pub fn install(self, stand_in: &StandIn) {
+        stand_in.on("DescribeConfigurationRecorderStatus", recording());
+        let list = self.clone();
+        stand_in.on("ListDiscoveredResources", move |r: &Request| {
+            list.list_discovered_resources(r)
+        });
+        let batch = self.clone();
+        stand_in.on("BatchGetResourceConfig", move |r: &Request| {
+            batch.batch_get_resource_config(r)
+        });
+        stand_in.on("GetResourceConfigHistory", move |r: &Request| {
+            self.get_resource_config_history(r)
+        });
+    }
+
+    /// The newest item of each resource of a type, in the order resources first appear.
+    fn newest(&self, resource_type: &str) -> Vec<&Value> {
+        let mut out: Vec<&Value> = Vec::new();
+        for item in self
+            .items
+            .iter()
+            .filter(|i| i["resourceType"] == resource_type)
+        {
+            match out
+                .iter_mut()
+                .find(|o| o["resourceId"] == item["resourceId"])
+            {
+                Some(slot) => *slot = item,
+                None => out.push(item),
+            }
+        }
+        out
+    }
+
+    fn limit(&self, request: &Request) -> usize {
+        request
+            .get("limit")
+            .and_then(Value::as_u64)
+            .and_then(|l| usize::try_from(l).ok())
+            .filter(|l| *l > 0)
+            .map_or(self.page_size, |l| l.min(self.page_size))
+    }
+
+    /// ListDiscoveredResources of the request's `resourceType`.
+    pub fn list_discovered_resources(&self, request: &Request) -> Reply {
+        let resource_type = request.str("resourceType").unwrap_or_default();
+        let deleted_too = request
+            .get("includeDeletedResources")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let identifiers: Vec<Value> = self
+            .newest(resource_type)
+            .into_iter()
+            .filter_map(|i| {
+                let deleted = i["configurationItemStatus"] == "ResourceDeleted";
+                if deleted && !deleted_too {
+                    return None;
+                }
+                let mut id = json!({
+                    "resourceType": i["resourceType"],
+                    "resourceId": i["resourceId"],
+                    "resourceName": i["resourceName"],
+                });
+                if deleted && let Value::Object(fields) = &mut id {
+                    fields.insert(
+                        "resourceDeletionTime".to_owned(),
+                        i["configurationItemCaptureTime"].clone(),
+                    );
+                }
+                Some(id)
+            })
+            .collect();
+        match page(&identifiers, request.str("nextToken"), self.limit(request)) {
+            Ok((page, next)) => page_reply("resourceIdentifiers", page, "nextToken", next),
+            Err(reply) => reply,
+        }
+    }
+
+    /// BatchGetResourceConfig: the newest item of each key that still exists.
+    pub fn batch_get_resource_config(&self, request: &Request) -> Reply {
+        let keys = request
+            .get("resourceKeys")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if keys.len() > 100 {
+            return Reply::error(
+                400,
+                "ValidationException",
+                "resourceKeys: at most 100 keys per call",
+            );
+        }
+        let found: Vec<Value> = keys
+            .iter()
+            .filter_map(|key| {
+                let resource_type = key["resourceType"].as_str().unwrap_or_default();
+                self.newest(resource_type)
+                    .into_iter()
+                    .find(|i| i["resourceId"] == key["resourceId"])
+                    .filter(|i| i["configurationItemStatus"] != "ResourceDeleted")
+                    .map(|i| {
+                        // Batch items carry neither tags, relationships nor related events.
+                        let mut base = i.clone();
+                        if let Value::Object(fields) = &mut base {
+                            for key in ["tags", "relationships", "relatedEvents"] {
+                                fields.remove(key);
+                            }
+                        }
+                        base
+                    })
+            })
+            .collect();
+        Reply::json(json!({"baseConfigurationItems": found, "unprocessedResourceKeys": []}))
+    }
+
+    /// GetResourceConfigHistory of one resource.
+    pub fn get_resource_config_history(&self, request: &Request) -> Reply {
+        let resource_type = request.str("resourceType").unwrap_or_default();
+        let id = request.str("resourceId").unwrap_or_default();
+        let earlier = request.get("earlierTime").and_then(Value::as_f64);
+        let later = request.get("laterTime").and_then(Value::as_f64);
+        let mut items: Vec<Value> = self
+            .items
+            .iter()
+            .filter(|i| i["resourceType"] == resource_type && i["resourceId"] == id)
+            .filter(|i| {
+                let at = epoch(i, "configurationItemCaptureTime");
+                earlier.is_none_or(|e| at >= e) && later.is_none_or(|l| at <= l)
+            })
+            .cloned()
+            .collect();
+        if items.is_empty() && !self.items.iter().any(|i| i["resourceId"] == id) {
+            return Reply::error(
+                400,
+                "ResourceNotDiscoveredException",
+                &format!(
+                    "Resource {id} of resourceType:{resource_type} is unknown or has not been discovered"
+                ),
+            );
+        }
+        if request.str("chronologicalOrder") != Some("Forward") {
+            items.reverse();
+        }
+        match page(&items, request.str("nextToken"), self.limit(request)) {
+            Ok((page, next)) => page_reply("configurationItems", page, "nextToken", next),
+            Err(reply) => reply,
+        }
+    }
+}

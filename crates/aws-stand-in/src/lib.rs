@@ -28,6 +28,7 @@
 //!
 //! Dropping the [`StandIn`] stops it: hanging connections are closed, threads end.
 
+pub mod cloudtrail;
 pub mod config;
 
 use std::collections::BTreeMap;

@@ -61,7 +61,7 @@ impl FailureKind {
                 "turn on AWS Config recording there, or leave those regions out (--region)"
             }
             FailureKind::AccessDenied => {
-                "grant config:Describe*, config:List*, config:BatchGet* and config:Select* (the AWS managed policy AWS_ConfigRole or SecurityAudit has them)"
+                "grant config:Describe*, config:List*, config:BatchGet* and config:Select*, and for --changes-since config:GetResourceConfigHistory and cloudtrail:LookupEvents (the AWS managed policy SecurityAudit has them all)"
             }
             FailureKind::Credentials => {
                 "check the credentials in use (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID …) and that they have not expired"

@@ -17,6 +17,7 @@ use aws_sdk_config::types::{
     ResourceType,
 };
 use aws_smithy_types::date_time::Format;
+use aws_smithy_types::timeout::TimeoutConfig;
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -29,15 +30,15 @@ use crate::{Failure, Fatal, Method, OPT_IN_REGIONS, Progress, Pull, Settings, Un
 /// The client of one region (or of the aggregator's home region), with that region's
 /// [`RetryBudget`]: every call goes through [`Api::call`].
 #[derive(Clone)]
-struct Api {
-    client: Client,
+pub(crate) struct Api {
+    pub(crate) client: Client,
     /// The region, or `aggregator NAME`.
-    scope: String,
+    pub(crate) scope: String,
     budget: Arc<RetryBudget>,
 }
 
 impl Api {
-    fn new(scope: &str, client: &Client, settings: &Settings) -> Api {
+    pub(crate) fn new(scope: &str, client: &Client, settings: &Settings) -> Api {
         let budget = Arc::new(RetryBudget::new(settings.max_retry_time));
         let config = client
             .config()
@@ -53,7 +54,7 @@ impl Api {
 
     /// Sends a request built from [`Api::client`], unless the region has been given up; a
     /// failure is classified and says what bounded it.
-    async fn call<T, E, R>(
+    pub(crate) async fn call<T, E, R>(
         &self,
         request: impl Future<Output = Result<T, SdkError<E, R>>>,
     ) -> Result<T, Classified>
@@ -74,80 +75,101 @@ impl Api {
     }
 
     fn given_up_because(&self, failing: Duration) -> String {
-        format!(
-            "every call to {} had failed without a break for {}, and --max-retry-time allows {}",
-            self.scope,
-            human(failing),
-            human(self.budget.limit())
-        )
+        given_up_because(&self.scope, failing, self.budget.limit())
     }
 
-    /// [`classify`], and which limit ended the call: the timeout of an attempt or of the whole
-    /// call, or the region's retry budget.
     fn explain<E, R>(&self, error: &SdkError<E, R>) -> Classified
     where
         E: ProvideErrorMetadata + StdError + 'static,
         R: fmt::Debug + 'static,
     {
-        let mut classified = classify(error);
-        if classified.kind == FailureKind::TimedOut {
-            // The SDK's words ("operation attempt timeout (single attempt) occurred after
-            // 200ms") say less than which limit it was and how to change it.
-            let timeouts = self.client.config().timeout_config();
-            let whole_call = matches!(error, SdkError::TimeoutError(_))
-                && classified.message.contains("all attempts");
-            let connecting = classified.message.contains("connect timeout");
-            let said = if whole_call {
-                timeouts.and_then(|t| t.operation_timeout()).map(|limit| {
-                    format!(
-                        "no answer in time: the call, retries included, did not complete within {} (twice --timeout, plus --max-retry-time and the longest backoff)",
-                        human(limit)
-                    )
-                })
-            } else if connecting {
-                timeouts.and_then(|t| t.connect_timeout()).map(|limit| {
-                    format!(
-                        "could not connect within {} (--timeout, at most 3.1 s for connecting)",
-                        human(limit)
-                    )
-                })
-            } else {
-                timeouts
-                    .and_then(|t| t.operation_attempt_timeout())
-                    .map(|limit| format!("no answer within {} (--timeout)", human(limit)))
-            };
-            if let Some(said) = said {
-                classified.message = said;
-            }
-        }
-        let retryable = matches!(
-            classified.kind,
-            FailureKind::Throttled
-                | FailureKind::TimedOut
-                | FailureKind::Unreachable
-                | FailureKind::Service
-        );
-        if let Some(failing) = self.budget.given_up().filter(|_| retryable) {
-            classified.message = format!(
-                "{}; not retried further: {}",
-                classified.message,
-                self.given_up_because(failing)
-            );
-        }
-        classified
+        explain(
+            error,
+            self.client.config().timeout_config(),
+            &self.budget,
+            &self.scope,
+        )
     }
 }
 
+/// Why a region is given up: how long it failed, and what --max-retry-time allows.
+pub(crate) fn given_up_because(scope: &str, failing: Duration, limit: Duration) -> String {
+    format!(
+        "every call to {scope} had failed without a break for {}, and --max-retry-time allows {}",
+        human(failing),
+        human(limit)
+    )
+}
+
+/// [`classify`], and which limit ended the call: the timeout of an attempt or of the whole
+/// call, or the region's retry budget. For the calls of any AWS service (Config, CloudTrail).
+pub(crate) fn explain<E, R>(
+    error: &SdkError<E, R>,
+    timeouts: Option<&TimeoutConfig>,
+    budget: &RetryBudget,
+    scope: &str,
+) -> Classified
+where
+    E: ProvideErrorMetadata + StdError + 'static,
+    R: fmt::Debug + 'static,
+{
+    let mut classified = classify(error);
+    if classified.kind == FailureKind::TimedOut {
+        // The SDK's words ("operation attempt timeout (single attempt) occurred after
+        // 200ms") say less than which limit it was and how to change it.
+        let whole_call = matches!(error, SdkError::TimeoutError(_))
+            && classified.message.contains("all attempts");
+        let connecting = classified.message.contains("connect timeout");
+        let said = if whole_call {
+            timeouts.and_then(|t| t.operation_timeout()).map(|limit| {
+                format!(
+                    "no answer in time: the call, retries included, did not complete within {} (twice --timeout, plus --max-retry-time and the longest backoff)",
+                    human(limit)
+                )
+            })
+        } else if connecting {
+            timeouts.and_then(|t| t.connect_timeout()).map(|limit| {
+                format!(
+                    "could not connect within {} (--timeout, at most 3.1 s for connecting)",
+                    human(limit)
+                )
+            })
+        } else {
+            timeouts
+                .and_then(|t| t.operation_attempt_timeout())
+                .map(|limit| format!("no answer within {} (--timeout)", human(limit)))
+        };
+        if let Some(said) = said {
+            classified.message = said;
+        }
+    }
+    let retryable = matches!(
+        classified.kind,
+        FailureKind::Throttled
+            | FailureKind::TimedOut
+            | FailureKind::Unreachable
+            | FailureKind::Service
+    );
+    if let Some(failing) = budget.given_up().filter(|_| retryable) {
+        classified.message = format!(
+            "{}; not retried further: {}",
+            classified.message,
+            given_up_because(scope, failing, budget.limit())
+        );
+    }
+    classified
+}
+
 /// What one unit of work (scope × resource type) brought back.
-struct UnitResult {
-    scope: String,
-    resource_type: String,
-    items: Vec<Value>,
-    failures: Vec<Failure>,
+pub(crate) struct UnitResult {
+    pub(crate) scope: String,
+    pub(crate) resource_type: String,
+    pub(crate) items: Vec<Value>,
+    pub(crate) failures: Vec<Failure>,
 }
 
 impl UnitResult {
-    fn new(scope: &str, resource_type: &str) -> Self {
+    pub(crate) fn new(scope: &str, resource_type: &str) -> Self {
         UnitResult {
             scope: scope.to_owned(),
             resource_type: resource_type.to_owned(),
@@ -156,7 +178,7 @@ impl UnitResult {
         }
     }
 
-    fn fail(&mut self, operation: &'static str, classified: Classified) {
+    pub(crate) fn fail(&mut self, operation: &'static str, classified: Classified) {
         self.failures.push(Failure {
             scope: format!("{} {}", self.scope, self.resource_type),
             kind: classified.kind,
@@ -166,7 +188,7 @@ impl UnitResult {
     }
 }
 
-type UnitFuture = Pin<Box<dyn Future<Output = UnitResult> + Send>>;
+pub(crate) type UnitFuture = Pin<Box<dyn Future<Output = UnitResult> + Send>>;
 
 /// Pulls every resource type from every region, `(region, client)` pairs given. Regions without
 /// a recorder, or that refuse the credentials, are recorded as failures; with `all_regions`, an
@@ -179,12 +201,57 @@ pub async fn pull_regions(
     settings: &Settings,
     progress: Arc<dyn Progress>,
 ) -> Pull {
+    let unit = move |api: Api,
+                     region: String,
+                     resource_type: String,
+                     settings: Settings,
+                     progress: Arc<dyn Progress>|
+          -> UnitFuture {
+        match method {
+            Method::Batch => Box::pin(async move {
+                region_batch_unit(&api, &region, &resource_type, &settings, &*progress).await
+            }),
+            Method::Select => Box::pin(async move {
+                select_unit(
+                    Selector::Region(&api),
+                    &region,
+                    &resource_type,
+                    &settings,
+                    &*progress,
+                )
+                .await
+            }),
+        }
+    };
     let mut pull = Pull {
-        scope: clients.iter().map(|(r, _)| r.clone()).collect(),
-        resource_types: resource_types.to_vec(),
         method,
         ..Pull::default()
     };
+    pull_regions_with(
+        &mut pull,
+        clients,
+        resource_types,
+        all_regions,
+        settings,
+        progress,
+        unit,
+    )
+    .await;
+    pull
+}
+
+/// Probes every region, then runs `unit` for every ready region and resource type, into `pull`.
+pub(crate) async fn pull_regions_with(
+    pull: &mut Pull,
+    clients: Vec<(String, Client)>,
+    resource_types: &[String],
+    all_regions: bool,
+    settings: &Settings,
+    progress: Arc<dyn Progress>,
+    unit: impl Fn(Api, String, String, Settings, Arc<dyn Progress>) -> UnitFuture,
+) {
+    pull.scope = clients.iter().map(|(r, _)| r.clone()).collect();
+    pull.resource_types = resource_types.to_vec();
 
     // Probe every region first: one cheap call says whether anything is recorded there.
     let mut probes = JoinSet::new();
@@ -239,30 +306,18 @@ pub async fn pull_regions(
     let mut units: Vec<(String, UnitFuture)> = Vec::new();
     for (region, api) in &ready {
         for resource_type in resource_types {
-            let scope = region.clone();
-            let (api, region, resource_type) = (api.clone(), region.clone(), resource_type.clone());
-            let (settings, progress) = (settings.clone(), Arc::clone(&progress));
-            let future: UnitFuture = match method {
-                Method::Batch => Box::pin(async move {
-                    region_batch_unit(&api, &region, &resource_type, &settings, &*progress).await
-                }),
-                Method::Select => Box::pin(async move {
-                    select_unit(
-                        Selector::Region(&api),
-                        &region,
-                        &resource_type,
-                        &settings,
-                        &*progress,
-                    )
-                    .await
-                }),
-            };
-            units.push((scope, future));
+            let future = unit(
+                api.clone(),
+                region.clone(),
+                resource_type.clone(),
+                settings.clone(),
+                Arc::clone(&progress),
+            );
+            units.push((region.clone(), future));
         }
     }
-    run_units(units, settings, &progress, &mut pull).await;
+    run_units(units, settings, &progress, pull).await;
     pull.finish();
-    pull
 }
 
 /// Pulls every resource type through a configuration aggregator (all its accounts and regions).
@@ -782,7 +837,7 @@ async fn select_unit(
 /// Fetches one batch of keys (region or aggregator alike), asking again, with backoff, for the
 /// keys AWS Config leaves unprocessed, `settings.unprocessed_retries` times; keys still left
 /// then are recorded as a failure. `false` when a call failed outright: the unit stops there.
-async fn fetch_batch<K, Fut>(
+pub(crate) async fn fetch_batch<K, Fut>(
     unit: &mut UnitResult,
     operation: &'static str,
     chunk: &[K],

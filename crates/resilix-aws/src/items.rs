@@ -2,7 +2,7 @@
 //! writes to S3 snapshot files): `awsAccountId`, `ARN`, `configuration` as an object,
 //! supplementary values decoded. resilix's loader reads this shape like any snapshot file.
 
-use aws_sdk_config::types::BaseConfigurationItem;
+use aws_sdk_config::types::{BaseConfigurationItem, ConfigurationItem};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use serde_json::{Map, Value};
@@ -57,6 +57,69 @@ pub fn from_base_item(item: &BaseConfigurationItem) -> Value {
     out.insert(
         "supplementaryConfiguration".to_owned(),
         Value::Object(supplementary),
+    );
+    Value::Object(out)
+}
+
+/// A GetResourceConfigHistory item in the delivery form: the fields of a batch item
+/// ([`from_base_item`]) plus what history items carry and batch items lack: `tags` (a map),
+/// `relationships` (with `name`, as delivered files have it) and `relatedEvents` (the CloudTrail
+/// event IDs of the calls that made the change).
+pub fn from_history_item(item: &ConfigurationItem) -> Value {
+    let base = BaseConfigurationItem::builder()
+        .set_version(item.version().map(str::to_owned))
+        .set_account_id(item.account_id().map(str::to_owned))
+        .set_configuration_item_capture_time(item.configuration_item_capture_time().copied())
+        .set_configuration_item_status(item.configuration_item_status().cloned())
+        .set_configuration_state_id(item.configuration_state_id().map(str::to_owned))
+        .set_arn(item.arn().map(str::to_owned))
+        .set_resource_type(item.resource_type().cloned())
+        .set_resource_id(item.resource_id().map(str::to_owned))
+        .set_resource_name(item.resource_name().map(str::to_owned))
+        .set_aws_region(item.aws_region().map(str::to_owned))
+        .set_availability_zone(item.availability_zone().map(str::to_owned))
+        .set_resource_creation_time(item.resource_creation_time().copied())
+        .set_configuration(item.configuration().map(str::to_owned))
+        .set_supplementary_configuration(item.supplementary_configuration().cloned())
+        .build();
+    let Value::Object(mut out) = from_base_item(&base) else {
+        return Value::Null;
+    };
+    if let Some(tags) = item.tags() {
+        let mut entries: Vec<(&String, &String)> = tags.iter().collect();
+        entries.sort();
+        let map: Map<String, Value> = entries
+            .into_iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        out.insert("tags".to_owned(), Value::Object(map));
+    }
+    let relationships: Vec<Value> = item
+        .relationships()
+        .iter()
+        .map(|r| {
+            let mut rel = Map::new();
+            let mut text = |key: &str, value: Option<&str>| {
+                if let Some(v) = value {
+                    rel.insert(key.to_owned(), Value::String(v.to_owned()));
+                }
+            };
+            text("resourceType", r.resource_type().map(|t| t.as_str()));
+            text("resourceId", r.resource_id());
+            text("resourceName", r.resource_name());
+            text("name", r.relationship_name());
+            Value::Object(rel)
+        })
+        .collect();
+    out.insert("relationships".to_owned(), Value::Array(relationships));
+    out.insert(
+        "relatedEvents".to_owned(),
+        Value::Array(
+            item.related_events()
+                .iter()
+                .map(|e| Value::String(e.clone()))
+                .collect(),
+        ),
     );
     Value::Object(out)
 }
@@ -132,8 +195,9 @@ pub fn decode_embedded(mut value: Value) -> Value {
     value
 }
 
-/// The sort key of an item: account, region, type, id. Pulls finish in any order; outputs do not.
-pub fn sort_key(item: &Value) -> (String, String, String, String) {
+/// The sort key of an item: account, region, type, id, and capture time (the items of one
+/// resource's history in order). Pulls finish in any order; outputs do not.
+pub fn sort_key(item: &Value) -> (String, String, String, String, String) {
     let get = |key: &str| {
         item.get(key)
             .and_then(Value::as_str)
@@ -145,6 +209,7 @@ pub fn sort_key(item: &Value) -> (String, String, String, String) {
         get("awsRegion"),
         get("resourceType"),
         get("resourceId"),
+        get("configurationItemCaptureTime"),
     )
 }
 

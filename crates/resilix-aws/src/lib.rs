@@ -20,14 +20,16 @@
 //!   [`Settings::max_empty_pages`], no page token twice).
 //! - A failure never aborts the other units, and never goes unrecorded: [`Pull::failures`].
 
+pub mod attribution;
 mod budget;
 mod errors;
 mod fetch;
+mod history;
 pub mod items;
 mod paging;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -36,6 +38,7 @@ use aws_sdk_config::Client;
 
 pub use errors::{Classified, FailureKind, classify, classify_code};
 pub use fetch::{pull_aggregator, pull_regions};
+pub use history::pull_history_regions;
 
 /// How items are fetched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -119,6 +122,9 @@ pub struct Options {
     /// AWS Config resource types to pull (`AWS::S3::Bucket`, …).
     pub resource_types: Vec<String>,
     pub method: Method,
+    /// Pull the configuration history of the resources that changed since then
+    /// (`--changes-since`) instead of their current items.
+    pub changes_since: Option<SystemTime>,
     /// Attempts per API call, throttling included (the SDK's adaptive retry mode).
     pub max_attempts: u32,
     /// The longest wait for one attempt of one call: connecting (at most 3.1 s of it), sending,
@@ -138,6 +144,7 @@ impl Default for Options {
             aggregator: None,
             resource_types: Vec::new(),
             method: Method::default(),
+            changes_since: None,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             timeout: DEFAULT_TIMEOUT,
             settings: Settings::default(),
@@ -276,6 +283,9 @@ pub struct Pull {
     pub scope: Vec<String>,
     pub resource_types: Vec<String>,
     pub method: Method,
+    /// The start of the window of a history pull: `items` are then the history of each resource
+    /// that changed since, in capture order, from its last item before the window.
+    pub changes_since: Option<SystemTime>,
     /// Units that completed, with their item counts.
     pub units: Vec<UnitSummary>,
     /// What could not be pulled. A pull with failures is incomplete.
@@ -315,6 +325,10 @@ pub enum Fatal {
         kind: FailureKind,
         message: String,
     },
+    #[error(
+        "--changes-since pulls each account's configuration history, which aggregators do not serve: audit the accounts directly"
+    )]
+    HistoryThroughAggregator,
     #[error("no resource types to pull")]
     NoResourceTypes,
     #[error("could not start the async runtime: {0}")]
@@ -391,6 +405,9 @@ pub async fn pull_with_config(
     let default_region = shared.region().map(|r| r.as_ref().to_owned());
 
     if let Some(name) = &options.aggregator {
+        if options.changes_since.is_some() {
+            return Err(Fatal::HistoryThroughAggregator);
+        }
         let region = match options.regions.as_slice() {
             [] => default_region.ok_or(Fatal::NoRegion)?,
             [one] => one.clone(),
@@ -421,6 +438,19 @@ pub async fn pull_with_config(
         .iter()
         .map(|region| (region.clone(), client_for(region)))
         .collect();
+    if let Some(since) = options.changes_since {
+        let mut pull = pull_history_regions(
+            clients,
+            &options.resource_types,
+            since,
+            options.all_regions,
+            &options.settings,
+            progress,
+        )
+        .await;
+        attribution::attribute(shared, &mut pull, &options.settings).await;
+        return Ok(pull);
+    }
     Ok(pull_regions(
         clients,
         &options.resource_types,

@@ -1,0 +1,347 @@
+//! `resilix audit --changes-since` end to end, over real HTTP, against the scripted stand-in
+//! (crates/aws-stand-in) serving a configuration history from `fixtures/history/` (written by
+//! its `make_history.py`): which resources changed in the window, what each change is, what the
+//! policies say about it, what was asked of AWS for it, and a saved history replayed offline.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use aws_stand_in::cloudtrail::Trail;
+use aws_stand_in::config::History;
+use aws_stand_in::{Reply, Request, StandIn};
+use serde_json::Value;
+
+use crate::audit::{audit_command, run_watched, stderr};
+use crate::util::fixture;
+
+const SINCE: &str = "2026-12-01T00:00Z";
+const TYPES: [&str; 4] = [
+    "AWS::S3::Bucket",
+    "AWS::EC2::SecurityGroup",
+    "AWS::KMS::Key",
+    "AWS::EC2::Volume",
+];
+
+fn history_files() -> Vec<PathBuf> {
+    [
+        "bucket-console.json",
+        "bucket-pipeline.json",
+        "security-group.json",
+        "kms-key.json",
+        "bucket-logs.json",
+        "volume.json",
+        "bucket-untouched.json",
+    ]
+    .iter()
+    .map(|name| fixture(&format!("history/{name}")))
+    .collect()
+}
+
+fn history() -> History {
+    History::from_files(&history_files())
+}
+
+/// AWS Config serving the history, CloudTrail its events.
+fn stand_in() -> StandIn {
+    let aws = StandIn::start().unwrap();
+    history().install(&aws);
+    trail().install(&aws);
+    aws
+}
+
+/// `resilix audit --changes-since SINCE` of the four types in eu-west-1, JSON report.
+fn audit_history(aws: &StandIn, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "--region",
+        "eu-west-1",
+        "--changes-since",
+        SINCE,
+        "--format",
+        "json",
+        "--timeout",
+        "500ms",
+        "--max-retry-time",
+        "2s",
+    ];
+    for t in TYPES {
+        args.extend(["--resource-type", t]);
+    }
+    args.extend(extra);
+    run_watched(&mut audit_command(&aws.endpoint(), &args))
+}
+
+/// (policy, resource identity, status) of every finding that is not a pass.
+fn findings(report: &Value) -> Vec<String> {
+    let mut out: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f["disposition"].as_str().unwrap_or("?"),
+                f["policy"].as_str().unwrap(),
+                f["resource"]["address"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The GetResourceConfigHistory requests, as `resourceId` (page token).
+fn history_requests(aws: &StandIn) -> Vec<String> {
+    aws.requests("GetResourceConfigHistory")
+        .iter()
+        .map(|r: &Request| {
+            format!(
+                "{} {}",
+                r.str("resourceId").unwrap_or("?"),
+                r.str("nextToken").unwrap_or("first page")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_history_of_the_window_is_pulled_and_each_change_judged() {
+    let aws = stand_in();
+    let out = audit_history(&aws, &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    insta::assert_snapshot!("history_findings", findings(&report).join("\n"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0 created, 5 modified, 1 deleted since 2026-12-01T00:00:00Z"),
+        "{}",
+        stderr(&out)
+    );
+    // Only the resources that changed in the window have their history pulled, once each (the
+    // stand-in answers each with one page); the untouched bucket does not.
+    let mut asked = history_requests(&aws);
+    asked.sort();
+    insta::assert_snapshot!("history_requests", asked.join("\n"));
+    assert_eq!(aws.calls("ListDiscoveredResources"), 4);
+    assert!(
+        aws.requests("ListDiscoveredResources")
+            .iter()
+            .all(|r| r.get("includeDeletedResources") == Some(&Value::Bool(true))),
+        "deleted resources are listed: a deletion in the window is a change"
+    );
+    // The volume's type holds only the deleted volume: nothing to fetch by key.
+    assert_eq!(aws.calls("BatchGetResourceConfig"), 3);
+}
+
+#[test]
+fn history_pages_are_followed_and_throttling_retried() {
+    // One item per page, and the first request of the key's history throttled.
+    let aws = StandIn::start().unwrap();
+    let paged = history().page_size(1);
+    paged.clone().install(&aws);
+    trail().install(&aws);
+    let throttled = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    aws.on("GetResourceConfigHistory", move |r: &Request| {
+        let id = r.str("resourceId").unwrap_or_default().to_owned();
+        if id.starts_with("1234abcd") && throttled.lock().unwrap().insert(id) {
+            Reply::throttle()
+        } else {
+            paged.get_resource_config_history(r)
+        }
+    });
+    let out = audit_history(&aws, &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(report["errors"].as_array().unwrap().is_empty(), "{report}");
+    let unpaged = stand_in();
+    let whole: Value = serde_json::from_slice(&audit_history(&unpaged, &[]).stdout).unwrap();
+    assert_eq!(
+        findings(&report),
+        findings(&whole),
+        "the same history, a page at a time"
+    );
+    // Each changed resource: one page per item back to the first one before the window (two
+    // items each); the key's first call throttled and retried.
+    let mut asked = history_requests(&aws);
+    asked.sort();
+    insta::assert_snapshot!("history_requests_paged", asked.join("\n"));
+}
+
+#[test]
+fn a_saved_history_replays_offline_as_the_audit_judged_it() {
+    let aws = stand_in();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("history.json");
+    let out = audit_history(&aws, &["--save", saved.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let live: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let head: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(head["resilixAudit"]["changesSince"], "2026-12-01T00:00:00Z");
+    assert_eq!(head["resilixAudit"]["method"], "history");
+    assert_eq!(
+        head["configurationItems"].as_array().unwrap().len(),
+        12,
+        "two items for each of the six changed resources"
+    );
+    let calls = aws.log().len();
+    drop(aws);
+
+    let replay = crate::util::resilix()
+        .args(["scan", "--format", "json"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(replay.status.code(), Some(1), "{}", stderr(&replay));
+    let offline: Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(findings(&offline), findings(&live));
+    assert!(calls > 0);
+    // `resilix diff HISTORY`: the change-control findings alone.
+    let replay = crate::util::resilix()
+        .args(["diff", "--format", "json"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(replay.status.code(), Some(1), "{}", stderr(&replay));
+    let changes: Value = serde_json::from_slice(&replay.stdout).unwrap();
+    let expected: Vec<String> = findings(&live)
+        .into_iter()
+        .filter(|f| f.contains(" change."))
+        .collect();
+    assert_eq!(findings(&changes), expected);
+
+    // A history whose window cannot be read is refused, naming the file and the place.
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        text.replace(
+            "\"changesSince\":\"2026-12-01T00:00:00Z\"",
+            "\"changesSince\":\"last week\"",
+        ),
+    )
+    .unwrap();
+    let out = crate::util::resilix()
+        .args(["scan", "--format", "json"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let message = stderr(&out);
+    assert!(
+        message.contains("broken.json")
+            && message.contains("`changesSince` is not an RFC 3339 time"),
+        "{message}"
+    );
+}
+
+/// Who made each change, as the saved history records it: resource, capture time, then the
+/// principal (session), source IP, user agent and call, or why it is unattributed.
+fn attributions(saved: &Value) -> Vec<String> {
+    saved["configurationItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|item| {
+            let attribution = item.get("resilixAttribution")?;
+            let who = match attribution["events"].as_array().unwrap().as_slice() {
+                [] => format!(
+                    "unattributed: {}",
+                    attribution["unattributed"].as_str().unwrap()
+                ),
+                events => events
+                    .iter()
+                    .map(|e| {
+                        let p = &e["principal"];
+                        format!(
+                            "{} {}{} root={} from {} with {:?}: {} at {}",
+                            p["type"].as_str().unwrap(),
+                            p["arn"].as_str().unwrap(),
+                            p["session"]
+                                .as_str()
+                                .map(|s| format!(" (session {s})"))
+                                .unwrap_or_default(),
+                            p["root"],
+                            e["sourceIpAddress"].as_str().unwrap(),
+                            e["userAgent"].as_str().unwrap(),
+                            e["eventName"].as_str().unwrap(),
+                            e["eventTime"].as_str().unwrap(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            };
+            Some(format!(
+                "{} {}: {who}",
+                item["resourceId"].as_str().unwrap(),
+                item["configurationItemCaptureTime"].as_str().unwrap()
+            ))
+        })
+        .collect()
+}
+
+fn trail() -> Trail {
+    Trail::from_file(&fixture("history/events.json"))
+}
+
+#[test]
+fn each_change_is_attributed_through_its_cloudtrail_events() {
+    let aws = stand_in();
+    // The first lookup is throttled, and retried.
+    let events = trail();
+    aws.on("LookupEvents", move |r: &Request| {
+        if r.call == 1 {
+            Reply::throttle()
+        } else {
+            events.lookup_events(r)
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("history.json");
+    let out = audit_history(&aws, &["--save", saved.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    insta::assert_snapshot!("history_attributions", attributions(&saved).join("\n"));
+    // One lookup per related event of a change in the window, by its EventId, in its region
+    // (items before the window are not looked up); the throttled one twice.
+    let mut looked_up: Vec<String> = aws
+        .requests("LookupEvents")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.region.as_deref().unwrap_or("?"),
+                r.body["LookupAttributes"][0]["AttributeValue"]
+                    .as_str()
+                    .unwrap()
+            )
+        })
+        .collect();
+    looked_up.sort();
+    insta::assert_snapshot!("history_lookups", looked_up.join("\n"));
+}
+
+#[test]
+fn a_lookup_that_is_refused_leaves_the_audit_incomplete_not_unattributed() {
+    let aws = stand_in();
+    aws.on(
+        "LookupEvents",
+        Reply::error(
+            400,
+            "AccessDeniedException",
+            "not authorized to perform cloudtrail:LookupEvents",
+        ),
+    );
+    let out = audit_history(&aws, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.contains("eu-west-1 CloudTrail: access denied (LookupEvents): event ev-console-1: AccessDeniedException")),
+        "{errors:?}"
+    );
+    // What was pulled is still judged.
+    assert!(!report["findings"].as_array().unwrap().is_empty());
+}
