@@ -24,8 +24,8 @@ mod fuzz_seeds;
 #[cfg(feature = "aws")]
 mod history;
 mod hostile;
-mod malformed;
 mod inline_ignores;
+mod malformed;
 mod mappings;
 mod policies;
 mod projection;
