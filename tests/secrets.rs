@@ -120,3 +120,68 @@ fn the_secret_probes_reach_the_sensitive_values() {
         assert!(text.contains(shown), "`{shown}` missing from:\n{text}");
     }
 }
+
+/// Load errors quote an excerpt of the input: in a plan broken inside or next to a secret
+/// (cut off inside it, a bad escape or a raw control character in it, a stray quote before
+/// it, an error inside a sensitive number, or valid JSON of the wrong shape beside sensitive
+/// numbers), no byte of stdout, stderr or the output file, in any format, holds any part of it.
+/// `fixtures/secrets/broken/values.json` lists each file's secret fragments.
+#[test]
+fn load_error_excerpts_show_no_part_of_a_secret() {
+    let listed: serde_json::Map<String, serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(fixture("secrets/broken/values.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(listed.len(), 6);
+    let mut inputs = Vec::new();
+    let mut fragments = Vec::new();
+    for (name, listed) in &listed {
+        let input = fixture(&format!("secrets/broken/{name}"));
+        let text = std::fs::read_to_string(&input).unwrap();
+        // The probes meet the secrets: each fragment is in the input.
+        for fragment in listed.as_array().unwrap() {
+            let fragment = fragment.as_str().unwrap();
+            assert!(text.contains(fragment), "{fragment} is not in {name}");
+            fragments.push(fragment.to_owned());
+        }
+        inputs.push(input);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for format in OutputFormat::value_variants() {
+        let format = format_name(*format);
+        let out = dir.path().join(format!("out.{format}"));
+        for to_file in [false, true] {
+            let mut command = Command::new(get_cargo_bin("resilix"));
+            command
+                .current_dir(root())
+                .env("NO_COLOR", "1")
+                .args(["scan", "--format", &format, "--fail-on", "never"])
+                .args(&inputs);
+            if to_file {
+                command.arg("--output").arg(&out);
+            }
+            let output = command.output().unwrap();
+            let what = format!("--format {format} (to a file: {to_file})");
+            assert_eq!(output.status.code(), Some(2), "{what}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            // Every error is still reported, with its excerpt.
+            for name in listed.keys() {
+                assert!(
+                    stderr.contains(&format!("secrets/broken/{name}:1:")),
+                    "{what}: no error for {name}: {stderr}"
+                );
+            }
+            assert_eq!(
+                stderr.matches("╭─[").count(),
+                listed.len(),
+                "{what}: {stderr}"
+            );
+            assert_no_secret(&format!("{what} stdout"), &output.stdout, &fragments);
+            assert_no_secret(&format!("{what} stderr"), &output.stderr, &fragments);
+            if to_file {
+                let written = std::fs::read(&out).unwrap();
+                assert_no_secret(&format!("{what} output file"), &written, &fragments);
+            }
+        }
+    }
+}

@@ -1,12 +1,17 @@
-//! The excerpt of an input file shown under a load error, with string values blanked out.
+//! The excerpt of an input file shown under a load error, with every value blanked out.
 //!
 //! A plan marks its secrets in `after_sensitive` / `before_sensitive`, but an error excerpt is a
 //! view of the raw text: `terraform show -json` writes a whole plan on one line, so the window
-//! around an error easily holds a password next to it. An excerpt therefore shows the JSON's
-//! structure (punctuation, keys, numbers, and the values of a few identity keys such as
-//! `address` and `type`) and replaces the characters of every other string value with `*`,
-//! byte for byte, so that every offset and label stays where it was. The string the error
-//! points into is kept: it is the one users need to see.
+//! around an error easily holds a password next to it, and the error may point into the secret
+//! itself (a plan cut off inside it, a bad escape or a control character in it). An excerpt
+//! therefore shows the JSON's structure only: punctuation, `true`/`false`/`null`, the keys, and
+//! the values of a few identity keys (`address`, `type`, …) of the document's top levels. The
+//! characters of every other string and of every number are replaced with `*`, byte for byte, so
+//! that every offset and label stays where it was — the value the error points at included.
+//!
+//! Only the text before a syntax error is known to be JSON (serde_json read it): after it, a
+//! stray quote may have turned values into what looks like keys or bare words. There, nothing
+//! but punctuation and line breaks is shown.
 
 use std::sync::{Arc, OnceLock};
 
@@ -14,7 +19,9 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 
 use crate::source::{SourceFile, read_excerpt};
 
-/// Keys whose string values name things and never hold secrets.
+/// Keys whose string values name things and never hold secrets, where they are members of the
+/// document's top levels (the plan, a resource change, a configuration item: see
+/// [`IDENTITY_DEPTH`]); deeper, the same names are attributes of a resource.
 const IDENTITY_KEYS: &[&str] = &[
     "address",
     "module_address",
@@ -22,7 +29,6 @@ const IDENTITY_KEYS: &[&str] = &[
     "mode",
     "type",
     "provider_name",
-    "actions",
     "format_version",
     "terraform_version",
     "resourceType",
@@ -34,6 +40,11 @@ const IDENTITY_KEYS: &[&str] = &[
     "configurationItemStatus",
 ];
 
+/// The deepest object whose identity keys keep their values: 1 is the document, 3 a member of a
+/// list in it (`resource_changes[0]`, `configurationItems[0]`). A resource's attribute values
+/// are deeper (`resource_changes[0].change.after` is at 5).
+const IDENTITY_DEPTH: usize = 3;
+
 /// Lines of context kept on each side of the error.
 const CONTEXT_LINES: usize = 1;
 
@@ -44,6 +55,8 @@ const CONTEXT_LINES: usize = 1;
 pub struct RedactedExcerpt {
     file: Arc<SourceFile>,
     offset: usize,
+    /// Where the text stops being known JSON: the offset of a syntax error, else the end.
+    json_until: usize,
     with_context: OnceLock<Window>,
     alone: OnceLock<Window>,
 }
@@ -58,7 +71,7 @@ struct Window {
 }
 
 impl Window {
-    fn new(file: &SourceFile, offset: usize, context: usize) -> Window {
+    fn new(file: &SourceFile, offset: usize, json_until: usize, context: usize) -> Window {
         let text = file.text();
         let span = SourceSpan::new(offset.into(), usize::from(offset < text.len()));
         let window = read_excerpt(file, &span, context, context).ok();
@@ -74,7 +87,7 @@ impl Window {
             });
         let end = start.saturating_add(len).min(text.len());
         Window {
-            data: redact(text, start, end, offset),
+            data: redact(text, start, end, json_until),
             span: SourceSpan::new(start.into(), end.saturating_sub(start)),
             line,
             column,
@@ -84,10 +97,25 @@ impl Window {
 }
 
 impl RedactedExcerpt {
+    /// The excerpt around `offset` of a file that is JSON throughout (an error about its shape).
     pub fn new(file: &Arc<SourceFile>, offset: usize) -> RedactedExcerpt {
+        RedactedExcerpt::with_json_until(file, offset, file.text().len())
+    }
+
+    /// The excerpt around a syntax error at `offset`: only the text before it is known JSON.
+    pub fn at_syntax_error(file: &Arc<SourceFile>, offset: usize) -> RedactedExcerpt {
+        RedactedExcerpt::with_json_until(file, offset, offset)
+    }
+
+    fn with_json_until(
+        file: &Arc<SourceFile>,
+        offset: usize,
+        json_until: usize,
+    ) -> RedactedExcerpt {
         RedactedExcerpt {
             file: Arc::clone(file),
             offset: offset.min(file.text().len()),
+            json_until: json_until.min(file.text().len()),
             with_context: OnceLock::new(),
             alone: OnceLock::new(),
         }
@@ -106,7 +134,8 @@ impl SourceCode for RedactedExcerpt {
         } else {
             (&self.with_context, CONTEXT_LINES)
         };
-        let window = cell.get_or_init(|| Window::new(&self.file, self.offset, context));
+        let window =
+            cell.get_or_init(|| Window::new(&self.file, self.offset, self.json_until, context));
         Ok(Box::new(MietteSpanContents::new_named(
             self.file.name().to_owned(),
             window.data.as_bytes(),
@@ -118,104 +147,141 @@ impl SourceCode for RedactedExcerpt {
     }
 }
 
-/// `text[start..end]` with the characters of string values blanked, except values of
-/// [`IDENTITY_KEYS`], the string that contains `keep`, and the value of a key that does.
+/// `text[start..end]` with the characters of every string and number blanked, except keys and
+/// the values of [`IDENTITY_KEYS`] at the top levels; from `json_until` on (where a syntax error
+/// is), everything but punctuation and line breaks.
 ///
-/// The text is scanned from its beginning to know whether the window opens inside a string
-/// (linear, and only on the error path).
-fn redact(text: &str, start: usize, end: usize, keep: usize) -> String {
+/// The text is scanned from its beginning to know whether the window opens inside a string and
+/// how deep it is (linear, and only on the error path).
+fn redact(text: &str, start: usize, end: usize, json_until: usize) -> String {
     let bytes = text.as_bytes();
+    let end = end.min(bytes.len());
+    let start = start.min(end);
+    let json_until = json_until.min(bytes.len());
     let mut out: Vec<u8> = bytes.get(start..end).unwrap_or_default().to_vec();
+    let mut blank = |from: usize, to: usize| {
+        for position in from.max(start)..to.min(end) {
+            if let Some(slot) = out.get_mut(position - start)
+                && !matches!(*slot, b'\n' | b'\r')
+            {
+                *slot = b'*';
+            }
+        }
+    };
+    let lexed = end.min(json_until);
     let mut index = 0;
-    let mut last_key: Option<(usize, usize)> = None;
-    // The error points at a key: its string value is what the error is about.
-    let mut keep_value = false;
-    while index < bytes.len() {
+    let mut depth = 0usize;
+    // The key whose value comes next, if it is an identity key of a top-level object.
+    let mut identity_key = false;
+    while index < lexed {
         let Some(&byte) = bytes.get(index) else { break };
-        if byte != b'"' {
-            if matches!(byte, b'{' | b'[' | b',') {
-                keep_value = false;
+        match byte {
+            b'{' | b'[' => {
+                depth += 1;
+                identity_key = false;
+                index += 1;
             }
-            index += 1;
-            if index >= end {
-                break;
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                identity_key = false;
+                index += 1;
             }
-            continue;
-        }
-        // A string literal: find its closing quote.
-        let open = index;
-        let mut close = index + 1;
-        while let Some(&b) = bytes.get(close) {
-            match b {
-                b'\\' => close += 2,
-                b'"' => break,
-                _ => close += 1,
-            }
-        }
-        let close = close.min(bytes.len());
-        let content = (open + 1)..close;
-        let is_key = bytes
-            .get(close + 1..)
-            .and_then(|rest| rest.iter().find(|b| !b.is_ascii_whitespace()))
-            == Some(&b':');
-        let overlaps = content.start < end && content.end > start;
-        if is_key {
-            last_key = Some((content.start, content.end));
-            keep_value = (open..=close).contains(&keep);
-        } else if overlaps {
-            let identity = last_key
-                .and_then(|(s, e)| text.get(s..e))
-                .is_some_and(|key| IDENTITY_KEYS.contains(&key));
-            let holds_keep = keep_value || (open..=close).contains(&keep);
-            if !identity && !holds_keep {
-                for position in content.start.max(start)..content.end.min(end) {
-                    if let Some(slot) = out.get_mut(position - start) {
-                        *slot = b'*';
+            b',' | b':' => index += 1,
+            b if b.is_ascii_whitespace() => index += 1,
+            b'"' => {
+                let open = index;
+                let mut close = index + 1;
+                while let Some(&b) = bytes.get(close) {
+                    match b {
+                        b'\\' => close += 2,
+                        b'"' => break,
+                        _ => close += 1,
                     }
                 }
+                let close = close.min(bytes.len());
+                // A key is a whole string followed by `:`, both read as JSON.
+                let colon = bytes
+                    .get(close + 1..json_until)
+                    .and_then(|rest| rest.iter().position(|b| !b.is_ascii_whitespace()))
+                    .filter(|&at| bytes.get(close + 1 + at) == Some(&b':'));
+                if close < json_until && colon.is_some() {
+                    identity_key = depth <= IDENTITY_DEPTH
+                        && text
+                            .get(open + 1..close)
+                            .is_some_and(|key| IDENTITY_KEYS.contains(&key));
+                } else {
+                    if !(identity_key && close < json_until) {
+                        blank(open + 1, close);
+                    }
+                    identity_key = false;
+                }
+                index = close + 1;
+            }
+            _ => {
+                // A number, `true`, `false`, `null` (or, where the JSON is broken, a bare word).
+                let token_end = bytes
+                    .get(index..)
+                    .and_then(|rest| rest.iter().position(|&b| is_delimiter(b)))
+                    .map_or(bytes.len(), |at| index + at);
+                let token = bytes.get(index..token_end).unwrap_or_default();
+                if !matches!(token, b"true" | b"false" | b"null") {
+                    blank(index, token_end);
+                }
+                identity_key = false;
+                index = token_end;
             }
         }
-        if close >= end {
-            break;
-        }
-        index = close + 1;
     }
-    // Only whole characters were replaced (a string's content lies between two ASCII quotes,
-    // and the window starts and ends on character boundaries), so this never loses anything.
+    // Past a syntax error, the text is not known to be JSON: nothing of it is read as a key.
+    for position in json_until.max(start)..end {
+        if !bytes.get(position).copied().is_some_and(is_delimiter) {
+            blank(position, position + 1);
+        }
+    }
+    // Only whole characters were replaced (every run blanked lies between ASCII delimiters, and
+    // the window starts and ends on character boundaries), so this never loses anything.
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Punctuation and whitespace: what separates JSON tokens, and all an excerpt shows of broken
+/// JSON.
+fn is_delimiter(byte: u8) -> bool {
+    matches!(byte, b'{' | b'}' | b'[' | b']' | b',' | b':' | b'"') || byte.is_ascii_whitespace()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn window(text: &str, keep: usize) -> String {
-        redact(text, 0, text.len(), keep)
+    /// The whole of `text`, known JSON up to `json_until`.
+    fn shown(text: &str, json_until: usize) -> String {
+        let shown = redact(text, 0, text.len(), json_until);
+        assert_eq!(shown.len(), text.len(), "{shown}");
+        shown
     }
 
     #[test]
-    fn values_are_blanked_keys_identity_and_the_error_string_kept() {
-        let text =
-            r#"{"address":"aws_db.x","after":{"password":"hunter2","n":3,"é":"é!"},"bad":"here"}"#;
-        let keep = text.find("here").unwrap_or(0);
-        let shown = window(text, keep);
-        assert_eq!(shown.len(), text.len());
+    fn values_and_numbers_are_blanked_keys_and_top_level_identity_kept() {
+        let text = r#"{"format_version":"1.2","resource_changes":[{"address":"aws_db.x","change":{"after":{"password":"hunter2","n":37,"ok":true,"none":null,"é":"é!","type":"secret-type"}}}]}"#;
+        let shown = shown(text, text.len());
         assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains(r#""format_version":"1.2""#), "{shown}");
         assert!(shown.contains(r#""address":"aws_db.x""#), "{shown}");
         assert!(shown.contains(r#""password":"*******""#), "{shown}");
-        assert!(shown.contains(r#""n":3"#), "{shown}");
+        assert!(shown.contains(r#""n":**,"ok":true,"none":null"#), "{shown}");
         assert!(shown.contains(r#""é":"***""#), "{shown}");
-        assert!(shown.contains(r#""bad":"here""#), "{shown}");
+        // An attribute that happens to be called `type` is a value like any other.
+        assert!(shown.contains(r#""type":"***********""#), "{shown}");
     }
 
     #[test]
-    fn the_value_of_the_key_in_error_is_kept() {
-        let text = r#"{"schema": "something/else", "other": "hidden", "nested": {"a": "b"}}"#;
-        let shown = window(text, text.find("\"schema\"").unwrap_or(0));
-        assert!(shown.contains(r#""schema": "something/else""#), "{shown}");
-        assert!(shown.contains(r#""other": "******""#), "{shown}");
-        let shown = window(text, text.find("\"nested\"").unwrap_or(0));
-        assert!(shown.contains(r#"{"a": "*"}"#), "{shown}");
+    fn the_value_at_the_error_is_blanked_too() {
+        let text = r#"{"schema": "something/else", "other": -1.5e3, "nested": {"a": "b"}}"#;
+        let shown = shown(text, text.len());
+        assert_eq!(
+            shown,
+            r#"{"schema": "**************", "other": ******, "nested": {"a": "*"}}"#
+        );
     }
 
     #[test]
@@ -228,10 +294,49 @@ mod tests {
     }
 
     #[test]
-    fn escapes_and_unterminated_strings_are_handled() {
-        let text = r#"{"a":"x\"secret\\","b":"unterminated secret"#;
-        let shown = window(text, 0);
+    fn escapes_line_breaks_and_unterminated_strings_are_handled() {
+        let text = "{\"a\":\"x\\\"secret\\\\\",\"b\":\"two\nlines\",\"c\":\"unterminated secret";
+        let shown = shown(text, text.len());
         assert!(!shown.contains("secret"), "{shown}");
-        assert_eq!(shown.len(), text.len());
+        assert!(
+            !shown.contains("two") && !shown.contains("lines"),
+            "{shown}"
+        );
+        // Line breaks stay, so that the excerpt's lines are the file's.
+        assert_eq!(shown.matches('\n').count(), 1, "{shown}");
+    }
+
+    /// Past a syntax error nothing is read as JSON: a stray quote turns the secret into a bare
+    /// word and the punctuation after it into strings and keys.
+    #[test]
+    fn nothing_past_a_syntax_error_is_shown_but_punctuation() {
+        let text = r#"{"address":"a.b","pw":""hunter2",":x":1,"next":"value"}"#;
+        let error = text.find("hunter2").unwrap_or(0);
+        let shown = shown(text, error);
+        assert_eq!(
+            shown,
+            r#"{"address":"a.b","pw":""*******",":*":*,"****":"*****"}"#
+        );
+    }
+
+    /// A string the error points into (truncated, a bad escape, a control character) is not
+    /// a key and not an identity value, even after an identity key.
+    #[test]
+    fn a_string_holding_a_syntax_error_is_blanked() {
+        for text in [
+            r#"{"address":"hunter2"#,
+            r#"{"address":"hunt\qer2"}"#,
+            "{\"address\":\"hunt\u{1}er2\"}",
+            r#"{"hunter2"#,
+            r#"{"pin":86753091"#,
+        ] {
+            let error = text.find("er2").or_else(|| text.find("91")).unwrap_or(0);
+            let shown = shown(text, error);
+            assert!(!shown.contains("hunt") && !shown.contains("er2"), "{shown}");
+            assert!(
+                !shown.contains("8675") && !shown.contains("\u{1}"),
+                "{shown}"
+            );
+        }
     }
 }

@@ -239,13 +239,23 @@ impl LoadError {
             LocatedKind::Invalid => (describe_shape_error(&message), None),
             LocatedKind::Syntax => describe_json_error(&message, error, text.trim().is_empty()),
         };
+        // A syntax error ends what is known to be JSON; a data error (a value of the wrong
+        // type) is about JSON that parsed whole.
+        let src = match error.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                RedactedExcerpt::at_syntax_error(file, offset)
+            }
+            serde_json::error::Category::Data | serde_json::error::Category::Io => {
+                RedactedExcerpt::new(file, offset)
+            }
+        };
         LoadError::Located(Box::new(Located {
             kind,
             file: Arc::clone(file),
             offset,
             path: OnceLock::new(),
             message,
-            src: RedactedExcerpt::new(file, offset),
+            src,
             span: SourceSpan::new(offset.into(), usize::from(offset < text.len())),
             label: "here".to_owned(),
             help,
@@ -707,4 +717,48 @@ pub fn load_text(name: &str, text: &str, options: &LoadOptions) -> Result<Loaded
 /// Whether a path looks like something `scan` can read (used to tell users about typos).
 pub fn is_input_path(path: &Path) -> bool {
     path.as_os_str() == "-" || path.exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message of serde_json's error deserializing `json` as `T`, as `from_json` makes it.
+    fn message_of<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
+        let file = SourceFile::new("t.json", json);
+        let error = serde_json::from_str::<T>(json).unwrap_err();
+        LoadError::from_json(&file, 0, &error).to_string()
+    }
+
+    #[test]
+    fn data_errors_name_the_kind_of_a_value_never_the_value() {
+        for (message, kind) in [
+            (
+                message_of::<Vec<String>>(r#""hunter2, expected x""#),
+                "a string",
+            ),
+            (message_of::<Vec<String>>("86753091"), "a number"),
+            (message_of::<Vec<String>>("-86753091"), "a number"),
+            (message_of::<Vec<String>>("8675.3091"), "a number"),
+            (message_of::<bool>(r#""hunter2""#), "a string"),
+            (message_of::<char>(r#""hunter2""#), "a string"),
+        ] {
+            assert!(message.contains(&format!("found {kind}")), "{message}");
+            assert!(
+                !message.contains("hunter2") && !message.contains("8675"),
+                "{message}"
+            );
+        }
+        #[derive(Debug, serde::Deserialize)]
+        enum Mode {
+            #[allow(dead_code)]
+            Managed,
+        }
+        let message = message_of::<Mode>(r#""hunter2""#);
+        assert!(
+            message.contains("unknown value, expected `Managed`"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+    }
 }
