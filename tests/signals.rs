@@ -61,11 +61,28 @@ fn a_closed_pipe_ends_the_run_quietly_in_every_format() {
     }
 }
 
-#[test]
-fn ctrl_c_while_writing_leaves_no_partial_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let plan = many_buckets(dir.path(), 20_000);
-    let out = dir.path().join("results.sarif");
+/// Whether the process `pid` is writing a temporary file in `dir`: a named `.resilix-*` one, or
+/// (Linux) an unnamed one, which only its open descriptors show (`/proc/PID/fd/N` →
+/// `DIR/#INODE (deleted)`).
+fn writing_in(dir: &Path, pid: u32) -> bool {
+    let named = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().starts_with(".resilix-"));
+    let unnamed = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .any(|target| target.starts_with(dir) && target.to_string_lossy().contains("/#"));
+    named || unnamed
+}
+
+/// Starts writing a large SARIF file over `out` (which holds "previous content"), then sends
+/// `signal` while the output is being written; returns what the process ended with.
+fn interrupted_write(dir: &Path, signal: &str) -> std::process::Output {
+    let plan = many_buckets(dir, 20_000);
+    let out = dir.join("results.sarif");
     std::fs::write(&out, "previous content").unwrap();
     let mut child = Command::new(get_cargo_bin("resilix"))
         .current_dir(root())
@@ -75,14 +92,8 @@ fn ctrl_c_while_writing_leaves_no_partial_file() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let temporary = || {
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter_map(Result::ok)
-            .any(|e| e.file_name().to_string_lossy().starts_with(".resilix-"))
-    };
     let start = Instant::now();
-    while !temporary() {
+    while !writing_in(dir, child.id()) {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the run ended before it was interrupted: a bigger input is needed"
@@ -94,29 +105,53 @@ fn ctrl_c_while_writing_leaves_no_partial_file() {
         std::thread::sleep(Duration::from_millis(2));
     }
     let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
-    let output = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// What is left in `dir` besides the input, and the output's content.
+fn left_behind(dir: &Path) -> (Vec<String>, String) {
+    let mut left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "many.json")
+        .collect();
+    left.sort();
+    let content = std::fs::read_to_string(dir.join("results.sarif")).unwrap();
+    (left, content)
+}
+
+#[test]
+fn ctrl_c_while_writing_leaves_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = interrupted_write(dir.path(), "-INT");
     assert_eq!(
         output.status.code(),
         Some(130),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let left: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|name| name != "many.json")
-        .collect();
+    let (left, content) = left_behind(dir.path());
     assert_eq!(left, ["results.sarif"], "no temporary file is left");
-    assert_eq!(
-        std::fs::read_to_string(&out).unwrap(),
-        "previous content",
-        "the previous output is intact"
-    );
+    assert_eq!(content, "previous content", "the previous output is intact");
+}
+
+/// `kill -9` cannot be handled: on Linux the temporary file has no name while it is written,
+/// so nothing is left behind even then.
+#[cfg(target_os = "linux")]
+#[test]
+fn kill_9_while_writing_leaves_no_partial_file() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let output = interrupted_write(dir.path(), "-KILL");
+    assert_eq!(output.status.signal(), Some(9));
+    let (left, content) = left_behind(dir.path());
+    assert_eq!(left, ["results.sarif"], "no temporary file is left");
+    assert_eq!(content, "previous content", "the previous output is intact");
 }
 
 /// `resilix scan … 2>&1 | head`: stderr closed too. Diagnostics that cannot be written are
