@@ -13,6 +13,9 @@
 //! A signal (Ctrl-C, SIGTERM) while writing must not leave a named temporary file behind: the
 //! ones that exist are registered, and `main`'s signal handler removes them
 //! ([`remove_partial_outputs`]) before the process exits.
+//!
+//! Before anything runs, [`refuse_clashes`] refuses a command line that names one file twice:
+//! as two outputs, or as an output and an input.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -76,6 +79,18 @@ pub enum OutputError {
         #[source]
         source: io::Error,
     },
+    #[error("{second} names the same file as {first}")]
+    #[diagnostic(
+        code(output::same_file),
+        help("give each output its own file (nothing was written)")
+    )]
+    SameOutput { first: String, second: String },
+    #[error("{output} would replace {input}")]
+    #[diagnostic(
+        code(output::input),
+        help("write the output to another file (nothing was written)")
+    )]
+    OutputIsInput { output: String, input: String },
 }
 
 /// Writes `path` atomically with what `write` produces; on any error the previous content of
@@ -291,6 +306,145 @@ mod unnamed {
             }
         }
     }
+}
+
+/// A file a command line names, and how it named it (`--output r.out`, `PATH plan.json`).
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub flag: String,
+    /// `None`: the standard stream (stdout for an output, stdin for an input).
+    pub path: Option<PathBuf>,
+}
+
+impl Named {
+    pub fn new(flag: impl Into<String>, path: &Path) -> Named {
+        Named {
+            flag: flag.into(),
+            path: Some(path.to_path_buf()),
+        }
+    }
+
+    /// The standard stream, shown as `flag` (`stdout`, `PATH -`).
+    pub fn stream(flag: impl Into<String>) -> Named {
+        Named {
+            flag: flag.into(),
+            path: None,
+        }
+    }
+}
+
+/// How two names are told to be one file.
+#[derive(Debug, PartialEq, Eq)]
+enum FileKey {
+    /// An existing file: device and inode (so `./r.out`, `a/../r.out`, a link to it and a hard
+    /// link are one).
+    #[cfg(unix)]
+    Node(u64, u64),
+    /// A file not there yet: its canonical directory and name.
+    Path(PathBuf),
+}
+
+/// Refuses a command line that names one file twice: two outputs (`-o r.out --report
+/// sarif=r.out`, `--save x -o x`), or an output that is an input (a plan, a snapshot, the
+/// baseline, the configuration, a policy file). Compared by device and inode when the file
+/// exists, else by canonical path. `/dev/null` may be named any number of times: writing it
+/// twice loses nothing. Any other special file (`/dev/stdout`) is refused twice, as the two
+/// outputs would run into each other.
+pub fn refuse_clashes(outputs: &[Named], inputs: &[Named]) -> Result<(), OutputError> {
+    let outputs: Vec<(&Named, FileKey)> = outputs
+        .iter()
+        .filter_map(|named| Some((named, key(named, Stream::Out)?)))
+        .collect();
+    for (i, (second, key)) in outputs.iter().enumerate() {
+        if let Some((first, _)) = outputs.iter().take(i).find(|(_, k)| k == key) {
+            return Err(OutputError::SameOutput {
+                first: first.flag.clone(),
+                second: second.flag.clone(),
+            });
+        }
+    }
+    for input in inputs {
+        let Some(input_key) = key(input, Stream::In) else {
+            continue;
+        };
+        if let Some((output, _)) = outputs.iter().find(|(_, k)| *k == input_key) {
+            return Err(OutputError::OutputIsInput {
+                output: output.flag.clone(),
+                input: input.flag.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Stream {
+    In,
+    Out,
+}
+
+/// The key of a named file; `None` for `/dev/null`, and for what cannot be told.
+fn key(named: &Named, stream: Stream) -> Option<FileKey> {
+    let Some(path) = &named.path else {
+        return stream_key(stream);
+    };
+    if let Ok(meta) = fs::metadata(path) {
+        if is_dev_null(&meta) {
+            return None;
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            return Some(FileKey::Node(meta.dev(), meta.ino()));
+        }
+        #[cfg(not(unix))]
+        return fs::canonicalize(path).ok().map(FileKey::Path);
+    }
+    // Not there yet: where the link chain ends, in its directory's canonical form.
+    let target = match resolve(path) {
+        Ok(Target::Replace(target) | Target::InPlace(target)) => target,
+        _ => path.clone(),
+    };
+    let dir = parent(&target);
+    let dir = fs::canonicalize(&dir)
+        .or_else(|_| std::path::absolute(&dir))
+        .unwrap_or(dir);
+    Some(FileKey::Path(match target.file_name() {
+        Some(name) => dir.join(name),
+        None => dir,
+    }))
+}
+
+#[cfg(unix)]
+fn is_dev_null(meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/dev/null").is_ok_and(|null| null.dev() == meta.dev() && null.ino() == meta.ino())
+}
+
+#[cfg(not(unix))]
+fn is_dev_null(_meta: &fs::Metadata) -> bool {
+    false
+}
+
+/// The key of stdin or stdout, as the file it is (a pipe, a terminal, a redirected file).
+#[cfg(unix)]
+fn stream_key(stream: Stream) -> Option<FileKey> {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let fd = match stream {
+        Stream::In => io::stdin().as_fd().try_clone_to_owned(),
+        Stream::Out => io::stdout().as_fd().try_clone_to_owned(),
+    };
+    let meta = fs::File::from(fd.ok()?).metadata().ok()?;
+    if is_dev_null(&meta) {
+        return None;
+    }
+    Some(FileKey::Node(meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn stream_key(_stream: Stream) -> Option<FileKey> {
+    None
 }
 
 #[cfg(test)]

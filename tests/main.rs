@@ -35,3 +35,4 @@ mod secrets;
 mod signals;
 mod tf_sources;
 mod util;
+mod writes;

@@ -11,12 +11,12 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use resilix_aws::{Failure, Method, Options, Progress, Pull, Settings};
 
-use super::scan::{BaselineArg, Inputs, OutputArgs, PolicyArgs, finish};
+use super::scan::{BaselineArg, Inputs, OutputArgs, PolicyArgs, finish, flag, refuse_clashes};
 use crate::input::config_diff;
 use crate::input::snapshot::{self, AuditRecord, PullFailure};
 use crate::input::{self, LoadError, LoadOptions, LoadWarning};
 use crate::model::{Origin, ResourceSet};
-use crate::output;
+use crate::output::{self, Named};
 use crate::{Diagnostics, ExitStatus};
 
 /// How items are fetched from AWS Config.
@@ -139,6 +139,17 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
     if let Err(error) = args.output.check() {
         diagnostics.push(Box::new(error));
         return ExitStatus::Error;
+    }
+    let mut outputs: Vec<Named> = args
+        .save
+        .iter()
+        .map(|path| Named::new(flag("--save", path), path))
+        .collect();
+    outputs.extend(args.output.named_outputs());
+    let mut inputs = args.baseline.named_inputs();
+    inputs.extend(args.policy.named_inputs());
+    if let Err(status) = refuse_clashes(&outputs, &inputs, diagnostics) {
+        return status;
     }
     let Some((catalog, config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;

@@ -6,12 +6,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::scan::{InputArgs, Inputs, PolicyArgs, evaluate, has_errors, paths_for};
+use super::scan::{
+    InputArgs, Inputs, PolicyArgs, evaluate, flag, has_errors, named_path, paths_for,
+    refuse_clashes,
+};
 use crate::config::Config;
 use crate::findings::baseline::{self, Baseline};
 use crate::input;
+use crate::output::{self, Named};
 use crate::pipeline::Judgement;
-use crate::{Diagnostics, ExitStatus, output};
+use crate::{Diagnostics, ExitStatus};
 
 /// Arguments of `resilix baseline`.
 #[derive(Debug, Args)]
@@ -61,6 +65,12 @@ pub(crate) fn run(args: &BaselineArgs, quiet: bool, diagnostics: &mut Diagnostic
 fn create(args: &BaselineCreateArgs, quiet: bool, diagnostics: &mut Diagnostics) -> ExitStatus {
     // The catalog `scan` will use (resilix.yaml's parameters, enabled and disabled policies,
     // severities), or the baseline would miss the findings of policies the config turns on.
+    let mut inputs: Vec<Named> = args.paths.iter().map(|p| named_path(p)).collect();
+    inputs.extend(args.policy.named_inputs());
+    let outputs = [Named::new(flag("--output", &args.output), &args.output)];
+    if let Err(status) = refuse_clashes(&outputs, &inputs, diagnostics) {
+        return status;
+    }
     let Some((catalog, _config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;
     };

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::scan::{Inputs, OutputArgs, PolicyArgs, ReadArgs, finish};
+use super::scan::{Inputs, OutputArgs, PolicyArgs, ReadArgs, finish, named_path, refuse_clashes};
 use crate::input::config_diff::{diff, not_config_data};
 use crate::input::{LoadWarning, load_paths};
 use crate::model::{ResourceSet, SourceKind};
@@ -39,6 +39,12 @@ pub(crate) fn run(args: &DiffArgs, quiet: bool, diagnostics: &mut Diagnostics) -
     if let Err(error) = args.output.check() {
         diagnostics.push(Box::new(error));
         return ExitStatus::Error;
+    }
+    let mut inputs = vec![named_path(&args.old)];
+    inputs.extend(args.new.as_deref().map(named_path));
+    inputs.extend(args.policy.named_inputs());
+    if let Err(status) = refuse_clashes(&args.output.named_outputs(), &inputs, diagnostics) {
+        return status;
     }
     let Some((catalog, config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;

@@ -16,10 +16,11 @@ use crate::input::{
     parse_skip_glob,
 };
 use crate::model::ResourceSet;
+use crate::output::{self, Named};
 use crate::pattern::Pattern;
 use crate::pipeline::Judgement;
 use crate::policy::{Catalog, CatalogOptions, Severity};
-use crate::{Diagnostics, ExitStatus, output};
+use crate::{Diagnostics, ExitStatus};
 
 /// Where policies come from.
 #[derive(Debug, Clone, Args)]
@@ -85,6 +86,28 @@ impl PolicyArgs {
             catalog
                 .retain(|p| (only.is_empty() || matches(&only, &p.id)) && !matches(&skip, &p.id)),
         )
+    }
+
+    /// The files this configuration and these policies are read from, for
+    /// [`output::refuse_clashes`].
+    pub fn named_inputs(&self) -> Vec<Named> {
+        let working_dir = std::env::current_dir().unwrap_or_default();
+        let mut named = Vec::new();
+        match (
+            &self.config,
+            Config::find(self.config.as_deref(), &working_dir),
+        ) {
+            (Some(path), _) => named.push(Named::new(flag("--config", path), path)),
+            (None, Some(found)) => named.push(Named::new(
+                format!("the configuration `{}`", found.display()),
+                &found,
+            )),
+            (None, None) => {}
+        }
+        for path in &self.policies {
+            named.push(Named::new(flag("--policies", path), path));
+        }
+        named
     }
 
     fn catalog_options(&self) -> CatalogOptions {
@@ -390,6 +413,26 @@ impl OutputArgs {
         }
     }
 
+    /// Every output: `--output` (else stdout), then each `--report`.
+    pub fn named_outputs(&self) -> Vec<Named> {
+        use clap::ValueEnum;
+        let mut named = vec![match &self.output {
+            Some(path) => Named::new(flag("--output", path), path),
+            None => Named::stream("stdout (the --format output)"),
+        }];
+        for (format, path) in &self.reports {
+            let name = format
+                .to_possible_value()
+                .map(|v| v.get_name().to_owned())
+                .unwrap_or_default();
+            named.push(Named::new(
+                format!("`--report {name}={}`", path.display()),
+                path,
+            ));
+        }
+        named
+    }
+
     /// The frameworks to report on, in the order given (all of them by default).
     pub fn framework_ids(&self) -> Vec<&'static str> {
         let mut ids: Vec<&'static str> = Vec::new();
@@ -403,6 +446,33 @@ impl OutputArgs {
         }
         ids
     }
+}
+
+/// `` `--output r.out` ``: a flag and its file, as messages name them.
+pub(crate) fn flag(name: &str, path: &Path) -> String {
+    format!("`{name} {}`", path.display())
+}
+
+/// An input path as a message names it: `` `PATH plan.json` ``, or stdin for `-`.
+pub(crate) fn named_path(path: &Path) -> Named {
+    if path.as_os_str() == "-" {
+        Named::stream("`PATH -` (stdin)")
+    } else {
+        Named::new(format!("the input `{}`", path.display()), path)
+    }
+}
+
+/// Refuses a command line that names one file twice ([`output::refuse_clashes`]), before
+/// anything runs; says why in `diagnostics`.
+pub(crate) fn refuse_clashes(
+    outputs: &[Named],
+    inputs: &[Named],
+    diagnostics: &mut Diagnostics,
+) -> Result<(), ExitStatus> {
+    output::refuse_clashes(outputs, inputs).map_err(|error| {
+        diagnostics.push(Box::new(error));
+        ExitStatus::Error
+    })
 }
 
 /// `FORMAT=FILE` of `--report`.
@@ -444,6 +514,15 @@ pub struct BaselineArg {
     pub baseline: Option<PathBuf>,
 }
 
+impl BaselineArg {
+    pub fn named_inputs(&self) -> Vec<Named> {
+        self.baseline
+            .iter()
+            .map(|path| Named::new(flag("--baseline", path), path))
+            .collect()
+    }
+}
+
 /// Arguments of `resilix scan`.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -469,6 +548,12 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
     if let Err(error) = args.output.check() {
         diagnostics.push(Box::new(error));
         return ExitStatus::Error;
+    }
+    let mut inputs: Vec<Named> = args.paths.iter().map(|p| named_path(p)).collect();
+    inputs.extend(args.baseline.named_inputs());
+    inputs.extend(args.policy.named_inputs());
+    if let Err(status) = refuse_clashes(&args.output.named_outputs(), &inputs, diagnostics) {
+        return status;
     }
     let Some((catalog, config)) = args.policy.load(diagnostics) else {
         return ExitStatus::Error;

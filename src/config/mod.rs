@@ -193,6 +193,15 @@ pub fn today() -> Result<Date, String> {
 }
 
 impl Config {
+    /// The file [`Config::discover`] reads, if any, without reading it (`None` too when the
+    /// search itself fails: `discover` reports that).
+    pub fn find(explicit: Option<&Path>, dir: &Path) -> Option<PathBuf> {
+        match explicit {
+            Some(path) => Some(path.to_path_buf()),
+            None => find_file(dir).ok().flatten().map(|(path, _)| path),
+        }
+    }
+
     /// Reads the configuration: `explicit` (`--config FILE`, which must exist), else the
     /// nearest `resilix.yaml` or `.resilix.yaml` in `dir` or a directory above it, up to the
     /// repository root (the nearest directory holding `.git`; outside a repository, `dir`
