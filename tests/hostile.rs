@@ -764,3 +764,77 @@ fn untrusted_text_cannot_inject_into_any_output() {
         }
     }
 }
+
+/// Issue 11, item 6: `$..*..*..*..*..*..*` over a 3 KB, 40-deep document, as a policy's path,
+/// as a relation's `via` (read on each related resource) and as its `from` (read on the
+/// subject). Each would visit millions of nodes; the JSONPath budget refuses it before it runs,
+/// and the (resource, policy) pair is an error naming the policy, the selector and the budget:
+/// exit 2, never a pass and never a failure. That it finishes at all is the memory bound.
+#[test]
+fn nested_descendant_selectors_are_errors_within_the_jsonpath_budget() {
+    let dir = Path::new("fixtures/jsonpath-budget");
+    let budget =
+        "the JSONPath `$..*..*..*..*..*..*` would visit more than 1,000,000 nodes of the document";
+    for (policy, why) in [
+        (
+            "nested-descendants",
+            format!("{budget} (the budget of one policy on one resource); not evaluated"),
+        ),
+        (
+            "related-via",
+            format!(
+                "related aws_instance.deep: `via`: {budget} (the budget of one related resource)"
+            ),
+        ),
+        (
+            "related-from",
+            format!("{budget} (the budget of one policy on one resource)"),
+        ),
+    ] {
+        let output = resilix()
+            .args(["scan", "-f", "json", "--no-builtin-policies", "--policies"])
+            .arg(dir.join(format!("{policy}.yaml")))
+            .arg(dir.join("deep.plan.json"))
+            .output()
+            .unwrap();
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{policy}: {text}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(report["summary"]["errors"], 1, "{policy}");
+        assert_eq!(report["summary"]["failed"], 0, "{policy}");
+        assert_eq!(report["summary"]["passed"], 0, "{policy}");
+        let finding = &report["findings"][0];
+        assert_eq!(finding["disposition"], "error", "{policy}");
+        let message = finding["message"].as_str().unwrap();
+        let id = format!("test.jsonpath-budget.{policy}");
+        assert!(
+            message.starts_with(&format!("policy {id} could not be evaluated: ")),
+            "{message}"
+        );
+        assert!(message.contains(&why), "{policy}: {message}");
+        // Said on stderr too, at the resource (miette wraps the line).
+        let unwrapped = text.replace("\n  │ ", " ");
+        assert!(
+            unwrapped.contains(&format!(
+                "fixtures/jsonpath-budget/deep.plan.json:1:45: aws_instance.deep: policy {id}"
+            )),
+            "{policy}: {text}"
+        );
+    }
+}
+
+/// The budget costs a normal policy nothing: one descendant segment (`$..cidr_blocks[*]`) over
+/// a real plan finds the three public security groups it found before, and no error.
+#[test]
+fn one_descendant_selector_over_a_real_plan_is_no_error() {
+    let output = resilix()
+        .args(["scan", "-f", "text", "--no-builtin-policies", "--policies"])
+        .arg(fixture("jsonpath-budget/one-descendant.yaml"))
+        .arg(fixture(
+            "corpus/terraform-plans/checkov__plan_with_for_each__fv1.2_tf1.9.5.json",
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+}

@@ -24,7 +24,7 @@ use crate::findings::{ErrorRecord, Evidence, Finding, Pass, Status};
 use crate::input::tags::{ResourceTags, covers_tags, resource_tags};
 use crate::model::value::{display, marker};
 use crate::model::{Documents, Resource, ResourceSet};
-use crate::policy::selector::Mismatch;
+use crate::policy::selector::{Budget, Mismatch};
 use crate::policy::{Catalog, Condition, Operator, Policy, PolicyIndex, Quantifier, Target};
 use operators::{OpResult, apply, kind};
 use relations::RelationKey;
@@ -224,6 +224,7 @@ impl Evaluator<'_> {
         let mut cx = Context {
             evaluator: self,
             evidence: if evidence { Some(Vec::new()) } else { None },
+            budget: Budget::default(),
         };
         let subject = Subject {
             resource,
@@ -240,6 +241,7 @@ impl Evaluator<'_> {
                         evidence: Vec::new(),
                     };
                 }
+                _ if cx.budget.exceeded().is_some() => return cx.over_budget_result(),
                 Verdict::Pass => {}
                 Verdict::Undecided => when_undecided = true,
                 Verdict::Error => {
@@ -255,6 +257,10 @@ impl Evaluator<'_> {
             }
         }
         let mut verdict = cx.condition(&target.assert, &subject, "", Polarity::Positive);
+        if cx.budget.exceeded().is_some() {
+            // Whatever the other parts decided: never a pass, nor a failure, on what was not read.
+            return cx.over_budget_result();
+        }
         if when_undecided && verdict == Verdict::Fail {
             verdict = Verdict::Undecided;
         }
@@ -344,6 +350,8 @@ struct Context<'e, 'a> {
     evaluator: &'e Evaluator<'a>,
     /// Evidence is collected only on the slow path.
     evidence: Option<Vec<Evidence>>,
+    /// What JSONPath evaluation may still visit for this policy on this resource.
+    budget: Budget,
 }
 
 /// What a condition's parts must be for the policy to pass, so evidence can say what was
@@ -516,8 +524,12 @@ impl Context<'_, '_> {
                 .condition(inner, subject, prefix, polarity.flip())
                 .negate(),
             Condition::Value(check) => {
-                let selection = check.path.select(subject.doc, self.collecting());
+                let collecting = self.collecting();
+                let selection = check.path.select(subject.doc, collecting, &mut self.budget);
                 let path_text = check.path.text();
+                if selection.over_budget {
+                    return self.over_budget(prefix, path_text);
+                }
                 if selection.hits.is_empty() {
                     if let Some(mismatch) = &selection.mismatch {
                         return self.mismatch(mismatch, prefix, path_text);
@@ -562,7 +574,11 @@ impl Context<'_, '_> {
                 )
             }
             Condition::Each(check) => {
-                let selection = check.path.select(subject.doc, self.collecting());
+                let collecting = self.collecting();
+                let selection = check.path.select(subject.doc, collecting, &mut self.budget);
+                if selection.over_budget {
+                    return self.over_budget(prefix, check.path.text());
+                }
                 let hits = selection.hits;
                 let hidden = selection.hidden;
                 let mismatch = selection.mismatch;
@@ -622,7 +638,12 @@ impl Context<'_, '_> {
                     subject.resource,
                     subject.doc,
                     check.from.as_ref(),
+                    &mut self.budget,
                 );
+                if self.budget.exceeded().is_some() {
+                    let path = check.from.as_ref().map_or("$", |from| from.text());
+                    return self.over_budget(prefix, path);
+                }
                 let inner = polarity.parts(check.quantifier);
                 let resources = self.evaluator.resources;
                 let verdict = self.combine(
@@ -743,6 +764,33 @@ impl Context<'_, '_> {
         match items.get(i) {
             Some(condition) => self.condition(condition, subject, prefix, polarity),
             None => Verdict::Error,
+        }
+    }
+
+    /// A selector that would exceed the JSONPath budget: an error for this (resource, policy).
+    pub(crate) fn over_budget(&mut self, prefix: &str, path: &str) -> Verdict {
+        let note = self.budget.exceeded().unwrap_or_default().to_owned();
+        self.push(|| Evidence {
+            path: format!("{prefix}{path}"),
+            actual: None,
+            expected: None,
+            note: Some(note),
+        });
+        Verdict::Error
+    }
+
+    /// The result of a policy whose evaluation exceeded the JSONPath budget: an error saying
+    /// so, whatever the parts that did run decided.
+    fn over_budget_result(&self) -> PolicyResult {
+        PolicyResult {
+            verdict: Verdict::Error,
+            not_applicable: false,
+            evidence: vec![Evidence {
+                path: "$".to_owned(),
+                actual: None,
+                expected: None,
+                note: self.budget.exceeded().map(str::to_owned),
+            }],
         }
     }
 

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::projection::Projections;
 use crate::model::value::marker;
 use crate::model::{Resource, SourceKind};
-use crate::policy::selector::Selector;
+use crate::policy::selector::{Budget, JSONPATH_BUDGET, Selector};
 use crate::policy::{Catalog, RelatedCheck};
 
 /// Which way a relation points.
@@ -58,6 +58,9 @@ impl RelationKey {
 #[derive(Debug, Default)]
 struct RelationTable {
     links: HashMap<String, Vec<usize>>,
+    /// Related resources whose `via` values could not be read within the JSONPath budget,
+    /// and why: they may be linked to any subject, so no lookup in this table is complete.
+    unbounded: Vec<String>,
 }
 
 /// Every relation table the catalog needs.
@@ -95,17 +98,24 @@ impl RelationIndex {
     }
 
     /// The resources related to `subject` (whose document is `doc`), sorted, without
-    /// duplicates. `from` is the check's forward attribute, for outgoing relations.
+    /// duplicates. `from` is the check's forward attribute, for outgoing relations, read
+    /// within `budget`. When `from`, or the `via` attribute of a related resource, could not be
+    /// read within the JSONPath budget, `budget` says so: the list is not complete.
     pub(crate) fn lookup(
         &self,
         key: &RelationKey,
         subject: &Resource,
         doc: &Value,
         from: Option<&Selector>,
+        budget: &mut Budget,
     ) -> Vec<usize> {
         let Some(table) = self.tables.get(key) else {
             return Vec::new();
         };
+        if let Some(why) = table.unbounded.first() {
+            budget.exceed(why.clone());
+            return Vec::new();
+        }
         let mut found = BTreeSet::new();
         let mut add = |link: String| {
             if let Some(list) = table.links.get(&link) {
@@ -124,7 +134,10 @@ impl RelationIndex {
                         }
                     }
                 }
-                for value in from.map(|f| string_values(f, doc)).unwrap_or_default() {
+                for value in from
+                    .map(|f| string_values(f, doc, budget))
+                    .unwrap_or_default()
+                {
                     add(format!("val:{value}"));
                 }
             }
@@ -171,10 +184,10 @@ impl RelationIndex {
     }
 }
 
-/// The non-empty, known string values a selector finds.
-fn string_values(selector: &Selector, doc: &Value) -> Vec<String> {
+/// The non-empty, known string values a selector finds (within `budget`).
+fn string_values(selector: &Selector, doc: &Value, budget: &mut Budget) -> Vec<String> {
     selector
-        .select(doc, false)
+        .select(doc, false, budget)
         .hits
         .into_iter()
         .filter_map(|hit| match hit.value {
@@ -203,7 +216,7 @@ fn build_table(
     resources: &[Resource],
     projections: &Projections,
 ) -> RelationTable {
-    let entries: Vec<(usize, Vec<String>)> = resources
+    let entries: Vec<(usize, Links)> = resources
         .par_iter()
         .enumerate()
         .filter(|(_, r)| {
@@ -213,7 +226,10 @@ fn build_table(
         })
         .map(|(index, r)| {
             let links = match &key.direction {
-                Direction::Outgoing(_) => outgoing_links(key.kind, r, projections),
+                Direction::Outgoing(_) => Links {
+                    links: outgoing_links(key.kind, r, projections),
+                    unbounded: None,
+                },
                 Direction::Incoming(_) => incoming_links(key.kind, check, r, projections),
             };
             (index, links)
@@ -221,11 +237,18 @@ fn build_table(
         .collect();
     let mut table = RelationTable::default();
     for (index, links) in entries {
-        for link in links {
+        for link in links.links {
             table.links.entry(link).or_default().push(index);
         }
+        table.unbounded.extend(links.unbounded);
     }
     table
+}
+
+/// How one resource can be linked, and why not all of it is known (the JSONPath budget).
+struct Links {
+    links: Vec<String>,
+    unbounded: Option<String>,
 }
 
 /// How a related resource R can be pointed at by a subject's `from` attribute.
@@ -260,7 +283,7 @@ fn incoming_links(
     check: &RelatedCheck,
     r: &Resource,
     projections: &Projections,
-) -> Vec<String> {
+) -> Links {
     let via_attribute = check.via.as_ref().and_then(Selector::attribute_path);
     let mut links = Vec::new();
     match kind {
@@ -291,14 +314,19 @@ fn incoming_links(
             }
         }
     }
+    let mut unbounded = None;
     if let Some(via) = &check.via
         && let Ok(docs) = r.documents_for(projections.get(r.source, &r.type_name, false))
     {
+        let mut budget = Budget::new(JSONPATH_BUDGET, "one related resource");
         links.extend(
-            string_values(via, &docs.after)
+            string_values(via, &docs.after, &mut budget)
                 .into_iter()
                 .map(|v| format!("val:{v}")),
         );
+        unbounded = budget
+            .exceeded()
+            .map(|why| format!("related {}: `via`: {why}", r.address));
     }
-    links
+    Links { links, unbounded }
 }

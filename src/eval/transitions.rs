@@ -29,8 +29,11 @@ impl Context<'_, '_> {
         let before_doc: &Value = subject.docs.before.as_deref().unwrap_or(&Value::Null);
         let after_doc: &Value = &subject.docs.after;
         let collecting = self.collecting();
-        let before = check.path.select(before_doc, collecting);
-        let after = check.path.select(after_doc, collecting);
+        let before = check.path.select(before_doc, collecting, &mut self.budget);
+        let after = check.path.select(after_doc, collecting, &mut self.budget);
+        if before.over_budget || after.over_budget {
+            return self.over_budget(prefix, check.path.text());
+        }
         // A document of another shape than the path reads is an error, never "nothing there".
         for (label, selection) in [("before: ", &before), ("after: ", &after)] {
             if let Some(mismatch) = &selection.mismatch {

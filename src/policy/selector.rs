@@ -5,10 +5,26 @@
 //! policy paths) then run on a small walker of our own, which also notices where a path runs
 //! into a value known only after apply; anything else (filters, slices, descendants) runs on
 //! jsonpath-rust. Both sit behind [`Selector`], and a test checks they agree.
+//!
+//! **Budget.** The walker visits each node of a document at most once per selector: its cost is
+//! linear in the document, which `--max-input-size` bounds. jsonpath-rust's is not: every
+//! descendant segment (`..`) runs from every node the segments before it found, duplicates
+//! included, so `$..*..*..*..*..*..*` over a 3 KB, 40-deep document finds millions of nodes and
+//! gigabytes of paths. Before jsonpath-rust runs a query over a document, the nodes it would
+//! visit are counted on the document ([`charge_query`], stopping at what is left): exactly for
+//! names, indexes, wildcards and descendants, and for the most they could be where a slice or a
+//! filter decides (every child passes; a filter's subqueries are counted from each child). One
+//! [`Budget`] of [`JSONPATH_BUDGET`] nodes serves one policy on one resource; a query that
+//! would exceed what is left does not run, and the pair is an error. (The query's prefixes,
+//! run to tell "hidden" from "absent" when it finds nothing, cost at most as many times more as
+//! it has segments, and are not counted again.)
 
 use std::fmt;
 
-use jsonpath_rust::parser::model::{JpQuery, Segment, Selector as JpSelector};
+use jsonpath_rust::parser::model::{
+    Comparable, Filter, FilterAtom, FnArg, JpQuery, Segment, Selector as JpSelector, SingularQuery,
+    Test, TestFunction,
+};
 use serde_json::Value;
 
 use crate::model::value::marker;
@@ -19,6 +35,78 @@ pub struct Hit<'v> {
     pub value: &'v Value,
     /// Path of the node (`$.ingress[0].cidr_blocks[1]`), built only when asked for.
     pub path: Option<String>,
+}
+
+/// Nodes JSONPath evaluation may visit for one policy on one resource (see the module
+/// documentation): far above what any real policy visits, far below what exhausts memory.
+pub const JSONPATH_BUDGET: u64 = 1_000_000;
+
+/// What is left of the nodes JSONPath evaluation may visit, and what exceeded them.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    left: u64,
+    /// What the budget is for, in messages.
+    scope: &'static str,
+    exceeded: Option<String>,
+}
+
+impl Default for Budget {
+    /// The budget of one policy on one resource.
+    fn default() -> Self {
+        Budget::new(JSONPATH_BUDGET, "one policy on one resource")
+    }
+}
+
+impl Budget {
+    pub fn new(nodes: u64, scope: &'static str) -> Budget {
+        Budget {
+            left: nodes,
+            scope,
+            exceeded: None,
+        }
+    }
+
+    /// Takes `nodes` from what is left; `false` (and nothing taken) when not that many are left.
+    fn charge(&mut self, nodes: u64) -> bool {
+        if self.exceeded.is_some() || nodes > self.left {
+            return false;
+        }
+        self.left -= nodes;
+        true
+    }
+
+    /// What exceeded the budget: `None` while it holds.
+    pub fn exceeded(&self) -> Option<&str> {
+        self.exceeded.as_deref()
+    }
+
+    /// Marks the budget exceeded, saying by what (the first cause is kept).
+    pub fn exceed(&mut self, what: String) {
+        if self.exceeded.is_none() {
+            self.exceeded = Some(what);
+        }
+    }
+
+    fn exceed_by(&mut self, selector: &str) {
+        self.exceed(format!(
+            "the JSONPath `{selector}` would visit more than {} nodes of the document (the budget of {}); not evaluated",
+            thousands(JSONPATH_BUDGET),
+            self.scope
+        ));
+    }
+}
+
+/// `1000000` → `1,000,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// What a selector found in a document.
@@ -32,6 +120,8 @@ pub struct Selection<'v> {
     /// a string, a name over a list): the document is not of the shape the policy reads, so
     /// what the path did not find is not "absent" either. The first such place.
     pub mismatch: Option<Mismatch>,
+    /// The selector did not run: it would have exceeded the [`Budget`] (which says so).
+    pub over_budget: bool,
 }
 
 /// Where a path met a value of another type than its next step needs.
@@ -164,8 +254,13 @@ impl Selector {
         matches!(&self.engine, Engine::Simple(steps) if steps.is_empty())
     }
 
-    /// Runs the selector on `doc`.
-    pub fn select<'v>(&self, doc: &'v Value, with_paths: bool) -> Selection<'v> {
+    /// Runs the selector on `doc`, within what is left of `budget`.
+    pub fn select<'v>(
+        &self,
+        doc: &'v Value,
+        with_paths: bool,
+        budget: &mut Budget,
+    ) -> Selection<'v> {
         match &self.engine {
             Engine::Simple(steps) => {
                 let mut selection = Selection::default();
@@ -174,6 +269,13 @@ impl Selector {
                 selection
             }
             Engine::JsonPath { query, prefixes } => {
+                if !charge_query(&query.segments, doc, doc, budget) {
+                    budget.exceed_by(&self.text);
+                    return Selection {
+                        over_budget: true,
+                        ..Selection::default()
+                    };
+                }
                 let hits: Vec<Hit<'v>> = jsonpath_rust::query::js_path_process(query, doc)
                     .map(|refs| {
                         refs.into_iter()
@@ -186,8 +288,7 @@ impl Selector {
                     .unwrap_or_default();
                 let mut selection = Selection {
                     hits,
-                    hidden: false,
-                    mismatch: None,
+                    ..Selection::default()
                 };
                 if selection.hits.is_empty() {
                     selection.hidden = prefixes.iter().any(|prefix| {
@@ -247,6 +348,172 @@ fn prefix_mismatch(
             found: kind_of(doc),
         }),
         _ => None,
+    }
+}
+
+/// Charges what `segment` visits from `nodes` (duplicates count each time, as jsonpath-rust
+/// visits them): a descendant segment visits every node below each one, then applies its
+/// selectors there; a selector visits the children it picks, a filter also what its
+/// expression reads from each child. `false`: not that much is left.
+fn charge_segment(segment: &Segment, nodes: &[&Value], root: &Value, budget: &mut Budget) -> bool {
+    match segment {
+        Segment::Descendant(inner) => nodes.iter().all(|node| {
+            let mut stack = vec![*node];
+            while let Some(value) = stack.pop() {
+                if !budget.charge(1) || !charge_segment(inner, &[value], root, budget) {
+                    return false;
+                }
+                stack.extend(children(value));
+            }
+            true
+        }),
+        Segment::Selector(selector) => nodes
+            .iter()
+            .all(|node| charge_selector(selector, node, root, budget)),
+        Segment::Selectors(selectors) => nodes.iter().all(|node| {
+            selectors
+                .iter()
+                .all(|selector| charge_selector(selector, node, root, budget))
+        }),
+    }
+}
+
+fn charge_selector(selector: &JpSelector, node: &Value, root: &Value, budget: &mut Budget) -> bool {
+    match selector {
+        JpSelector::Name(_) | JpSelector::Index(_) => {
+            let mut found = Vec::new();
+            pick(selector, node, &mut found);
+            budget.charge(found.len() as u64)
+        }
+        JpSelector::Wildcard | JpSelector::Slice(..) => {
+            budget.charge(children(node).count() as u64)
+        }
+        JpSelector::Filter(filter) => children(node)
+            .all(|child| budget.charge(1) && charge_filter(filter, child, root, budget)),
+    }
+}
+
+/// Charges the subqueries of a filter expression run on `current`.
+fn charge_filter(filter: &Filter, current: &Value, root: &Value, budget: &mut Budget) -> bool {
+    match filter {
+        Filter::Or(parts) | Filter::And(parts) => parts
+            .iter()
+            .all(|part| charge_filter(part, current, root, budget)),
+        Filter::Atom(FilterAtom::Filter { expr, .. }) => charge_filter(expr, current, root, budget),
+        Filter::Atom(FilterAtom::Test { expr, .. }) => charge_test(expr, current, root, budget),
+        Filter::Atom(FilterAtom::Comparison(comparison)) => {
+            let (left, right) = comparison.vals();
+            [left, right].into_iter().all(|side| match side {
+                Comparable::Literal(_) => true,
+                Comparable::SingularQuery(query) => budget.charge(singular_len(query)),
+                Comparable::Function(function) => charge_function(function, current, root, budget),
+            })
+        }
+    }
+}
+
+fn charge_test(test: &Test, current: &Value, root: &Value, budget: &mut Budget) -> bool {
+    match test {
+        Test::RelQuery(segments) => charge_query(segments, current, root, budget),
+        Test::AbsQuery(query) => charge_query(&query.segments, root, root, budget),
+        Test::Function(function) => charge_function(function, current, root, budget),
+    }
+}
+
+fn charge_function(
+    function: &TestFunction,
+    current: &Value,
+    root: &Value,
+    budget: &mut Budget,
+) -> bool {
+    let args: Vec<&FnArg> = match function {
+        TestFunction::Custom(_, args) => args.iter().collect(),
+        TestFunction::Length(arg) => vec![&**arg],
+        TestFunction::Value(arg) | TestFunction::Count(arg) => vec![arg],
+        TestFunction::Search(a, b) | TestFunction::Match(a, b) => vec![a, b],
+    };
+    args.into_iter().all(|arg| match arg {
+        FnArg::Literal(_) => true,
+        FnArg::Test(test) => charge_test(test, current, root, budget),
+        FnArg::Filter(filter) => charge_filter(filter, current, root, budget),
+    })
+}
+
+/// Charges a query (or a filter's subquery) from `start` for the nodes it visits: each segment
+/// is charged as [`charge_segment`] does, from the nodes the segments before it reach (a name
+/// or an index, the child it names; a wildcard, a slice, every child; a filter, at most every
+/// child). `false`: not that much is left.
+fn charge_query(segments: &[Segment], start: &Value, root: &Value, budget: &mut Budget) -> bool {
+    let mut nodes = vec![start];
+    for segment in segments {
+        if nodes.is_empty() {
+            break;
+        }
+        if !charge_segment(segment, &nodes, root, budget) {
+            return false;
+        }
+        let mut next = Vec::new();
+        for node in &nodes {
+            reach(segment, node, &mut next);
+        }
+        nodes = next;
+    }
+    true
+}
+
+/// The nodes `segment` could reach from `node` (at most: a filter passes every child).
+fn reach<'v>(segment: &Segment, node: &'v Value, out: &mut Vec<&'v Value>) {
+    let selectors: &[JpSelector] = match segment {
+        Segment::Descendant(inner) => {
+            let mut stack = vec![node];
+            while let Some(value) = stack.pop() {
+                reach(inner, value, out);
+                stack.extend(children(value));
+            }
+            return;
+        }
+        Segment::Selector(selector) => std::slice::from_ref(selector),
+        Segment::Selectors(selectors) => selectors,
+    };
+    for selector in selectors {
+        pick(selector, node, out);
+    }
+}
+
+/// The children of `node` that `selector` could pick (a slice or a filter: every child).
+fn pick<'v>(selector: &JpSelector, node: &'v Value, out: &mut Vec<&'v Value>) {
+    match (selector, node) {
+        (JpSelector::Name(name), Value::Object(map)) => out.extend(map.get(unquoted(name))),
+        (JpSelector::Index(index), Value::Array(items)) => {
+            let resolved = if *index < 0 {
+                usize::try_from(index.unsigned_abs())
+                    .ok()
+                    .and_then(|back| items.len().checked_sub(back))
+            } else {
+                usize::try_from(*index).ok()
+            };
+            out.extend(resolved.and_then(|i| items.get(i)));
+        }
+        (JpSelector::Wildcard | JpSelector::Slice(..) | JpSelector::Filter(_), _) => {
+            out.extend(children(node));
+        }
+        _ => {}
+    }
+}
+
+/// Segments of a singular query (`@.a.b[0]`): one node each at most.
+fn singular_len(query: &SingularQuery) -> u64 {
+    match query {
+        SingularQuery::Current(segments) | SingularQuery::Root(segments) => segments.len() as u64,
+    }
+}
+
+/// The children of a list or an object.
+fn children(value: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {
+    match value {
+        Value::Array(items) => Box::new(items.iter()),
+        Value::Object(map) => Box::new(map.values()),
+        _ => Box::new(std::iter::empty()),
     }
 }
 
@@ -408,7 +675,7 @@ mod tests {
                 matches!(selector.engine, Engine::Simple(_)),
                 "{path} should be simple"
             );
-            let ours = selector.select(&doc, true);
+            let ours = selector.select(&doc, true, &mut Budget::default());
             let reference = jsonpath_rust::query::js_path(path, &doc).unwrap();
             let theirs: Vec<&Value> = reference.iter().map(|r| r.val).collect();
             assert_eq!(values(&ours), theirs, "{path}");
@@ -431,18 +698,85 @@ mod tests {
     #[test]
     fn paths_through_unknown_values_are_hidden_not_absent() {
         let doc = json!({"sse": value::UNKNOWN_MARKER, "list": [{"x": 1}]});
-        let simple = Selector::parse("$.sse[0].rule")
-            .unwrap()
-            .select(&doc, false);
+        let simple =
+            Selector::parse("$.sse[0].rule")
+                .unwrap()
+                .select(&doc, false, &mut Budget::default());
         assert!(simple.hits.is_empty() && simple.hidden);
-        let absent = Selector::parse("$.other[0].rule")
-            .unwrap()
-            .select(&doc, false);
+        let absent =
+            Selector::parse("$.other[0].rule")
+                .unwrap()
+                .select(&doc, false, &mut Budget::default());
         assert!(absent.hits.is_empty() && !absent.hidden);
-        let filtered = Selector::parse("$.sse[?@.a == 1]")
-            .unwrap()
-            .select(&doc, false);
+        let filtered = Selector::parse("$.sse[?@.a == 1]").unwrap().select(
+            &doc,
+            false,
+            &mut Budget::default(),
+        );
         assert!(filtered.hits.is_empty() && filtered.hidden);
+    }
+
+    /// A chain `{"a": {"a": … {"a": 1}}}` of `depth` objects.
+    fn chain(depth: usize) -> Value {
+        let mut doc = json!(1);
+        for _ in 0..depth {
+            doc = json!({ "a": doc });
+        }
+        doc
+    }
+
+    #[test]
+    fn descendant_segments_are_charged_for_every_node_they_visit() {
+        let doc = chain(40);
+        // One `..`: each of the 41 nodes once, plus the 40 `a` found.
+        let mut budget = Budget::default();
+        let one = Selector::parse("$..a")
+            .unwrap()
+            .select(&doc, false, &mut budget);
+        assert_eq!(one.hits.len(), 40);
+        assert_eq!(JSONPATH_BUDGET - budget.left, 41 + 40);
+        // A budget just too small for it: nothing runs, and the budget says why.
+        let mut small = Budget::new(41 + 39, "a test");
+        let refused = Selector::parse("$..a")
+            .unwrap()
+            .select(&doc, false, &mut small);
+        assert!(refused.over_budget && refused.hits.is_empty());
+        assert!(small.exceeded().unwrap().contains("`$..a`"));
+        // Nested descendants over the same 40-deep chain: far more than the budget, refused
+        // before anything is built.
+        let mut budget = Budget::default();
+        let nested =
+            Selector::parse("$..*..*..*..*..*..*")
+                .unwrap()
+                .select(&doc, true, &mut budget);
+        assert!(nested.over_budget);
+        let why = budget.exceeded().unwrap();
+        assert!(why.contains("more than 1,000,000 nodes"), "{why}");
+        // Once exceeded, nothing else runs on that budget.
+        let after = Selector::parse("$..a")
+            .unwrap()
+            .select(&doc, false, &mut budget);
+        assert!(after.over_budget);
+    }
+
+    #[test]
+    fn filters_are_charged_for_what_their_subqueries_read() {
+        let doc = json!({"items": [{"k": "x", "v": 1}, {"k": "y", "v": 2}, {"k": "x", "v": 3}]});
+        let mut budget = Budget::default();
+        let found =
+            Selector::parse("$.items[?@.k == 'x'].v")
+                .unwrap()
+                .select(&doc, false, &mut budget);
+        assert_eq!(found.hits.len(), 2);
+        // items (1), three candidates with one `@.k` each (3 + 3), at most three `v` (3).
+        assert_eq!(JSONPATH_BUDGET - budget.left, 1 + 6 + 3);
+        // A descendant inside a filter is counted from each candidate.
+        let doc = json!({"list": (0..100).map(|_| chain(40)).collect::<Vec<_>>()});
+        let mut small = Budget::new(100 * 40, "a test");
+        let refused = Selector::parse("$.list[?@..a]")
+            .unwrap()
+            .select(&doc, false, &mut small);
+        assert!(refused.over_budget);
     }
 
     #[test]
