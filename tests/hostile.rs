@@ -781,6 +781,10 @@ fn nested_descendant_selectors_are_errors_within_the_jsonpath_budget() {
             format!("{budget} (the budget of one policy on one resource); not evaluated"),
         ),
         (
+            "when-nested",
+            format!("{budget} (the budget of one policy on one resource)"),
+        ),
+        (
             "related-via",
             format!(
                 "related aws_instance.deep: `via`: {budget} (the budget of one related resource)"

@@ -234,6 +234,8 @@ impl Evaluator<'_> {
         let mut when_undecided = false;
         if let Some(when) = &target.when {
             match cx.condition(when, &subject, "", Polarity::Positive) {
+                // Not even "does not apply" on what was not read.
+                _ if cx.budget.exceeded().is_some() => return cx.over_budget_result(),
                 Verdict::Fail => {
                     return PolicyResult {
                         verdict: Verdict::Pass,
@@ -241,7 +243,6 @@ impl Evaluator<'_> {
                         evidence: Vec::new(),
                     };
                 }
-                _ if cx.budget.exceeded().is_some() => return cx.over_budget_result(),
                 Verdict::Pass => {}
                 Verdict::Undecided => when_undecided = true,
                 Verdict::Error => {
