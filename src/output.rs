@@ -256,8 +256,12 @@ mod unnamed {
 
     use super::{Registered, temp_builder};
 
-    /// An unnamed file in `dir`, or `None` where the file system does not make them.
+    /// An unnamed file in `dir`, or `None` where the file system does not make them (or where
+    /// it could not be named: no `/proc` to link it through).
     pub(super) fn create(dir: &Path) -> io::Result<Option<File>> {
+        if !Path::new("/proc/self/fd").is_dir() {
+            return Ok(None);
+        }
         let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
         match rustix::fs::openat(CWD, dir, flags, Mode::from_raw_mode(0o666)) {
             Ok(fd) => Ok(Some(File::from(fd))),
