@@ -93,13 +93,23 @@ pub enum OutputError {
     OutputIsInput { output: String, input: String },
 }
 
+/// How an output was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// A regular file, replaced whole: it can be read back.
+    File,
+    /// A device, FIFO, socket or open stream, written in place: what was written cannot be read
+    /// back from it.
+    InPlace,
+}
+
 /// Writes `path` atomically with what `write` produces; on any error the previous content of
 /// `path` (if any) is left untouched and no partial file remains. A special file is written in
 /// place (see the module documentation).
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), OutputError> {
+) -> Result<Written, OutputError> {
     let display = path.display().to_string();
     let io_error = |source| OutputError::Io {
         path: display.clone(),
@@ -107,7 +117,9 @@ pub fn write_atomic(
     };
     match resolve(path).map_err(io_error)? {
         Target::Directory => Err(OutputError::Directory { path: display }),
-        Target::InPlace(target) => write_in_place(&target, write).map_err(io_error),
+        Target::InPlace(target) => write_in_place(&target, write)
+            .map(|()| Written::InPlace)
+            .map_err(io_error),
         Target::Replace(target) => {
             let dir = parent(&target);
             if !dir.is_dir() {
@@ -116,7 +128,9 @@ pub fn write_atomic(
                     dir: dir.display().to_string(),
                 });
             }
-            replace(&target, &dir, write).map_err(io_error)
+            replace(&target, &dir, write)
+                .map(|()| Written::File)
+                .map_err(io_error)
         }
     }
 }

@@ -672,3 +672,36 @@ fn audit_rejects_limits_that_are_not_durations() {
         assert!(stderr(&out).contains(says), "{}", stderr(&out));
     }
 }
+
+/// `--save` onto a FIFO (`--save >(gzip > snapshot.json.gz)`): the snapshot is written in
+/// place and reaches its reader whole; it cannot be read back, so the items as pulled are
+/// judged, with the same findings.
+#[cfg(unix)]
+#[test]
+fn audit_saved_to_a_fifo_reaches_its_reader_and_is_still_judged() {
+    let aws = stand_in();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("snapshot");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let out = audit_stand_in(&aws, &["--save", fifo.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(error_messages(&report).is_empty(), "{report}");
+    assert_eq!(addresses(&report), vec![BUCKET_ARN]);
+    let saved: Value = serde_json::from_slice(&reader.join().unwrap()).unwrap();
+    assert_eq!(
+        saved["configurationItems"].as_array().unwrap().len(),
+        2,
+        "{saved}"
+    );
+}

@@ -234,16 +234,25 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
         return ExitStatus::Error;
     }
 
-    let inputs = match &args.save {
+    let written = match &args.save {
         Some(path) => {
-            let written =
-                output::write_atomic(path, |w| snapshot::write_snapshot(w, &pull.items, &record));
-            if let Err(error) = written {
-                diagnostics.push(Box::new(error));
-                return ExitStatus::Error;
+            match output::write_atomic(path, |w| snapshot::write_snapshot(w, &pull.items, &record))
+            {
+                Ok(written) => Some((path, written)),
+                Err(error) => {
+                    diagnostics.push(Box::new(error));
+                    return ExitStatus::Error;
+                }
             }
+        }
+        None => None,
+    };
+    let inputs = match written {
+        Some((path, output::Written::File)) => {
             // Read the saved file back, exactly as a later `resilix scan` will: findings point at
-            // their line in it, and an incomplete pull reads back as incomplete.
+            // their line in it, and an incomplete pull reads back as incomplete. (A FIFO or a
+            // stream, `--save >(gzip > snapshot.json.gz)`, cannot be read back: the items as
+            // pulled are judged.)
             let options = LoadOptions {
                 max_bytes: args.policy.limit.max_input_size,
                 reference_types: Some(Arc::new(catalog.reference_types())),
@@ -251,7 +260,7 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
             };
             Inputs::from(input::load_paths(std::slice::from_ref(path), &options))
         }
-        None => live_inputs(pull, &record),
+        Some((_, output::Written::InPlace)) | None => live_inputs(pull, &record),
     };
     if let (Some(since), false) = (args.changes_since, quiet) {
         say_changes(&inputs, since);
