@@ -59,6 +59,11 @@ pub fn report(
         baseline: None,
         filter: None,
         links: Default::default(),
+        authorizations: evaluation
+            .authorizations
+            .into_iter()
+            .map(|(resource, policy, decision)| ((resource, policy), decision))
+            .collect(),
     };
     triage(&mut report, catalog, config, evaluation.tags);
     report.sort(catalog);

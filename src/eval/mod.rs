@@ -48,6 +48,8 @@ pub struct Evaluation {
     /// The tags of resources with findings, where the documents their evaluation read hold
     /// them ([`crate::findings::triage`] reads the others).
     pub tags: Vec<(usize, ResourceTags)>,
+    /// Each change a policy judged the authorization of: (resource, policy, what it decided).
+    pub authorizations: Vec<(usize, PolicyIndex, authorization::Authorization)>,
 }
 
 /// Evaluates every policy on every resource of its type. `config` holds what policies judge
@@ -87,6 +89,12 @@ pub fn evaluate_with(
             evaluation
                 .tags
                 .extend(results.tags.map(|tags| (index, tags)));
+            evaluation.authorizations.extend(
+                results
+                    .authorizations
+                    .into_iter()
+                    .map(|(policy, decision)| (index, policy, decision)),
+            );
             evaluation
         })
         .reduce(Evaluation::default, |mut left, mut right| {
@@ -95,6 +103,7 @@ pub fn evaluate_with(
             left.passes.append(&mut right.passes);
             left.errors.append(&mut right.errors);
             left.tags.append(&mut right.tags);
+            left.authorizations.append(&mut right.authorizations);
             left
         })
 }
@@ -106,6 +115,7 @@ struct ResourceResults {
     passes: Vec<Pass>,
     error: Option<ErrorRecord>,
     tags: Option<ResourceTags>,
+    authorizations: Vec<(PolicyIndex, authorization::Authorization)>,
 }
 
 /// The result of one policy on one resource.
@@ -125,6 +135,9 @@ pub struct PolicyResult {
 pub struct ResultNotes {
     pub severity: Option<Severity>,
     pub undecided: Option<String>,
+    /// Whether the change was authorized and by what, when the policy judged it
+    /// (`authorized:`): kept for the auditor's change log, passes included.
+    pub authorization: Option<authorization::Authorization>,
 }
 
 pub(crate) struct Evaluator<'a> {
@@ -197,9 +210,12 @@ impl Evaluator<'_> {
             let result = catch_unwind(AssertUnwindSafe(|| {
                 self.policy(&policy.id, target, resource, &docs, false)
             }));
-            let result = match result {
+            let mut result = match result {
                 Ok(result) if result.not_applicable => continue,
-                Ok(result) if result.verdict == Verdict::Pass => {
+                Ok(mut result) if result.verdict == Verdict::Pass => {
+                    if let Some(decision) = result.notes.authorization.take() {
+                        out.authorizations.push((policy_index, decision));
+                    }
                     out.passes.push(Pass {
                         policy: policy_index,
                         resource: index,
@@ -224,6 +240,9 @@ impl Evaluator<'_> {
                 }
                 Err(payload) => panic_result(&payload),
             };
+            if let Some(decision) = result.notes.authorization.take() {
+                out.authorizations.push((policy_index, decision));
+            }
             out.findings
                 .push(finding(policy_index, policy, index, result));
         }
@@ -797,6 +816,7 @@ impl Context<'_, '_> {
         if decision.by_root() {
             self.notes.severity = Some(Severity::Critical);
         }
+        self.notes.authorization = Some(decision.clone());
         let verdict = match decision.authorized() {
             Some(authorized) => Verdict::from(authorized == expected),
             None => {

@@ -346,6 +346,9 @@ pub struct Report {
     /// same change weakened ([`Report::link`]). By (resource, policy) — a finding's identity
     /// in the run — to the other policies' findings on the same resource.
     pub links: BTreeMap<(usize, PolicyIndex), Vec<PolicyIndex>>,
+    /// Whether each change of a history was authorized, and by what, as the policies that
+    /// judge it decided ([`crate::eval::authorization`]), passes included: by (resource, policy).
+    pub authorizations: BTreeMap<(usize, PolicyIndex), crate::eval::authorization::Authorization>,
 }
 
 /// `--min-severity`: failing and undecided findings below it are left out of every output and
