@@ -505,3 +505,124 @@ fn an_unauthorized_change_is_linked_to_what_it_weakened() {
         serde_json::json!([{"ruleId": "change.protection-weakened", "fingerprint": weakened["fingerprint"]}])
     );
 }
+
+/// The auditor's change log of the history, as the Markdown report writes it (the section from
+/// its heading to the next one of the same level).
+fn change_log(markdown: &str) -> String {
+    let start = markdown.find("\n## Change log").expect("a change log");
+    let rest = &markdown[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |at| at + 3);
+    rest[..end].trim_end().to_owned()
+}
+
+#[test]
+fn the_auditor_reads_who_changed_what_and_whether_it_was_authorized() {
+    let aws = stand_in();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("history.json");
+    let out = audit_history(
+        &aws,
+        &[
+            "--format",
+            "audit-markdown",
+            "--save",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!("history_change_log", change_log(&markdown));
+
+    // The requests made per changed resource: its history, and a lookup per related event;
+    // besides them, one listing and one batch fetch per resource type, shared by its resources.
+    let saved_items: Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let mut per_resource: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for r in aws.requests("GetResourceConfigHistory") {
+        per_resource
+            .entry(r.str("resourceId").unwrap().to_owned())
+            .or_default()
+            .0 += 1;
+    }
+    for r in aws.requests("LookupEvents") {
+        let event = r.body["LookupAttributes"][0]["AttributeValue"]
+            .as_str()
+            .unwrap();
+        let owner = saved_items["configurationItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| {
+                item["relatedEvents"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|e| e == event))
+            })
+            .and_then(|item| item["resourceId"].as_str())
+            .unwrap();
+        per_resource.entry(owner.to_owned()).or_default().1 += 1;
+    }
+    let mut counted: Vec<String> = per_resource
+        .iter()
+        .map(|(id, (history, lookups))| {
+            format!("{id}: {history} GetResourceConfigHistory, {lookups} LookupEvents")
+        })
+        .collect();
+    counted.push(format!(
+        "shared: {} ListDiscoveredResources, {} BatchGetResourceConfig (per type)",
+        aws.calls("ListDiscoveredResources"),
+        aws.calls("BatchGetResourceConfig")
+    ));
+    insta::assert_snapshot!("history_requests_per_resource", counted.join("\n"));
+
+    // What CloudTrail recorded is untrusted text (a user agent is whatever the caller sent): it
+    // cannot end a table row, inject HTML or a workflow command, in either report.
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let agent = "Mozilla/5.0 (Macintosh) AWS-Console-S3";
+    assert!(text.contains(agent));
+    let hostile = dir.path().join("hostile.json");
+    std::fs::write(
+        &hostile,
+        text.replace(
+            agent,
+            "evil | <img src=x onerror=alert(1)>\\n##[set-output name=x]",
+        ),
+    )
+    .unwrap();
+    let render = |format: &str| {
+        let out = crate::util::resilix()
+            .args(["scan", "--format", format, "--config"])
+            .arg(fixture("history/resilix.yaml"))
+            .arg(&hostile)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let markdown = render("audit-markdown");
+    assert!(
+        markdown
+            .contains(r"evil \| &lt;img src=x onerror=alert(1)&gt;\\n\#\#\[set-output name=x\]"),
+        "{}",
+        change_log(&markdown)
+    );
+    let html = render("html");
+    assert!(
+        html.contains("evil | &lt;img src=x onerror=alert(1)&gt;\\n#&#35;[set-output name=x]"),
+        "{html}"
+    );
+    assert!(!html.contains("<img") && !markdown.contains("<img"));
+
+    // The HTML report holds the same log.
+    let html = audit_history(&stand_in(), &["--format", "html"]);
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(html.contains("<h2>Change log</h2>"), "{html}");
+    assert!(
+        html.contains("<td>unauthorized: the root user (critical)</td>"),
+        "the root user's change"
+    );
+    assert!(
+        html.contains(
+            "<td>authorized: approvals.principals (arn:aws:iam::*:role/terraform-ci)</td>"
+        )
+    );
+}
