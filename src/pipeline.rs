@@ -2,7 +2,7 @@
 //! `audit`, `baseline create`), the tests and the fuzz harness take:
 //!
 //! ```text
-//! evaluate ──▶ triage (criticality, approvals, waivers, inline ignores) ──▶ sort ──▶ baseline ──▶ --min-severity
+//! evaluate ──▶ triage (criticality, approvals, waivers, inline ignores) ──▶ sort ──▶ baseline ──▶ --min-severity ──▶ links
 //! ```
 //!
 //! Each finding's [`crate::findings::Disposition`] is settled by the time the report is
@@ -43,7 +43,7 @@ pub fn report(
     inputs: Inputs,
     judgement: Judgement<'_>,
 ) -> Report {
-    let evaluation = crate::eval::evaluate(catalog, &inputs.resources);
+    let evaluation = crate::eval::evaluate(catalog, config, &inputs.resources);
     let mut errors = inputs.errors;
     errors.extend(evaluation.errors);
     let fingerprints = Fingerprints::new(&inputs.resources, &inputs.paths);
@@ -58,6 +58,12 @@ pub fn report(
         evaluated: evaluation.evaluated,
         baseline: None,
         filter: None,
+        links: Default::default(),
+        authorizations: evaluation
+            .authorizations
+            .into_iter()
+            .map(|(resource, policy, decision)| ((resource, policy), decision))
+            .collect(),
     };
     triage(&mut report, catalog, config, evaluation.tags);
     report.sort(catalog);
@@ -67,5 +73,6 @@ pub fn report(
     if let Some(min) = judgement.min_severity {
         report.retain_at_least(min);
     }
+    report.link(catalog);
     report
 }

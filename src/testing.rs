@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::config::Config;
 use crate::eval::{RelationIndex, Verdict, check_one};
 use crate::input::{LoadOptions, load_text, testdoc};
 use crate::model::{Resource, ResourceSet, SourceKind};
@@ -43,7 +44,9 @@ fn run_case(policy: &Policy, case: &TestCase) -> CaseResult {
     };
     let text = match case.kind {
         SourceKind::Terraform => testdoc::terraform_plan(&case.input),
-        SourceKind::AwsConfig => testdoc::aws_config_items(&case.input),
+        SourceKind::AwsConfig => {
+            testdoc::aws_config_items(&case.input, case.changes_since.as_deref())
+        }
     };
     let loaded = text.and_then(|text| {
         load_text(
@@ -81,7 +84,13 @@ fn run_case(policy: &Policy, case: &TestCase) -> CaseResult {
             continue;
         }
         for index in matching {
-            let actual = match check_one(policy, &resources.resources, &relations, index) {
+            let actual = match check_one(
+                policy,
+                &Config::default(),
+                &resources.resources,
+                &relations,
+                index,
+            ) {
                 None => "skip".to_owned(),
                 Some(Err(message)) => format!("error ({message})"),
                 Some(Ok(outcome)) => match outcome.verdict {

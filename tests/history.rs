@@ -15,6 +15,8 @@ use crate::audit::{audit_command, run_watched, stderr};
 use crate::util::fixture;
 
 const SINCE: &str = "2026-12-01T00:00Z";
+/// The approvals the history is judged by: the pipeline's role needs no ticket.
+const CONFIG: &str = "fixtures/history/resilix.yaml";
 const TYPES: [&str; 4] = [
     "AWS::S3::Bucket",
     "AWS::EC2::SecurityGroup",
@@ -49,28 +51,32 @@ fn stand_in() -> StandIn {
     aws
 }
 
-/// `resilix audit --changes-since SINCE` of the four types in eu-west-1, JSON report.
+/// `resilix audit --changes-since SINCE` of the four types in eu-west-1, JSON report unless
+/// `extra` names a format.
 fn audit_history(aws: &StandIn, extra: &[&str]) -> Output {
     let mut args = vec![
         "--region",
         "eu-west-1",
         "--changes-since",
         SINCE,
-        "--format",
-        "json",
         "--timeout",
         "500ms",
         "--max-retry-time",
         "2s",
+        "--config",
+        CONFIG,
     ];
     for t in TYPES {
         args.extend(["--resource-type", t]);
+    }
+    if !extra.contains(&"--format") {
+        args.extend(["--format", "json"]);
     }
     args.extend(extra);
     run_watched(&mut audit_command(&aws.endpoint(), &args))
 }
 
-/// (policy, resource identity, status) of every finding that is not a pass.
+/// (disposition, severity, policy, resource address) of every finding that is not a pass.
 fn findings(report: &Value) -> Vec<String> {
     let mut out: Vec<String> = report["findings"]
         .as_array()
@@ -78,8 +84,9 @@ fn findings(report: &Value) -> Vec<String> {
         .iter()
         .map(|f| {
             format!(
-                "{} {} {}",
+                "{} {} {} {}",
                 f["disposition"].as_str().unwrap_or("?"),
+                f["severity"].as_str().unwrap_or("?"),
                 f["policy"].as_str().unwrap(),
                 f["resource"]["address"].as_str().unwrap(),
             )
@@ -186,7 +193,8 @@ fn a_saved_history_replays_offline_as_the_audit_judged_it() {
     drop(aws);
 
     let replay = crate::util::resilix()
-        .args(["scan", "--format", "json"])
+        .args(["scan", "--format", "json", "--config"])
+        .arg(fixture("history/resilix.yaml"))
         .arg(&saved)
         .output()
         .unwrap();
@@ -196,7 +204,8 @@ fn a_saved_history_replays_offline_as_the_audit_judged_it() {
     assert!(calls > 0);
     // `resilix diff HISTORY`: the change-control findings alone.
     let replay = crate::util::resilix()
-        .args(["diff", "--format", "json"])
+        .args(["diff", "--format", "json", "--config"])
+        .arg(fixture("history/resilix.yaml"))
         .arg(&saved)
         .output()
         .unwrap();
@@ -207,6 +216,33 @@ fn a_saved_history_replays_offline_as_the_audit_judged_it() {
         .filter(|f| f.contains(" change."))
         .collect();
     assert_eq!(findings(&changes), expected);
+
+    // An attribution that cannot be read is refused, naming the file and the item's line: it
+    // must not read as "nobody made this change".
+    let garbled = dir.path().join("garbled.json");
+    assert!(text.contains("\"resilixAttribution\":{\"events\":"));
+    std::fs::write(
+        &garbled,
+        text.replacen(
+            "\"resilixAttribution\":{\"events\":",
+            "\"resilixAttribution\":{\"evnts\":",
+            1,
+        ),
+    )
+    .unwrap();
+    let out = crate::util::resilix()
+        .args(["scan", "--format", "json"])
+        .arg(&garbled)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("garbled.json")
+            && message
+                .contains("`resilixAttribution` is not an attribution: unknown field `evnts`"),
+        "{message}"
+    );
 
     // A history whose window cannot be read is refused, naming the file and the place.
     let broken = dir.path().join("broken.json");
@@ -344,4 +380,249 @@ fn a_lookup_that_is_refused_leaves_the_audit_incomplete_not_unattributed() {
     );
     // What was pulled is still judged.
     assert!(!report["findings"].as_array().unwrap().is_empty());
+}
+
+/// The finding of `policy` on the resource whose address ends with `address`.
+fn finding<'r>(report: &'r Value, policy: &str, address: &str) -> Option<&'r Value> {
+    report["findings"].as_array().unwrap().iter().find(|f| {
+        f["policy"] == policy
+            && f["resource"]["address"]
+                .as_str()
+                .unwrap()
+                .ends_with(address)
+    })
+}
+
+#[test]
+fn an_unauthorized_change_is_linked_to_what_it_weakened() {
+    let aws = stand_in();
+    let out = audit_history(&aws, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+
+    // The console user's change: unauthorized, with who, from where and which call, and linked
+    // both ways to what it weakened (the public access block turned off).
+    let console = finding(&report, "change.unauthorized", ":::acme-public-console").unwrap();
+    let weakened = finding(
+        &report,
+        "change.protection-weakened",
+        ":::acme-public-console",
+    )
+    .unwrap();
+    assert_eq!(console["severity"], "high");
+    let evidence = &console["evidence"][0];
+    assert_eq!(
+        evidence["actual"],
+        "PutBucketPublicAccessBlock by arn:aws:iam::123456789012:user/mallory from 203.0.113.7 at 2026-12-02T09:14:31Z"
+    );
+    assert_eq!(
+        console["related"],
+        serde_json::json!([{"policy": "change.protection-weakened", "fingerprint": weakened["fingerprint"]}])
+    );
+    assert_eq!(
+        weakened["related"],
+        serde_json::json!([{"policy": "change.unauthorized", "fingerprint": console["fingerprint"]}])
+    );
+
+    // The same change by the pipeline's role is authorized by `approvals.principals`: what it
+    // weakened is still reported, linked to nothing.
+    assert!(finding(&report, "change.unauthorized", ":::acme-public-pipeline").is_none());
+    let pipeline = finding(
+        &report,
+        "change.protection-weakened",
+        ":::acme-public-pipeline",
+    )
+    .unwrap();
+    assert!(pipeline.get("related").is_none(), "{pipeline}");
+
+    // The security group widened with a new ticket tag: authorized, and its widening approved.
+    assert!(finding(&report, "change.unauthorized", "sg-0web").is_none());
+
+    // The root user's key deletion: critical whatever the policy's severity, and linked.
+    let root = finding(
+        &report,
+        "change.unauthorized",
+        "1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    .unwrap();
+    assert_eq!(
+        (root["disposition"].as_str(), root["severity"].as_str()),
+        (Some("fail"), Some("critical"))
+    );
+    assert!(
+        root["evidence"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("root user"),
+        "{root}"
+    );
+    assert_eq!(root["related"][0]["policy"], "change.protection-weakened");
+
+    // No related event: undecided, saying why; a missing event says CloudTrail no longer has it.
+    let logs = finding(&report, "change.unauthorized", ":::acme-logs").unwrap();
+    assert_eq!(logs["disposition"], "review");
+    assert_eq!(
+        logs["message"],
+        format!(
+            "The change was made without authorization — undecided: unattributed ({})",
+            resilix_aws::attribution::NO_EVENT
+        )
+    );
+    let volume = finding(&report, "change.unauthorized", "vol-0scratch").unwrap();
+    assert!(
+        volume["message"]
+            .as_str()
+            .unwrap()
+            .contains("CloudTrail has no event ev-old-1"),
+        "{volume}"
+    );
+    // Undecided links nothing: only an unauthorized change is linked.
+    assert!(volume.get("related").is_none());
+
+    // SARIF: the link is a related location naming the other result's rule and fingerprint.
+    let sarif = audit_history(&stand_in(), &["--format", "sarif"]);
+    let text = String::from_utf8(sarif.stdout).unwrap();
+    assert_eq!(crate::emit::validate_sarif(&text), Vec::<String>::new());
+    let sarif: Value = serde_json::from_str(&text).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let result = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "change.unauthorized"
+                && r["properties"]["resourceIdentity"]
+                    .as_str()
+                    .unwrap()
+                    .contains("acme-public-console")
+        })
+        .unwrap();
+    assert_eq!(
+        result["relatedLocations"][0]["message"]["text"],
+        "What the unauthorized change weakened: change.protection-weakened"
+    );
+    assert_eq!(result["relatedLocations"][0]["id"], 1);
+    assert_eq!(
+        result["properties"]["related"],
+        serde_json::json!([{"ruleId": "change.protection-weakened", "fingerprint": weakened["fingerprint"]}])
+    );
+}
+
+/// The auditor's change log of the history, as the Markdown report writes it (the section from
+/// its heading to the next one of the same level).
+fn change_log(markdown: &str) -> String {
+    let start = markdown.find("\n## Change log").expect("a change log");
+    let rest = &markdown[start + 1..];
+    let end = rest[3..].find("\n## ").map_or(rest.len(), |at| at + 3);
+    rest[..end].trim_end().to_owned()
+}
+
+#[test]
+fn the_auditor_reads_who_changed_what_and_whether_it_was_authorized() {
+    let aws = stand_in();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("history.json");
+    let out = audit_history(
+        &aws,
+        &[
+            "--format",
+            "audit-markdown",
+            "--save",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let markdown = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!("history_change_log", change_log(&markdown));
+
+    // The requests made per changed resource: its history, and a lookup per related event;
+    // besides them, one listing and one batch fetch per resource type, shared by its resources.
+    let saved_items: Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    let mut per_resource: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for r in aws.requests("GetResourceConfigHistory") {
+        per_resource
+            .entry(r.str("resourceId").unwrap().to_owned())
+            .or_default()
+            .0 += 1;
+    }
+    for r in aws.requests("LookupEvents") {
+        let event = r.body["LookupAttributes"][0]["AttributeValue"]
+            .as_str()
+            .unwrap();
+        let owner = saved_items["configurationItems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| {
+                item["relatedEvents"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|e| e == event))
+            })
+            .and_then(|item| item["resourceId"].as_str())
+            .unwrap();
+        per_resource.entry(owner.to_owned()).or_default().1 += 1;
+    }
+    let mut counted: Vec<String> = per_resource
+        .iter()
+        .map(|(id, (history, lookups))| {
+            format!("{id}: {history} GetResourceConfigHistory, {lookups} LookupEvents")
+        })
+        .collect();
+    counted.push(format!(
+        "shared: {} ListDiscoveredResources, {} BatchGetResourceConfig (per type)",
+        aws.calls("ListDiscoveredResources"),
+        aws.calls("BatchGetResourceConfig")
+    ));
+    insta::assert_snapshot!("history_requests_per_resource", counted.join("\n"));
+
+    // What CloudTrail recorded is untrusted text (a user agent is whatever the caller sent): it
+    // cannot end a table row, inject HTML or a workflow command, in either report.
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let agent = "Mozilla/5.0 (Macintosh) AWS-Console-S3";
+    assert!(text.contains(agent));
+    let hostile = dir.path().join("hostile.json");
+    std::fs::write(
+        &hostile,
+        text.replace(
+            agent,
+            "evil | <img src=x onerror=alert(1)>\\n##[set-output name=x]",
+        ),
+    )
+    .unwrap();
+    let render = |format: &str| {
+        let out = crate::util::resilix()
+            .args(["scan", "--format", format, "--config"])
+            .arg(fixture("history/resilix.yaml"))
+            .arg(&hostile)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let markdown = render("audit-markdown");
+    assert!(
+        markdown
+            .contains(r"evil \| &lt;img src=x onerror=alert(1)&gt;\\n\#\#\[set-output name=x\]"),
+        "{}",
+        change_log(&markdown)
+    );
+    let html = render("html");
+    assert!(
+        html.contains("evil | &lt;img src=x onerror=alert(1)&gt;\\n#&#35;[set-output name=x]"),
+        "{html}"
+    );
+    assert!(!html.contains("<img") && !markdown.contains("<img"));
+
+    // The HTML report holds the same log.
+    let html = audit_history(&stand_in(), &["--format", "html"]);
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(html.contains("<h2>Change log</h2>"), "{html}");
+    assert!(
+        html.contains("<td>unauthorized: the root user (critical)</td>"),
+        "the root user's change"
+    );
+    assert!(
+        html.contains(
+            "<td>authorized: approvals.principals (arn:aws:iam::*:role/terraform-ci)</td>"
+        )
+    );
 }

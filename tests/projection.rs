@@ -40,8 +40,13 @@ fn projected_evaluation_equals_whole_document_evaluation() {
         "expected the per-policy plan fixtures, found {plans}"
     );
 
-    let projected = evaluate(catalog, &resources);
-    let whole = evaluate_with(catalog, &resources, &Projections::default());
+    let projected = evaluate(catalog, &resilix::config::Config::default(), &resources);
+    let whole = evaluate_with(
+        catalog,
+        &resilix::config::Config::default(),
+        &resources,
+        &Projections::default(),
+    );
     assert!(projected.findings.len() > 200 && projected.passes.len() > 200);
     assert_eq!(projected.passes, whole.passes);
     assert_eq!(projected.evaluated, whole.evaluated);
@@ -70,7 +75,7 @@ fn tags_read_during_evaluation_equal_a_full_read() {
     let resources = ResourceSet {
         resources: loaded.resources,
     };
-    let evaluation = evaluate(catalog, &resources);
+    let evaluation = evaluate(catalog, &resilix::config::Config::default(), &resources);
     assert!(
         evaluation.tags.len() > 100,
         "expected tags read during evaluation, found {}",

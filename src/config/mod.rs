@@ -13,6 +13,7 @@
 //! params: {acme.tags.required: {keys: [owner, cost-center]}}
 //! approvals:
 //!   tag: change-ticket
+//!   principals: ["arn:aws:iam::*:role/terraform-ci"]
 //!   changes:
 //!     - {resource: aws_db_instance.legacy, ticket: CHG-2041, policy: change.*, expires: 2026-12-31}
 //! criticality:
@@ -111,6 +112,9 @@ pub struct Config {
     params_spans: BTreeMap<String, Span>,
     pub approval_tag: String,
     pub approvals: Vec<ConfigApproval>,
+    /// `approvals.principals`: who may change an account's resources without a ticket (the
+    /// pipeline's role), as ARN globs; an assumed-role session counts as its role.
+    pub approval_principals: Vec<Spanned<Pattern>>,
     pub criticality_tag: String,
     pub criticality_default: Option<Criticality>,
     pub criticality_rules: Vec<CriticalityRule>,
@@ -132,6 +136,7 @@ impl Default for Config {
             params_spans: BTreeMap::new(),
             approval_tag: "change-ticket".to_owned(),
             approvals: Vec::new(),
+            approval_principals: Vec::new(),
             criticality_tag: "criticality".to_owned(),
             criticality_default: None,
             criticality_rules: Vec::new(),
@@ -639,7 +644,8 @@ fn date(cx: &mut Compiler<'_>, node: &Node, what: &str) -> Option<Date> {
 }
 
 fn approvals(cx: &mut Compiler<'_>, node: &Node, config: &mut Config) {
-    let Some(fields) = cx.fields(node, "`approvals`", &["tag", "changes"], &[]) else {
+    let Some(fields) = cx.fields(node, "`approvals`", &["tag", "principals", "changes"], &[])
+    else {
         return;
     };
     if let Some(tag) = fields
@@ -647,6 +653,9 @@ fn approvals(cx: &mut Compiler<'_>, node: &Node, config: &mut Config) {
         .and_then(|n| cx.string(n, "`approvals.tag`"))
     {
         config.approval_tag = tag;
+    }
+    if let Some(node) = fields.get("principals") {
+        config.approval_principals = principals(cx, node);
     }
     let Some(changes) = fields.get("changes") else {
         return;
@@ -692,6 +701,91 @@ fn approvals(cx: &mut Compiler<'_>, node: &Node, config: &mut Config) {
             });
         }
     }
+}
+
+/// `approvals.principals`: ARN globs of IAM roles and users (`arn:aws:iam::*:role/terraform-ci`),
+/// or AWS services (`cloudformation.amazonaws.com`), as attribution names them. A pattern that
+/// could never match what attribution records is refused: it would authorize nothing, silently.
+fn principals(cx: &mut Compiler<'_>, node: &Node) -> Vec<Spanned<Pattern>> {
+    let Some(items) = node.as_seq() else {
+        cx.error(
+            "type",
+            node.span,
+            "`approvals.principals` must be a list of ARN patterns",
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let Some(text) = cx.string(item, "a principal") else {
+            continue;
+        };
+        match principal_problem(&text) {
+            None => out.push(Spanned {
+                value: Pattern::new(&text),
+                span: item.span,
+            }),
+            Some((message, help)) => {
+                cx.error("principal", item.span, message)
+                    .label("not a principal pattern")
+                    .help = Some(help.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Why `text` cannot match a principal as attribution records it, if it cannot.
+fn principal_problem(text: &str) -> Option<(String, &'static str)> {
+    const HELP: &str = "write an IAM role or user ARN, `*` where any value goes: arn:aws:iam::*:role/terraform-ci, arn:aws:iam::123456789012:user/deploy (or an AWS service: cloudformation.amazonaws.com)";
+    let text = text.trim();
+    if text.is_empty() || text.chars().all(|c| c == '*') {
+        return Some((
+            format!("the principal pattern `{text}` would authorize every change, by anyone"),
+            HELP,
+        ));
+    }
+    if text.chars().any(char::is_whitespace) {
+        return Some((
+            format!("the principal pattern `{text}` holds a space: no ARN does"),
+            HELP,
+        ));
+    }
+    if let Some(rest) = text.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        let service = parts.get(1).copied().unwrap_or_default();
+        let empty = |i: usize| parts.get(i).is_none_or(|p| p.is_empty());
+        if parts.len() < 5 || empty(0) || empty(1) || empty(4) {
+            return Some((
+                format!("`{text}` is not an ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)"),
+                HELP,
+            ));
+        }
+        if service == "sts" || text.contains(":assumed-role/") {
+            return Some((
+                format!(
+                    "`{text}` names an assumed-role session: changes are attributed to the session's role"
+                ),
+                "write the role's ARN instead: arn:aws:iam::ACCOUNT:role/NAME (its path included, or `*`)",
+            ));
+        }
+        if service != "iam" && service != "*" {
+            return Some((
+                format!(
+                    "`{text}` is not an IAM principal: changes are made by IAM roles and users"
+                ),
+                HELP,
+            ));
+        }
+        return None;
+    }
+    if text.ends_with(".amazonaws.com") {
+        return None;
+    }
+    Some((
+        format!("`{text}` is neither an ARN nor an AWS service principal"),
+        HELP,
+    ))
 }
 
 fn criticality(cx: &mut Compiler<'_>, node: &Node, config: &mut Config) {
@@ -868,5 +962,74 @@ mod tests {
             ]
         );
         assert!(errors.iter().all(|e| e.scope == "config"));
+    }
+
+    #[test]
+    fn principals_are_arn_patterns_that_can_match() {
+        let file = SourceFile::new(
+            "resilix.yaml",
+            "approvals:\n  principals:\n    - arn:aws:iam::*:role/terraform-ci\n    - cloudformation.amazonaws.com\n    - arn:aws:sts::123456789012:assumed-role/deploy/*\n    - '*'\n    - terraform-ci\n    - arn:aws:s3:::bucket\n    - arn:aws:iam\n",
+        );
+        let errors = Config::parse(&file).unwrap_err().errors;
+        let found: Vec<(usize, &str)> = errors
+            .iter()
+            .map(|e| {
+                (
+                    file.line_col(e.span.unwrap().start).line,
+                    e.message.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (
+                    5,
+                    "`arn:aws:sts::123456789012:assumed-role/deploy/*` names an assumed-role session: changes are attributed to the session's role"
+                ),
+                (
+                    6,
+                    "the principal pattern `*` would authorize every change, by anyone"
+                ),
+                (
+                    7,
+                    "`terraform-ci` is neither an ARN nor an AWS service principal"
+                ),
+                (
+                    8,
+                    "`arn:aws:s3:::bucket` is not an IAM principal: changes are made by IAM roles and users"
+                ),
+                (
+                    9,
+                    "`arn:aws:iam` is not an ARN (arn:PARTITION:iam::ACCOUNT:role/NAME)"
+                ),
+            ]
+        );
+        assert!(errors.iter().all(|e| e.code == "principal"));
+        let good = SourceFile::new(
+            "resilix.yaml",
+            "approvals:\n  principals: ['arn:aws:iam::*:role/terraform-ci', 'arn:aws:iam::123456789012:user/deploy']\n",
+        );
+        let config = Config::parse(&good).unwrap();
+        let patterns: Vec<&str> = config
+            .approval_principals
+            .iter()
+            .map(|p| p.value.text())
+            .collect();
+        assert_eq!(
+            patterns,
+            [
+                "arn:aws:iam::*:role/terraform-ci",
+                "arn:aws:iam::123456789012:user/deploy"
+            ]
+        );
+        assert!(
+            config
+                .approval_principals
+                .first()
+                .unwrap()
+                .value
+                .matches("arn:aws:iam::123456789012:role/terraform-ci")
+        );
     }
 }

@@ -9,11 +9,12 @@
 use std::collections::BTreeMap;
 
 use super::{EmitContext, disposition_note, evidence_line};
+use crate::eval::authorization::Authorization;
 use crate::findings::compliance::{ControlState, framework_status};
-use crate::findings::{Disposition, ErrorRecord, Finding, Report};
+use crate::findings::{ApprovalSource, Disposition, ErrorRecord, Finding, Report, Status};
 use crate::frameworks::{Control, Framework};
-use crate::model::{Resource, SourceKind};
-use crate::policy::{Policy, PolicyIndex, Severity};
+use crate::model::{ChangeEvent, Resource, SourceKind};
+use crate::policy::{Category, Policy, PolicyIndex, Severity};
 
 /// Everything the auditor's report shows.
 pub struct AuditorView<'a> {
@@ -25,6 +26,205 @@ pub struct AuditorView<'a> {
     pub frameworks: Vec<FrameworkView<'a>>,
     /// Every policy named in the report, by id.
     pub policies: Vec<&'a Policy>,
+    /// The change log of a history (`audit --changes-since`): per resource, each change.
+    pub changes: Vec<ChangedResource<'a>>,
+}
+
+/// One resource of a history and its changes, in the order they were recorded.
+pub struct ChangedResource<'a> {
+    pub resource: &'a Resource,
+    /// Account and region.
+    pub label: String,
+    pub changes: Vec<ChangeEntry<'a>>,
+}
+
+/// One change: when, what, who (from where, with which call), whether it was authorized and
+/// by what, and what it weakened.
+pub struct ChangeEntry<'a> {
+    /// When AWS Config recorded it (the capture time of the item it made).
+    pub recorded: &'a str,
+    /// `create`, `update` or `delete`.
+    pub kind: &'static str,
+    /// The CloudTrail events behind it.
+    pub events: &'a [ChangeEvent],
+    /// Why there are none.
+    pub unattributed: Option<&'a str>,
+    /// Authorized or not, and by what (or why undecided).
+    pub authorized: String,
+    /// The other failing change-control findings of the change: what it weakened, widened or
+    /// destroyed (policy, and how the finding stands).
+    pub weakened: Vec<(&'a Policy, &'static str)>,
+}
+
+impl ChangeEntry<'_> {
+    /// Who made the change, one line per event: principal (session).
+    pub fn who(&self) -> Vec<String> {
+        if self.events.is_empty() {
+            return vec!["unattributed".to_owned()];
+        }
+        self.events
+            .iter()
+            .map(|e| {
+                let kind = e.principal.kind.as_deref().unwrap_or("Unknown");
+                format!("{kind} {}", e.principal.describe())
+            })
+            .collect()
+    }
+
+    /// Where from, one line per event: source IP and user agent.
+    pub fn from(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .map(|e| {
+                let ip = e.source_ip_address.as_deref().unwrap_or("unknown");
+                match &e.user_agent {
+                    Some(agent) => format!("{ip} ({agent})"),
+                    None => ip.to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    /// The calls, one line per event (or why there is none): name at time.
+    pub fn calls(&self) -> Vec<String> {
+        if self.events.is_empty() {
+            return self.unattributed.map(str::to_owned).into_iter().collect();
+        }
+        self.events
+            .iter()
+            .map(|e| {
+                let name = e.event_name.as_deref().unwrap_or("unknown call");
+                match &e.event_time {
+                    Some(time) => format!("{name} at {time}"),
+                    None => name.to_owned(),
+                }
+            })
+            .collect()
+    }
+}
+
+/// How a change stands: authorized (and by what), unauthorized (and what accepts it, if
+/// anything), undecided (and why), from the decision its judging policy recorded and that
+/// policy's finding on the change.
+fn standing(decision: &Authorization, finding: Option<&Finding>) -> String {
+    match decision {
+        Authorization::Principal { pattern, .. } => {
+            format!("authorized: approvals.principals ({pattern})")
+        }
+        Authorization::Ticket(approval) => match &approval.source {
+            ApprovalSource::Tag { key } => {
+                format!("authorized: change ticket {} (tag {key})", approval.ticket)
+            }
+            ApprovalSource::Config { location } => format!(
+                "authorized: listed, ticket {} (approvals.changes, {location})",
+                approval.ticket
+            ),
+        },
+        Authorization::Unauthorized { root, .. } => {
+            let base = if *root {
+                "unauthorized: the root user (critical)"
+            } else {
+                "unauthorized"
+            };
+            match finding.map(|f| (f.disposition(), f)) {
+                Some((Disposition::Approved, f)) => match f.approval() {
+                    Some(approval) => format!("{base}; approved, ticket {}", approval.ticket),
+                    None => format!("{base}; approved"),
+                },
+                Some((Disposition::Waived, f)) => match f.waiver() {
+                    Some(waiver) => format!("{base}; waived: {}", waiver.justification()),
+                    None => format!("{base}; waived"),
+                },
+                Some((Disposition::Known, _)) => format!("{base}; known from the baseline"),
+                _ => base.to_owned(),
+            }
+        }
+        // Why is in the call's column.
+        Authorization::Unattributed { .. } => "undecided: unattributed".to_owned(),
+        Authorization::NotHistory => "not judged".to_owned(),
+    }
+}
+
+/// The change log: every change of a history in the report, per resource (by account, region
+/// and address), each with who made it and how it stands.
+fn change_log<'a>(report: &'a Report, cx: &EmitContext<'a>) -> Vec<ChangedResource<'a>> {
+    // The findings of each resource that is a change of a history.
+    let mut by_resource: BTreeMap<usize, Vec<&'a Finding>> = BTreeMap::new();
+    for finding in &report.findings {
+        by_resource
+            .entry(finding.resource)
+            .or_default()
+            .push(finding);
+    }
+    let mut out: BTreeMap<(String, String), ChangedResource<'a>> = BTreeMap::new();
+    for (index, resource) in report.resources.resources.iter().enumerate() {
+        let Some(change) = resource.change.as_ref() else {
+            continue;
+        };
+        let Some(recorded) = change.recorded_at.as_deref() else {
+            continue;
+        };
+        let findings = by_resource.get(&index).map_or(&[][..], Vec::as_slice);
+        let judged = report
+            .authorizations
+            .range((index, 0)..(index + 1, 0))
+            .next();
+        let authorized = match judged {
+            Some(((_, policy), decision)) => {
+                let finding = findings.iter().copied().find(|f| f.policy == *policy);
+                standing(decision, finding)
+            }
+            None => "not judged (no policy in use judges who made changes)".to_owned(),
+        };
+        let mut weakened: Vec<(&'a Policy, &'static str)> = findings
+            .iter()
+            .filter(|f| f.status() == Status::Fail)
+            .filter_map(|f| Some((cx.catalog.get(f.policy)?, f)))
+            .filter(|(p, _)| p.category == Category::ChangeControl && !p.judges_authorization())
+            .map(|(p, f)| (p, disposition_word(f.disposition())))
+            .collect();
+        weakened.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        let attribution = change.attribution.as_deref();
+        let entry = ChangeEntry {
+            recorded,
+            kind: change.actions.kind().as_str(),
+            events: attribution.map_or(&[][..], |a| a.events.as_slice()),
+            unattributed: attribution
+                .and_then(|a| a.unattributed.as_deref())
+                .or(attribution
+                    .is_none()
+                    .then_some("the history carries no attribution")),
+            authorized,
+            weakened,
+        };
+        let label = group_label(resource, cx);
+        out.entry((label.clone(), resource.address.clone()))
+            .or_insert_with(|| ChangedResource {
+                resource,
+                label,
+                changes: Vec::new(),
+            })
+            .changes
+            .push(entry);
+    }
+    let mut out: Vec<ChangedResource<'a>> = out.into_values().collect();
+    for resource in &mut out {
+        resource.changes.sort_by(|a, b| a.recorded.cmp(b.recorded));
+    }
+    out
+}
+
+/// How a finding stands, in a word, for the change log.
+fn disposition_word(disposition: Disposition) -> &'static str {
+    match disposition {
+        Disposition::Fail => "fail",
+        Disposition::Known => "fail, known from the baseline",
+        Disposition::Review => "undecided",
+        Disposition::Waived => "waived",
+        Disposition::Approved => "approved",
+        Disposition::Error => "error",
+        Disposition::Pass => "pass",
+    }
 }
 
 /// The numbers at the top.
@@ -277,6 +477,7 @@ impl<'a> AuditorView<'a> {
                 .into_iter()
                 .filter_map(|p| cx.catalog.get(p))
                 .collect(),
+            changes: change_log(report, cx),
         }
     }
 

@@ -156,6 +156,7 @@ impl Emitter for HtmlEmitter {
         );
         incomplete(&mut h, &view);
         summary(&mut h, &view);
+        change_log(&mut h, &view);
         for framework in &view.frameworks {
             let id = anchor(&["fw", framework.framework.id]);
             let total: usize = framework.counts.iter().map(|(_, n)| n).sum();
@@ -453,6 +454,71 @@ fn control_detail(h: &mut String, framework: &str, control: &ControlView<'_>) {
         h.push_str("</tbody>\n</table>\n");
     }
     h.push_str("</article>\n");
+}
+
+/// The change log of a history: per resource, each change with who made it, from where, with
+/// which call, whether it was authorized (and by what) and what it weakened; every value from
+/// the inputs escaped by [`esc`].
+fn change_log(h: &mut String, view: &AuditorView<'_>) {
+    if view.changes.is_empty() {
+        return;
+    }
+    let count: usize = view.changes.iter().map(|r| r.changes.len()).sum();
+    let _ = write!(
+        h,
+        "<section id=\"changes\">\n<h2>Change log</h2>\n<p>{count} change(s) of {} resource(s) \
+         recorded in the audited window: who made each one, from where and with which call \
+         (CloudTrail), whether it was authorized and by what, and which protection it weakened.</p>\n",
+        view.changes.len()
+    );
+    let lines = |lines: Vec<String>| {
+        lines
+            .iter()
+            .map(|l| format!("<div>{}</div>", esc(l)))
+            .collect::<String>()
+    };
+    for changed in &view.changes {
+        let _ = write!(
+            h,
+            "<h3><code>{}</code></h3>\n<p class=\"muted\">{} · {}</p>\n<table>\n<thead><tr>\
+             <th>Recorded</th><th>Change</th><th>Who</th><th>From</th><th>Call</th>\
+             <th>Authorized</th><th>Weakened</th></tr></thead>\n<tbody>\n",
+            esc(&changed.resource.address),
+            esc(&changed.resource.type_name),
+            esc(&changed.label)
+        );
+        for change in &changed.changes {
+            let weakened: String = if change.weakened.is_empty() {
+                "—".to_owned()
+            } else {
+                change
+                    .weakened
+                    .iter()
+                    .map(|(policy, how)| {
+                        format!(
+                            "<div><a href=\"#{}\"><code>{}</code></a> ({})</div>",
+                            anchor(&["policy", &policy.id]),
+                            esc(&policy.id),
+                            esc(how)
+                        )
+                    })
+                    .collect()
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"evidence\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(change.recorded),
+                esc(change.kind),
+                lines(change.who()),
+                lines(change.from()),
+                lines(change.calls()),
+                esc(&change.authorized),
+                weakened
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("</section>\n");
 }
 
 fn policies(h: &mut String, view: &AuditorView<'_>) {

@@ -87,9 +87,19 @@ struct JsonFinding<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     waiver: Option<&'a Waiver>,
     fingerprint: String,
+    /// The other findings about the same change: an unauthorized change and what it
+    /// weakened, each by policy and fingerprint.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonRelated<'a>>,
     /// `new` or `unchanged` when a baseline is in use.
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<BaselineState>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    policy: &'a str,
+    fingerprint: String,
 }
 
 #[derive(Serialize)]
@@ -161,6 +171,15 @@ impl Emitter for JsonEmitter {
                     approval: finding.approval(),
                     waiver: finding.waiver(),
                     fingerprint: report.fingerprint(&policy.id, resource),
+                    related: report
+                        .related(finding)
+                        .iter()
+                        .filter_map(|&other| cx.catalog.get(other))
+                        .map(|other| JsonRelated {
+                            policy: &other.id,
+                            fingerprint: report.fingerprint(&other.id, resource),
+                        })
+                        .collect(),
                     baseline: finding.baseline(),
                 })
             })

@@ -114,6 +114,10 @@ impl Emitter for AuditMarkdownEmitter {
         }
         m.push_str("- **Severity**: critical: exploitable exposure now; high: a core protection missing; medium: defence in depth; low: hygiene; info: inventory.\n\n</details>\n");
 
+        if !view.changes.is_empty() {
+            change_log(&mut m, &view);
+        }
+
         for framework in &view.frameworks {
             let _ = writeln!(m, "\n## {}\n", md::text(framework.framework.name));
             if framework.assessed.is_empty() {
@@ -231,5 +235,55 @@ impl Emitter for AuditMarkdownEmitter {
             }
         }
         out.write_all(m.as_bytes())
+    }
+}
+
+/// The change log of a history: per resource, each change with who made it, from where, with
+/// which call, whether it was authorized (and by what) and what it weakened. Every value from
+/// the inputs goes through [`md::text`] or [`md::code`].
+fn change_log(m: &mut String, view: &AuditorView<'_>) {
+    let count: usize = view.changes.iter().map(|r| r.changes.len()).sum();
+    let _ = writeln!(
+        m,
+        "\n## Change log\n\n{count} change(s) of {} resource(s) recorded in the audited window: who made each one, from where and with which call (CloudTrail), whether it was authorized and by what, and which protection it weakened.",
+        view.changes.len()
+    );
+    for changed in &view.changes {
+        let _ = writeln!(
+            m,
+            "\n### {}\n\n{} · {}\n\n| Recorded | Change | Who | From | Call | Authorized | Weakened |\n|---|---|---|---|---|---|---|",
+            md::code(&changed.resource.address),
+            md::text(&changed.resource.type_name),
+            md::text(&changed.label)
+        );
+        for change in &changed.changes {
+            let lines = |lines: Vec<String>| {
+                lines
+                    .iter()
+                    .map(|l| md::text(l))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            };
+            let weakened: Vec<String> = change
+                .weakened
+                .iter()
+                .map(|(policy, how)| format!("{} ({how})", md::code(&policy.id)))
+                .collect();
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                md::text(change.recorded),
+                change.kind,
+                lines(change.who()),
+                lines(change.from()),
+                lines(change.calls()),
+                md::text(&change.authorized),
+                if weakened.is_empty() {
+                    "—".to_owned()
+                } else {
+                    weakened.join("<br>")
+                }
+            );
+        }
     }
 }

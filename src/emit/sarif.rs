@@ -135,6 +135,10 @@ struct SarifResult<'a> {
     level: &'static str,
     message: Text,
     locations: Vec<Location<'a>>,
+    /// The other findings about the same change (an unauthorized change and what it
+    /// weakened): the resource again, saying which rule and which result.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<Location<'a>>,
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline_state: Option<&'static str>,
@@ -178,15 +182,31 @@ struct ResultProperties<'a> {
     region: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     evidence: Vec<String>,
+    /// The results of the related locations: rule and fingerprint of each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<Related<'a>>,
+}
+
+/// A finding about the same change as a result.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Related<'a> {
+    rule_id: &'a str,
+    fingerprint: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Location<'a> {
+    /// Set on related locations, which a result's message and other locations refer to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     physical_location: Option<PhysicalLocation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     logical_locations: Vec<LogicalLocation<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<Text>,
 }
 
 #[derive(Serialize)]
@@ -413,6 +433,8 @@ impl Emitter for SarifEmitter {
                         region,
                     }),
                     logical_locations: Vec::new(),
+                    id: None,
+                    message: None,
                 }],
             });
         }
@@ -439,6 +461,8 @@ impl Emitter for SarifEmitter {
                         }),
                     }),
                     logical_locations: Vec::new(),
+                    id: None,
+                    message: None,
                 }],
             })
             .collect();
@@ -598,6 +622,8 @@ fn result<'a>(
                             }),
                         }),
                         logical_locations: Vec::new(),
+                        id: None,
+                        message: None,
                     }),
                     WaiverSource::Config { .. } => None,
                 },
@@ -608,6 +634,31 @@ fn result<'a>(
     };
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert("primaryLocationLineHash", fingerprint.to_owned());
+    let related: Vec<Related<'a>> = report
+        .related(finding)
+        .iter()
+        .filter_map(|&other| cx.catalog.get(other))
+        .map(|other| Related {
+            rule_id: &other.id,
+            fingerprint: report.fingerprint(&other.id, resource),
+        })
+        .collect();
+    let related_locations = related
+        .iter()
+        .enumerate()
+        .map(|(n, other)| {
+            let mut place = location(finding, report, cx);
+            place.id = Some(n + 1);
+            place.message = Some(Text {
+                text: if policy.judges_authorization() {
+                    format!("What the unauthorized change weakened: {}", other.rule_id)
+                } else {
+                    format!("The change was unauthorized: {}", other.rule_id)
+                },
+            });
+            place
+        })
+        .collect();
     Some(SarifResult {
         rule_id: &policy.id,
         rule_index: rule_index.get(&finding.policy).copied().unwrap_or(0),
@@ -617,6 +668,7 @@ fn result<'a>(
             text: non_empty(&text, &policy.title),
         },
         locations: vec![location(finding, report, cx)],
+        related_locations,
         partial_fingerprints: fingerprints,
         baseline_state: finding.baseline().map(BaselineState::as_str),
         rank: f64::from(finding.priority),
@@ -635,6 +687,7 @@ fn result<'a>(
             account: resource.context.account.as_deref(),
             region: resource.context.region.as_deref(),
             evidence,
+            related,
         },
     })
 }
@@ -679,6 +732,8 @@ fn location<'a>(finding: &Finding, report: &'a Report, cx: &EmitContext<'_>) -> 
         }
     });
     Location {
+        id: None,
+        message: None,
         physical_location: physical,
         logical_locations: resource
             .map(|r| {

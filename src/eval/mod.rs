@@ -4,6 +4,7 @@
 //! result that does not pass is evaluated again with evidence. A panic in one evaluation becomes
 //! an error finding that says it is a bug, and the run goes on.
 
+pub mod authorization;
 mod grants;
 mod operators;
 mod outcome;
@@ -20,12 +21,15 @@ pub use outcome::Verdict;
 pub use projection::Projections;
 pub use relations::RelationIndex;
 
+use crate::config::Config;
 use crate::findings::{ErrorRecord, Evidence, Finding, Pass, Status};
 use crate::input::tags::{ResourceTags, covers_tags, resource_tags};
 use crate::model::value::{display, marker};
 use crate::model::{Documents, Resource, ResourceSet};
 use crate::policy::selector::{Budget, Mismatch};
-use crate::policy::{Catalog, Condition, Operator, Policy, PolicyIndex, Quantifier, Target};
+use crate::policy::{
+    Catalog, Condition, Operator, Policy, PolicyIndex, Quantifier, Severity, Target,
+};
 use operators::{OpResult, apply, kind};
 use relations::RelationKey;
 
@@ -44,18 +48,22 @@ pub struct Evaluation {
     /// The tags of resources with findings, where the documents their evaluation read hold
     /// them ([`crate::findings::triage`] reads the others).
     pub tags: Vec<(usize, ResourceTags)>,
+    /// Each change a policy judged the authorization of: (resource, policy, what it decided).
+    pub authorizations: Vec<(usize, PolicyIndex, authorization::Authorization)>,
 }
 
-/// Evaluates every policy on every resource of its type.
-pub fn evaluate(catalog: &Catalog, resources: &ResourceSet) -> Evaluation {
+/// Evaluates every policy on every resource of its type. `config` holds what policies judge
+/// changes by besides the change itself (`approvals`: who and what authorizes a change).
+pub fn evaluate(catalog: &Catalog, config: &Config, resources: &ResourceSet) -> Evaluation {
     let projections = Projections::build(catalog, &resources.resources);
-    evaluate_with(catalog, resources, &projections)
+    evaluate_with(catalog, config, resources, &projections)
 }
 
 /// [`evaluate`], reading what `projections` keep of each resource's documents
 /// ([`Projections::default`]: whole documents).
 pub fn evaluate_with(
     catalog: &Catalog,
+    config: &Config,
     resources: &ResourceSet,
     projections: &Projections,
 ) -> Evaluation {
@@ -64,6 +72,7 @@ pub fn evaluate_with(
         resources: &resources.resources,
         relations: &relations,
         projections,
+        config,
     };
     // Folded as they come (no vector of per-resource results); `reduce` joins the parts in
     // resource order, so the result does not depend on the thread count.
@@ -80,6 +89,12 @@ pub fn evaluate_with(
             evaluation
                 .tags
                 .extend(results.tags.map(|tags| (index, tags)));
+            evaluation.authorizations.extend(
+                results
+                    .authorizations
+                    .into_iter()
+                    .map(|(policy, decision)| (index, policy, decision)),
+            );
             evaluation
         })
         .reduce(Evaluation::default, |mut left, mut right| {
@@ -88,6 +103,7 @@ pub fn evaluate_with(
             left.passes.append(&mut right.passes);
             left.errors.append(&mut right.errors);
             left.tags.append(&mut right.tags);
+            left.authorizations.append(&mut right.authorizations);
             left
         })
 }
@@ -99,6 +115,7 @@ struct ResourceResults {
     passes: Vec<Pass>,
     error: Option<ErrorRecord>,
     tags: Option<ResourceTags>,
+    authorizations: Vec<(PolicyIndex, authorization::Authorization)>,
 }
 
 /// The result of one policy on one resource.
@@ -107,6 +124,20 @@ pub struct PolicyResult {
     /// The `when` condition did not hold: the policy does not apply.
     pub not_applicable: bool,
     pub evidence: Vec<Evidence>,
+    /// What this result says about itself beyond the verdict.
+    pub notes: ResultNotes,
+}
+
+/// What a result says about itself: a severity above its policy's (a change by the root user
+/// is critical whatever the policy says), and why it is undecided when that is not a value
+/// known only after apply.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResultNotes {
+    pub severity: Option<Severity>,
+    pub undecided: Option<String>,
+    /// Whether the change was authorized and by what, when the policy judged it
+    /// (`authorized:`): kept for the auditor's change log, passes included.
+    pub authorization: Option<authorization::Authorization>,
 }
 
 pub(crate) struct Evaluator<'a> {
@@ -114,6 +145,8 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) relations: &'a RelationIndex,
     /// What is read of each type's documents.
     pub(crate) projections: &'a Projections,
+    /// Approvals that authorize changes (`authorized:`).
+    pub(crate) config: &'a Config,
 }
 
 impl Evaluator<'_> {
@@ -175,11 +208,14 @@ impl Evaluator<'_> {
         let mut evidence_docs: Option<Documents> = None;
         for (policy_index, policy, target) in targets {
             let result = catch_unwind(AssertUnwindSafe(|| {
-                self.policy(target, resource, &docs, false)
+                self.policy(&policy.id, target, resource, &docs, false)
             }));
-            let result = match result {
+            let mut result = match result {
                 Ok(result) if result.not_applicable => continue,
-                Ok(result) if result.verdict == Verdict::Pass => {
+                Ok(mut result) if result.verdict == Verdict::Pass => {
+                    if let Some(decision) = result.notes.authorization.take() {
+                        out.authorizations.push((policy_index, decision));
+                    }
                     out.passes.push(Pass {
                         policy: policy_index,
                         resource: index,
@@ -198,12 +234,15 @@ impl Evaluator<'_> {
                         })
                     };
                     catch_unwind(AssertUnwindSafe(|| {
-                        self.policy(target, resource, slow_docs, true)
+                        self.policy(&policy.id, target, resource, slow_docs, true)
                     }))
                     .unwrap_or_else(|payload| panic_result(&payload))
                 }
                 Err(payload) => panic_result(&payload),
             };
+            if let Some(decision) = result.notes.authorization.take() {
+                out.authorizations.push((policy_index, decision));
+            }
             out.findings
                 .push(finding(policy_index, policy, index, result));
         }
@@ -216,6 +255,7 @@ impl Evaluator<'_> {
     /// Evaluates one target on one resource.
     pub(crate) fn policy(
         &self,
+        policy: &str,
         target: &Target,
         resource: &Resource,
         docs: &Documents,
@@ -223,8 +263,10 @@ impl Evaluator<'_> {
     ) -> PolicyResult {
         let mut cx = Context {
             evaluator: self,
+            policy,
             evidence: if evidence { Some(Vec::new()) } else { None },
             budget: Budget::default(),
+            notes: ResultNotes::default(),
         };
         let subject = Subject {
             resource,
@@ -241,6 +283,7 @@ impl Evaluator<'_> {
                         verdict: Verdict::Pass,
                         not_applicable: true,
                         evidence: Vec::new(),
+                        notes: ResultNotes::default(),
                     };
                 }
                 Verdict::Pass => {}
@@ -250,6 +293,7 @@ impl Evaluator<'_> {
                         verdict: Verdict::Error,
                         not_applicable: false,
                         evidence: cx.evidence.unwrap_or_default(),
+                        notes: cx.notes,
                     };
                 }
             }
@@ -269,6 +313,7 @@ impl Evaluator<'_> {
             verdict,
             not_applicable: false,
             evidence: cx.evidence.unwrap_or_default(),
+            notes: cx.notes,
         }
     }
 }
@@ -282,6 +327,7 @@ fn panic_result(payload: &Box<dyn std::any::Any + Send>) -> PolicyResult {
     PolicyResult {
         verdict: Verdict::Error,
         not_applicable: false,
+        notes: ResultNotes::default(),
         evidence: vec![Evidence {
             path: "$".to_owned(),
             actual: None,
@@ -306,7 +352,10 @@ fn finding(
     };
     let message = match status {
         Status::Fail => policy.message.clone(),
-        Status::Review => format!("{} — cannot be decided before apply", policy.message),
+        Status::Review => match &result.notes.undecided {
+            Some(why) => format!("{} — undecided: {why}", policy.message),
+            None => format!("{} — cannot be decided before apply", policy.message),
+        },
         Status::Error => {
             // Each problem with the place it is at: `$.ingress: found a string where …`.
             let notes: Vec<String> = result
@@ -329,11 +378,17 @@ fn finding(
             )
         }
     };
+    // A result may be more severe than its policy (never less: a severity override in the
+    // configuration lowers the policy, not what a result says about itself).
+    let severity = result
+        .notes
+        .severity
+        .map_or(policy.severity, |s| s.max(policy.severity));
     Finding::new(
         policy_index,
         resource,
         status,
-        policy.severity,
+        severity,
         message,
         result.evidence,
     )
@@ -349,10 +404,13 @@ struct Subject<'s> {
 
 struct Context<'e, 'a> {
     evaluator: &'e Evaluator<'a>,
+    /// The policy evaluated (its entries under `approvals.changes` authorize changes).
+    policy: &'e str,
     /// Evidence is collected only on the slow path.
     evidence: Option<Vec<Evidence>>,
     /// What JSONPath evaluation may still visit for this policy on this resource.
     budget: Budget,
+    notes: ResultNotes,
 }
 
 /// What a condition's parts must be for the policy to pass, so evidence can say what was
@@ -734,6 +792,17 @@ impl Context<'_, '_> {
                 }
                 verdict
             }
+            Condition::History(expected) => {
+                let history = subject
+                    .resource
+                    .change
+                    .as_ref()
+                    .is_some_and(|c| c.recorded_at.is_some());
+                Verdict::from(history == *expected)
+            }
+            Condition::Authorized(expected) => {
+                self.authorized(*expected, subject, prefix, polarity)
+            }
             Condition::Before(inner) | Condition::After(inner) => {
                 let before = matches!(condition, Condition::Before(_));
                 let doc: &Value = if before {
@@ -752,6 +821,60 @@ impl Context<'_, '_> {
             }
             Condition::Transition(check) => self.transition(check, subject, prefix, polarity),
         }
+    }
+
+    /// `authorized:` — whether the change was authorized ([`authorization::authorize`]).
+    /// Undecided when nothing says who made it; a change by the root user is critical.
+    fn authorized(
+        &mut self,
+        expected: bool,
+        subject: &Subject<'_>,
+        prefix: &str,
+        polarity: Polarity,
+    ) -> Verdict {
+        let tags = resource_tags(subject.resource, subject.docs);
+        let decision =
+            authorization::authorize(self.evaluator.config, self.policy, subject.resource, &tags);
+        if decision.by_root() {
+            self.notes.severity = Some(Severity::Critical);
+        }
+        self.notes.authorization = Some(decision.clone());
+        let verdict = match decision.authorized() {
+            Some(authorized) => Verdict::from(authorized == expected),
+            None => {
+                self.notes.undecided = Some(decision.describe());
+                Verdict::Undecided
+            }
+        };
+        if self.collecting() {
+            let events: Vec<String> = subject
+                .resource
+                .change
+                .as_ref()
+                .and_then(|c| c.attribution.as_deref())
+                .map(|a| a.events.iter().map(|e| e.describe()).collect())
+                .unwrap_or_default();
+            let actual = if events.is_empty() {
+                decision.describe()
+            } else {
+                events.join("; ")
+            };
+            let expected = polarity.expect(format!(
+                "{}a principal under approvals.principals, a change ticket (tag `{}`) or an entry under approvals.changes",
+                if expected { "" } else { "not " },
+                self.evaluator.config.approval_tag
+            ));
+            let note = decision
+                .by_root()
+                .then(|| "a change by the root user: critical, whatever approves it".to_owned());
+            self.push(|| Evidence {
+                path: format!("{prefix}change"),
+                actual: Some(actual),
+                expected,
+                note,
+            });
+        }
+        verdict
     }
 
     fn item(
@@ -902,6 +1025,7 @@ impl Context<'_, '_> {
 /// `None` when the policy does not target the resource or its `when` does not hold.
 pub fn check_one(
     policy: &Policy,
+    config: &Config,
     resources: &[Resource],
     relations: &RelationIndex,
     index: usize,
@@ -919,13 +1043,16 @@ pub fn check_one(
         resources,
         relations,
         projections: &Projections::default(),
+        config,
     };
-    let fast = evaluator.policy(target, resource, &docs, false);
+    let fast = evaluator.policy(&policy.id, target, resource, &docs, false);
     if fast.not_applicable {
         return None;
     }
     if fast.verdict == Verdict::Pass {
         return Some(Ok(fast));
     }
-    Some(Ok(evaluator.policy(target, resource, &docs, true)))
+    Some(Ok(
+        evaluator.policy(&policy.id, target, resource, &docs, true)
+    ))
 }

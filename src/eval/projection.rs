@@ -260,7 +260,12 @@ impl Walk {
                     }
                 }
             }
-            Condition::Action(_) | Condition::Drift(_) => {}
+            // Authorization reads the approval tag before and after the change.
+            Condition::Authorized(_) => self.need(who, |n| {
+                n.before = true;
+                n.keys.insert("tags".to_owned());
+            }),
+            Condition::Action(_) | Condition::Drift(_) | Condition::History(_) => {}
         }
     }
 }

@@ -7,6 +7,8 @@ mod evidence;
 mod fingerprint;
 mod triage;
 
+use std::collections::BTreeMap;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -14,7 +16,7 @@ pub use crate::model::Criticality;
 pub use disposition::{ControlEffect, Disposition};
 pub use evidence::Evidence;
 pub use fingerprint::{Fingerprints, Paths};
-pub use triage::triage;
+pub use triage::{approval_of, triage};
 
 use crate::model::{Resource, ResourceSet};
 use crate::policy::{Catalog, PolicyIndex, Severity};
@@ -340,6 +342,13 @@ pub struct Report {
     pub filter: Option<SeverityFilter>,
     /// Which finding is which across runs (the inputs' repository-relative names).
     pub fingerprints: Fingerprints,
+    /// Findings that are about one change, both ways: an unauthorized change and what the
+    /// same change weakened ([`Report::link`]). By (resource, policy) — a finding's identity
+    /// in the run — to the other policies' findings on the same resource.
+    pub links: BTreeMap<(usize, PolicyIndex), Vec<PolicyIndex>>,
+    /// Whether each change of a history was authorized, and by what, as the policies that
+    /// judge it decided ([`crate::eval::authorization`]), passes included: by (resource, policy).
+    pub authorizations: BTreeMap<(usize, PolicyIndex), crate::eval::authorization::Authorization>,
 }
 
 /// `--min-severity`: failing and undecided findings below it are left out of every output and
@@ -392,6 +401,51 @@ impl Report {
         });
         self.findings = keyed.into_iter().map(|(_, f)| f).collect();
         self.passes.par_sort_unstable();
+    }
+
+    /// Links each failure of a policy that judges whether a change was authorized
+    /// (`change.unauthorized`) with the other failing change-control findings of the same
+    /// change — what the unauthorized change weakened, widened or destroyed — both ways. A
+    /// change of a history is one resource, so the findings of one change share their
+    /// resource. Made once the findings are final (after the baseline and `--min-severity`).
+    pub fn link(&mut self, catalog: &Catalog) {
+        let mut by_resource: BTreeMap<usize, Vec<(PolicyIndex, bool)>> = BTreeMap::new();
+        for finding in &self.findings {
+            let Some(policy) = catalog.get(finding.policy) else {
+                continue;
+            };
+            if finding.status != Status::Fail
+                || policy.category != crate::policy::Category::ChangeControl
+            {
+                continue;
+            }
+            by_resource
+                .entry(finding.resource)
+                .or_default()
+                .push((finding.policy, policy.judges_authorization()));
+        }
+        let mut links: BTreeMap<(usize, PolicyIndex), Vec<PolicyIndex>> = BTreeMap::new();
+        for (&resource, group) in &by_resource {
+            for &(judge, _) in group.iter().filter(|(_, judges)| *judges) {
+                for &(other, _) in group.iter().filter(|(_, judges)| !*judges) {
+                    links.entry((resource, judge)).or_default().push(other);
+                    links.entry((resource, other)).or_default().push(judge);
+                }
+            }
+        }
+        for list in links.values_mut() {
+            list.sort_unstable();
+            list.dedup();
+        }
+        self.links = links;
+    }
+
+    /// The policies whose findings on the same resource are linked to `finding`
+    /// ([`Report::link`]), in catalog order.
+    pub fn related(&self, finding: &Finding) -> &[PolicyIndex] {
+        self.links
+            .get(&(finding.resource, finding.policy))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Failing findings at or above `threshold` (`None`: never fail): the findings that fail the

@@ -118,7 +118,7 @@ fn criticality_of(
 /// tag. For a deletion the tag is read from the object being deleted; for any other change
 /// it must be on the new object and be new or changed, so a ticket left over from an earlier
 /// change approves nothing.
-fn approval_of(
+pub fn approval_of(
     config: &Config,
     policy: &str,
     resource: &Resource,

@@ -187,7 +187,7 @@ struct ItemHead<'a> {
 
 /// Members of an item that the normalized document repeats: a lazily parsed document keeps
 /// those a projection wants.
-const ITEM_SCALARS: [&str; 13] = [
+const ITEM_SCALARS: [&str; 14] = [
     "resourceType",
     "resourceId",
     "resourceName",
@@ -201,6 +201,7 @@ const ITEM_SCALARS: [&str; 13] = [
     "configurationItemCaptureTime",
     "resourceCreationTime",
     "relationships",
+    super::snapshot::ATTRIBUTION_KEY,
 ];
 
 /// An item as a resource whose documents are parsed when a policy needs them, like a plan's:
@@ -690,6 +691,7 @@ pub fn resource_from_item(value: Value, origin: Origin) -> Result<Resource, Item
         "availabilityZone",
         "configurationItemCaptureTime",
         "resourceCreationTime",
+        super::snapshot::ATTRIBUTION_KEY,
     ] {
         if let Some(v) = item.get(key) {
             doc.insert(key.to_owned(), v.clone());

@@ -11,11 +11,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::LoadError;
 use crate::model::{
-    Action, Actions, Body, Change, DocError, Documents, ItemStatus, Resource, SourceKind,
+    Action, Actions, Attribution, Body, Change, DocError, Documents, ItemStatus, Resource,
+    SourceKind,
 };
 
 /// What `diff` found, besides the changes.
@@ -187,7 +189,14 @@ fn with_change(
     before: Option<Arc<Value>>,
     after: Arc<Value>,
 ) -> Resource {
-    with_recorded_change(resource, actions, before, after, None)
+    with_recorded_change(resource, actions, before, after, Recorded::default())
+}
+
+/// What a history records of one change besides its documents: when, and who made it.
+#[derive(Default)]
+struct Recorded {
+    at: Option<String>,
+    attribution: Option<Arc<Attribution>>,
 }
 
 fn with_recorded_change(
@@ -195,12 +204,13 @@ fn with_recorded_change(
     actions: Vec<Action>,
     before: Option<Arc<Value>>,
     after: Arc<Value>,
-    recorded_at: Option<String>,
+    recorded: Recorded,
 ) -> Resource {
     resource.status = ItemStatus::Active;
     resource.change = Some(Change {
         actions: Actions(actions),
-        recorded_at,
+        recorded_at: recorded.at,
+        attribution: recorded.attribution,
         ..Change::default()
     });
     resource.body = Body::Ready(Documents { after, before });
@@ -257,7 +267,23 @@ pub fn history(resources: Vec<Resource>, since: jiff::Timestamp) -> Diff {
                 .as_ref()
                 .filter(|(r, _)| r.status == ItemStatus::Active);
             if in_window {
-                let recorded = Some(text);
+                let attribution = match attribution(&after) {
+                    Ok(attribution) => attribution,
+                    Err(message) => {
+                        errors.push(unreadable(
+                            &resource,
+                            DocError {
+                                message,
+                                offset: None,
+                            },
+                        ));
+                        None
+                    }
+                };
+                let recorded = || Recorded {
+                    at: Some(text.clone()),
+                    attribution: attribution.clone(),
+                };
                 match resource.status {
                     ItemStatus::Active => match before {
                         None => {
@@ -267,7 +293,7 @@ pub fn history(resources: Vec<Resource>, since: jiff::Timestamp) -> Diff {
                                 vec![Action::Create],
                                 None,
                                 Arc::clone(&after),
-                                recorded,
+                                recorded(),
                             ));
                         }
                         Some((_, before)) if significant(before) == significant(&after) => {
@@ -280,7 +306,7 @@ pub fn history(resources: Vec<Resource>, since: jiff::Timestamp) -> Diff {
                                 vec![Action::Update],
                                 Some(Arc::clone(before)),
                                 Arc::clone(&after),
-                                recorded,
+                                recorded(),
                             ));
                         }
                     },
@@ -294,7 +320,7 @@ pub fn history(resources: Vec<Resource>, since: jiff::Timestamp) -> Diff {
                                 vec![Action::Delete],
                                 Some(Arc::clone(before)),
                                 Arc::new(Value::Null),
-                                recorded,
+                                recorded(),
                             ));
                         }
                     }
@@ -323,6 +349,19 @@ pub fn history(resources: Vec<Resource>, since: jiff::Timestamp) -> Diff {
         changes: out,
         counts,
         errors,
+    }
+}
+
+/// Who made the change an item of a history records (`resilixAttribution`), when the history
+/// was attributed. One that cannot be read is an error: an unreadable attribution must not read
+/// as "nobody".
+fn attribution(item: &Value) -> Result<Option<Arc<Attribution>>, String> {
+    let key = super::snapshot::ATTRIBUTION_KEY;
+    match item.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => Attribution::deserialize(value)
+            .map(|a| Some(Arc::new(a)))
+            .map_err(|e| format!("`{key}` is not an attribution: {e}")),
     }
 }
 

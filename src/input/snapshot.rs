@@ -14,6 +14,9 @@ use super::LoadError;
 
 /// The key of the audit record in a saved snapshot.
 pub const RECORD_KEY: &str = "resilixAudit";
+/// The member of a history's item that says who made the change it records
+/// ([`crate::model::Attribution`], attached by `resilix audit --changes-since`).
+pub const ATTRIBUTION_KEY: &str = "resilixAttribution";
 
 /// What an audit pulled, and what it could not.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -133,7 +133,9 @@ pub fn terraform_plan(input: &Value) -> Result<String, String> {
 }
 
 /// Builds the AWS Config JSON text of an `aws-config` test input.
-pub fn aws_config_items(input: &Value) -> Result<String, String> {
+/// With `changes_since`, the items are a history (as `resilix audit --changes-since --save`
+/// writes one): its changes since then are what is judged.
+pub fn aws_config_items(input: &Value, changes_since: Option<&str>) -> Result<String, String> {
     if !input.is_array() {
         return Err("an aws-config test input is a list of configuration items".to_owned());
     }
@@ -148,8 +150,15 @@ pub fn aws_config_items(input: &Value) -> Result<String, String> {
                 .or_insert_with(|| json!("us-east-1"));
         }
     }
-    serde_json::to_string_pretty(&json!({"fileVersion": "1.0", "configurationItems": items}))
-        .map_err(|e| e.to_string())
+    let mut document = json!({"fileVersion": "1.0", "configurationItems": items});
+    if let (Some(since), Some(fields)) = (changes_since, document.as_object_mut()) {
+        fields.insert(
+            super::snapshot::RECORD_KEY.to_owned(),
+            json!({"tool": "resilix policies test", "scope": [], "resourceTypes": [],
+                   "method": "history", "changesSince": since, "complete": true}),
+        );
+    }
+    serde_json::to_string_pretty(&document).map_err(|e| e.to_string())
 }
 
 /// Moves `$ref`, `$unknown` and `$sensitive` markers out of `after` into the masks and the

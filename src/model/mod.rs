@@ -1,10 +1,12 @@
 //! The normalized resource model. Evaluation and emitters see only this; nothing here knows a
 //! file format.
 
+mod attribution;
 mod criticality;
 mod resource;
 pub mod value;
 
+pub use attribution::{Attribution, ChangeEvent, Principal};
 pub use criticality::Criticality;
 
 pub use resource::{

@@ -222,6 +222,9 @@ pub struct Change {
     /// A later change of the same resource follows in the same history: hardening policies
     /// see only the newest state, so they skip this one.
     pub superseded: bool,
+    /// A change of a history: who made it (its CloudTrail events), or why that is not known.
+    /// `None` for planned changes and snapshot diffs, which have no principal.
+    pub attribution: Option<Arc<super::Attribution>>,
 }
 
 /// Status of an AWS Config configuration item.

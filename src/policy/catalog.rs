@@ -213,7 +213,9 @@ impl Catalog {
             .iter()
             .flat_map(|p| &p.targets)
             .filter(|t| t.kind == SourceKind::AwsConfig)
-            .flat_map(|t| t.types.iter().cloned());
+            .flat_map(|t| t.types.iter().cloned())
+            // A pattern (`*`: every change of a history) names no type to pull.
+            .filter(|t| Pattern::new(t).is_literal());
         let related = self
             .related_checks()
             .into_iter()

@@ -76,7 +76,17 @@ pub const VALUE_OPERATORS: &[&str] = &[
 pub const TRANSITIONS: &[&str] = &["changed", "from", "to", "gained", "lost", "widened"];
 const QUANTIFIERS: &[&str] = &["all", "any", "none"];
 const COMBINATORS: &[&str] = &[
-    "all", "any", "none", "not", "related", "action", "drift", "before", "after",
+    "all",
+    "any",
+    "none",
+    "not",
+    "related",
+    "action",
+    "drift",
+    "history",
+    "authorized",
+    "before",
+    "after",
 ];
 
 /// Compiles one policy file. `overrides` gives parameter values from the config file, by
@@ -1056,6 +1066,10 @@ impl<'f> Compiler<'f> {
                 }
                 "action" => self.actions(value).map(Condition::Action),
                 "drift" => self.boolean(value, "`drift`").map(Condition::Drift),
+                "history" => self.boolean(value, "`history`").map(Condition::History),
+                "authorized" => self
+                    .boolean(value, "`authorized`")
+                    .map(Condition::Authorized),
                 "before" | "after" => {
                     self.nested.push(if key.name == "before" {
                         "`before:`"
@@ -1673,12 +1687,37 @@ impl<'f> Compiler<'f> {
             let Some(fields) = self.fields(
                 item,
                 "a test case",
-                &["name", "terraform", "aws-config", "expect"],
+                &["name", "terraform", "aws-config", "changes-since", "expect"],
                 &["name", "expect"],
             ) else {
                 continue;
             };
             let name = fields.get("name").and_then(|n| self.string(n, "`name`"));
+            // A history: the items are every item of each resource, and the changes since this
+            // time are judged, as `resilix audit --changes-since` judges them.
+            let changes_since = fields.get("changes-since").and_then(|n| {
+                let text = self.string(n, "`changes-since`")?;
+                if fields.get("aws-config").is_none() {
+                    self.error(
+                        "test",
+                        n.span,
+                        "`changes-since` makes the `aws-config` items a history: it needs them",
+                    );
+                    return None;
+                }
+                match text.parse::<jiff::Timestamp>() {
+                    Ok(at) => Some(at.to_string()),
+                    Err(_) => {
+                        self.error(
+                            "test",
+                            n.span,
+                            format!("`changes-since` `{text}` is not an RFC 3339 time"),
+                        )
+                        .label("expected e.g. 2026-12-01T00:00:00Z");
+                        None
+                    }
+                }
+            });
             let input = match (fields.get("terraform"), fields.get("aws-config")) {
                 (Some(n), None) => {
                     if n.as_map().is_none() {
@@ -1741,6 +1780,7 @@ impl<'f> Compiler<'f> {
                     name,
                     kind,
                     input,
+                    changes_since,
                     expect,
                     span: item.span,
                 });
@@ -1751,7 +1791,7 @@ impl<'f> Compiler<'f> {
 }
 
 const CONDITION_HELP: &str = "a condition is `all:`, `any:`, `none:` or `not:` over conditions, `related:`, \
-`action:`, `drift:`, `before:`/`after:`, or `path: $.attribute` with one operator (equals, in, exists, \
+`action:`, `drift:`, `history:`, `authorized:`, `before:`/`after:`, or `path: $.attribute` with one operator (equals, in, exists, \
 matches, …) or one transition (changed, from/to, gained, lost, widened)";
 
 /// A mapping's entries, by key.

@@ -28,6 +28,13 @@ pub enum Condition {
     Action(Vec<ChangeKind>),
     /// The change was (`true`) or was not (`false`) made outside Terraform (`resource_drift`).
     Drift(bool),
+    /// The change is (`true`) or is not (`false`) one of an account's recorded history
+    /// (`audit --changes-since`, or a history it saved): one made by someone, at a time.
+    History(bool),
+    /// The change was (`true`) or was not (`false`) authorized: made by a principal under
+    /// `approvals.principals`, carrying a change ticket, or listed under `approvals.changes`
+    /// ([`crate::eval::authorization`]). Undecided when nothing says who made it.
+    Authorized(bool),
     /// A condition on the resource's document before the change (`$` is the old object).
     Before(Box<Condition>),
     /// A condition on the resource's document after the change (`$` is the new object).
@@ -273,6 +280,13 @@ impl Condition {
         out
     }
 
+    /// Whether the tree judges whether a change was authorized (`authorized:`).
+    pub fn judges_authorization(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |c| found |= matches!(c, Condition::Authorized(_)));
+        found
+    }
+
     fn visit<'a>(&'a self, f: &mut dyn FnMut(&'a Condition)) {
         f(self);
         match self {
@@ -287,7 +301,10 @@ impl Condition {
                 Transition::Gained(c) | Transition::Lost(c) => c.visit(f),
                 Transition::FromTo { .. } | Transition::Changed(_) | Transition::Widened(_) => {}
             },
-            Condition::Action(_) | Condition::Drift(_) => {}
+            Condition::Action(_)
+            | Condition::Drift(_)
+            | Condition::History(_)
+            | Condition::Authorized(_) => {}
             Condition::Value(v) => {
                 if let Operator::Json(c) = &v.operator {
                     c.visit(f);

@@ -257,6 +257,9 @@ pub struct TestCase {
     /// The input, as JSON: for `terraform`, a map of address → values; for `aws-config`, a list
     /// of configuration items.
     pub input: Value,
+    /// `changes-since`: the `aws-config` items are a history whose changes since this time
+    /// (RFC 3339) are judged.
+    pub changes_since: Option<String>,
     /// Expected status per resource address (or resource id).
     pub expect: BTreeMap<String, String>,
     pub span: yaml::Span,
@@ -299,6 +302,16 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// Whether the policy judges who made a change and whether that was authorized
+    /// (`authorized:`), rather than what the change does: its failures are linked to what the
+    /// same change weakened ([`crate::findings::Report::link`]).
+    pub fn judges_authorization(&self) -> bool {
+        self.targets.iter().any(|t| {
+            t.assert.judges_authorization()
+                || t.when.as_ref().is_some_and(Condition::judges_authorization)
+        })
+    }
+
     /// The target that checks resources of this kind and type: the one that names the type,
     /// else the first whose type pattern (`aws_*`) matches it.
     pub fn target(&self, kind: SourceKind, type_name: &str) -> Option<&Target> {
