@@ -34,4 +34,5 @@ mod readme;
 mod secrets;
 mod signals;
 mod tf_sources;
+mod unset;
 mod util;

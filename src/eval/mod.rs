@@ -4,6 +4,7 @@
 //! result that does not pass is evaluated again with evidence. A panic in one evaluation becomes
 //! an error finding that says it is a bug, and the run goes on.
 
+mod defaults;
 mod grants;
 mod operators;
 mod outcome;
@@ -16,6 +17,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rayon::prelude::*;
 use serde_json::Value;
 
+pub use defaults::AppliedDefault;
 pub use outcome::Verdict;
 pub use projection::Projections;
 pub use relations::RelationIndex;
@@ -107,6 +109,8 @@ pub struct PolicyResult {
     /// The `when` condition did not hold: the policy does not apply.
     pub not_applicable: bool,
     pub evidence: Vec<Evidence>,
+    /// The judged settings the configuration leaves out, and the defaults they took.
+    pub defaults: Vec<AppliedDefault>,
 }
 
 pub(crate) struct Evaluator<'a> {
@@ -221,9 +225,24 @@ impl Evaluator<'_> {
         docs: &Documents,
         evidence: bool,
     ) -> PolicyResult {
+        let collecting = evidence;
         let mut cx = Context {
             evaluator: self,
             evidence: if evidence { Some(Vec::new()) } else { None },
+        };
+        // Settings the configuration leaves out take the default the target declares; the
+        // conditions then judge the resource as AWS will make it.
+        let defaulted = defaults::apply(self, target, resource, &docs.after);
+        let filled;
+        let docs = match &defaulted.doc {
+            Some(doc) => {
+                filled = Documents {
+                    after: std::sync::Arc::clone(doc),
+                    before: docs.before.clone(),
+                };
+                &filled
+            }
+            None => docs,
         };
         let subject = Subject {
             resource,
@@ -238,6 +257,7 @@ impl Evaluator<'_> {
                         verdict: Verdict::Pass,
                         not_applicable: true,
                         evidence: Vec::new(),
+                        defaults: Vec::new(),
                     };
                 }
                 Verdict::Pass => {}
@@ -247,6 +267,7 @@ impl Evaluator<'_> {
                         verdict: Verdict::Error,
                         not_applicable: false,
                         evidence: cx.evidence.unwrap_or_default(),
+                        defaults: Vec::new(),
                     };
                 }
             }
@@ -255,13 +276,22 @@ impl Evaluator<'_> {
             }
         }
         let mut verdict = cx.condition(&target.assert, &subject, "", Polarity::Positive);
+        if defaulted.fails() {
+            verdict = Verdict::Fail;
+        }
         if when_undecided && verdict == Verdict::Fail {
             verdict = Verdict::Undecided;
+        }
+        let mut evidence = cx.evidence.unwrap_or_default();
+        if collecting {
+            defaults::annotate(&mut evidence, &defaulted.applied);
+            evidence.extend(defaulted.applied.iter().map(AppliedDefault::evidence));
         }
         PolicyResult {
             verdict,
             not_applicable: false,
-            evidence: cx.evidence.unwrap_or_default(),
+            evidence,
+            defaults: defaulted.applied,
         }
     }
 }
@@ -275,6 +305,7 @@ fn panic_result(payload: &Box<dyn std::any::Any + Send>) -> PolicyResult {
     PolicyResult {
         verdict: Verdict::Error,
         not_applicable: false,
+        defaults: Vec::new(),
         evidence: vec![Evidence {
             path: "$".to_owned(),
             actual: None,
@@ -298,8 +329,14 @@ fn finding(
         Verdict::Error | Verdict::Pass => Status::Error,
     };
     let message = match status {
-        Status::Fail => policy.message.clone(),
-        Status::Review => format!("{} — cannot be decided before apply", policy.message),
+        Status::Fail => match defaults::message(&result.defaults, false) {
+            Some(unset) => format!("{} — {unset}", policy.message),
+            None => policy.message.clone(),
+        },
+        Status::Review => match defaults::message(&result.defaults, true) {
+            Some(unset) => format!("{} — {unset}", policy.message),
+            None => format!("{} — cannot be decided before apply", policy.message),
+        },
         Status::Error => {
             // Each problem with the place it is at: `$.ingress: found a string where …`.
             let notes: Vec<String> = result
