@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::frameworks;
 use crate::model::SourceKind;
-use crate::policy::{Catalog, Category, Policy};
+use crate::policy::{Catalog, Category, Policy, SettingDefault};
 
 /// The anchor GitHub gives the heading of a policy section (`### \`aws.s3.x\`` → `awss3x`).
 pub fn anchor(policy_id: &str) -> String {
@@ -89,6 +89,45 @@ pub fn policy_reference(catalog: &Catalog) -> String {
         }
         let _ = writeln!(out);
     }
+    let _ = writeln!(out, "## Settings left unset\n");
+    let _ = writeln!(
+        out,
+        "A plan says nothing about a setting its author leaves out: AWS's default applies. Each \
+         policy declares, for the settings it judges, what that default is and what resilix does \
+         with it (`defaults:` of a target): *fail* (the default is unsafe), *pass* (it is safe), \
+         *review* (it depends on something the plan does not show), *= value* (the value AWS \
+         uses, judged as if it were set), or the setting of another resource of the plan. A \
+         setting set by an expression known only after apply is not unset: a value test on it \
+         is *review*.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| policy | input | types | setting | AWS's default | resilix |\n|---|---|---|---|---|---|"
+    );
+    for policy in &catalog.policies {
+        for target in &policy.targets {
+            for default in &target.defaults {
+                let _ = writeln!(
+                    out,
+                    "| [`{}`](#{}) | {} | {} | `{}` | {} ([AWS]({})) | {} |",
+                    policy.id,
+                    anchor(&policy.id),
+                    target.kind,
+                    target
+                        .types
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    default.setting(),
+                    default.aws.trim(),
+                    default.reference,
+                    default.short_resolution()
+                );
+            }
+        }
+    }
+    let _ = writeln!(out);
     let _ = writeln!(out, "## Policies\n");
     for policy in &catalog.policies {
         let _ = writeln!(out, "### `{}`\n", policy.id);
@@ -121,6 +160,27 @@ pub fn policy_reference(catalog: &Catalog) -> String {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+        }
+        let defaults: Vec<(SourceKind, &SettingDefault)> = policy
+            .targets
+            .iter()
+            .flat_map(|t| t.defaults.iter().map(move |d| (t.kind, d)))
+            .collect();
+        if !defaults.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n| input | setting not set | AWS's default | resilix |\n|---|---|---|---|"
+            );
+            for (kind, default) in &defaults {
+                let _ = writeln!(
+                    out,
+                    "| {kind} | `{}` | {} ([AWS]({})) | {} |",
+                    default.setting(),
+                    default.aws.trim(),
+                    default.reference,
+                    default.short_resolution()
+                );
+            }
         }
         let _ = writeln!(out, "\n| framework | controls |\n|---|---|");
         for (framework, ids) in ordered_controls(policy) {

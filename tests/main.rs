@@ -34,5 +34,6 @@ mod readme;
 mod secrets;
 mod signals;
 mod tf_sources;
+mod unset;
 mod util;
 mod writes;

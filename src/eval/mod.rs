@@ -5,6 +5,7 @@
 //! an error finding that says it is a bug, and the run goes on.
 
 pub mod authorization;
+mod defaults;
 mod grants;
 mod operators;
 mod outcome;
@@ -17,6 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rayon::prelude::*;
 use serde_json::Value;
 
+pub use defaults::AppliedDefault;
 pub use outcome::Verdict;
 pub use projection::Projections;
 pub use relations::RelationIndex;
@@ -126,6 +128,8 @@ pub struct PolicyResult {
     pub evidence: Vec<Evidence>,
     /// What this result says about itself beyond the verdict.
     pub notes: ResultNotes,
+    /// The judged settings the configuration leaves out, and the defaults they took.
+    pub defaults: Vec<AppliedDefault>,
 }
 
 /// What a result says about itself: a severity above its policy's (a change by the root user
@@ -261,12 +265,27 @@ impl Evaluator<'_> {
         docs: &Documents,
         evidence: bool,
     ) -> PolicyResult {
+        let collecting = evidence;
         let mut cx = Context {
             evaluator: self,
             policy,
             evidence: if evidence { Some(Vec::new()) } else { None },
             budget: Budget::default(),
             notes: ResultNotes::default(),
+        };
+        // Settings the configuration leaves out take the default the target declares; the
+        // conditions then judge the resource as AWS will make it.
+        let defaulted = defaults::apply(self, target, resource, &docs.after, &mut cx.budget);
+        let filled;
+        let docs = match &defaulted.doc {
+            Some(doc) => {
+                filled = Documents {
+                    after: std::sync::Arc::clone(doc),
+                    before: docs.before.clone(),
+                };
+                &filled
+            }
+            None => docs,
         };
         let subject = Subject {
             resource,
@@ -284,6 +303,7 @@ impl Evaluator<'_> {
                         not_applicable: true,
                         evidence: Vec::new(),
                         notes: ResultNotes::default(),
+                        defaults: Vec::new(),
                     };
                 }
                 Verdict::Pass => {}
@@ -294,6 +314,7 @@ impl Evaluator<'_> {
                         not_applicable: false,
                         evidence: cx.evidence.unwrap_or_default(),
                         notes: cx.notes,
+                        defaults: Vec::new(),
                     };
                 }
             }
@@ -306,14 +327,23 @@ impl Evaluator<'_> {
             // Whatever the other parts decided: never a pass, nor a failure, on what was not read.
             return cx.over_budget_result();
         }
+        if defaulted.fails() {
+            verdict = Verdict::Fail;
+        }
         if when_undecided && verdict == Verdict::Fail {
             verdict = Verdict::Undecided;
+        }
+        let mut evidence = cx.evidence.unwrap_or_default();
+        if collecting {
+            defaults::annotate(&mut evidence, &defaulted.applied);
+            evidence.extend(defaulted.applied.iter().map(AppliedDefault::evidence));
         }
         PolicyResult {
             verdict,
             not_applicable: false,
-            evidence: cx.evidence.unwrap_or_default(),
+            evidence,
             notes: cx.notes,
+            defaults: defaulted.applied,
         }
     }
 }
@@ -328,6 +358,7 @@ fn panic_result(payload: &Box<dyn std::any::Any + Send>) -> PolicyResult {
         verdict: Verdict::Error,
         not_applicable: false,
         notes: ResultNotes::default(),
+        defaults: Vec::new(),
         evidence: vec![Evidence {
             path: "$".to_owned(),
             actual: None,
@@ -351,10 +382,17 @@ fn finding(
         Verdict::Error | Verdict::Pass => Status::Error,
     };
     let message = match status {
-        Status::Fail => policy.message.clone(),
-        Status::Review => match &result.notes.undecided {
-            Some(why) => format!("{} — undecided: {why}", policy.message),
-            None => format!("{} — cannot be decided before apply", policy.message),
+        Status::Fail => match defaults::message(&result.defaults, false) {
+            Some(unset) => format!("{} — {unset}", policy.message),
+            None => policy.message.clone(),
+        },
+        Status::Review => match (
+            &result.notes.undecided,
+            defaults::message(&result.defaults, true),
+        ) {
+            (Some(why), _) => format!("{} — undecided: {why}", policy.message),
+            (None, Some(unset)) => format!("{} — {unset}", policy.message),
+            (None, None) => format!("{} — cannot be decided before apply", policy.message),
         },
         Status::Error => {
             // Each problem with the place it is at: `$.ingress: found a string where …`.
@@ -915,6 +953,8 @@ impl Context<'_, '_> {
                 expected: None,
                 note: self.budget.exceeded().map(str::to_owned),
             }],
+            notes: ResultNotes::default(),
+            defaults: Vec::new(),
         }
     }
 

@@ -46,7 +46,7 @@ impl Projections {
                     target: Need::default(),
                     related: BTreeMap::new(),
                 };
-                for condition in std::iter::once(&target.assert).chain(target.when.as_ref()) {
+                for condition in target.conditions() {
                     walk.condition(condition, &Who::Target, true);
                 }
                 for (type_name, need) in walk.related {
@@ -81,7 +81,7 @@ impl Projections {
                         target: Need::default(),
                         related: BTreeMap::new(),
                     };
-                    for condition in std::iter::once(&target.assert).chain(target.when.as_ref()) {
+                    for condition in target.conditions() {
                         walk.condition(condition, &Who::Target, true);
                     }
                     need.merge(&walk.target);

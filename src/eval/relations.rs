@@ -30,6 +30,9 @@ enum Direction {
     Incoming(Option<String>),
     /// The subject points at the related resources through `from`.
     Outgoing(String),
+    /// Any resource of the related types in the subject's input file (account and Region
+    /// settings that apply to every resource, for declared defaults).
+    Anywhere,
 }
 
 /// Identifies one kind of relation: input kind, related types, direction and attribute.
@@ -44,6 +47,7 @@ impl RelationKey {
     pub(crate) fn of(kind: SourceKind, check: &RelatedCheck) -> RelationKey {
         let direction = match &check.from {
             Some(from) => Direction::Outgoing(from.text().to_owned()),
+            None if check.anywhere => Direction::Anywhere,
             None => Direction::Incoming(check.via.as_ref().map(|v| v.text().to_owned())),
         };
         RelationKey {
@@ -123,6 +127,7 @@ impl RelationIndex {
             }
         };
         match (&key.direction, key.kind) {
+            (Direction::Anywhere, _) => add(file_link(subject)),
             (Direction::Outgoing(_), kind) => {
                 if kind == SourceKind::Terraform {
                     let attribute = from.and_then(Selector::attribute_path);
@@ -184,6 +189,11 @@ impl RelationIndex {
     }
 }
 
+/// The link every resource of one input file shares.
+fn file_link(resource: &Resource) -> String {
+    format!("file:{}", resource.origin.file_name().unwrap_or(""))
+}
+
 /// The non-empty, known string values a selector finds (within `budget`).
 fn string_values(selector: &Selector, doc: &Value, budget: &mut Budget) -> Vec<String> {
     selector
@@ -226,6 +236,10 @@ fn build_table(
         })
         .map(|(index, r)| {
             let links = match &key.direction {
+                Direction::Anywhere => Links {
+                    links: vec![file_link(r)],
+                    unbounded: None,
+                },
                 Direction::Outgoing(_) => Links {
                     links: outgoing_links(key.kind, r, projections),
                     unbounded: None,

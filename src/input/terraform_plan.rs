@@ -478,6 +478,11 @@ impl LazyDocument for PlanDocument {
 /// - set otherwise (a constant, a variable) → still unknown.
 ///
 /// `shape` is `None` inside an attribute the configuration does not set.
+///
+/// A list of known blocks that a configured block does not write is written by a `dynamic`
+/// block (which the plan's `configuration` leaves out) or read back from the object: what
+/// the configuration says inside it cannot be seen, so its unknown values stay unknown
+/// ("configured, known after apply"), never "not configured".
 fn classify_unknown(value: &mut Value, shape: Option<&Shape>, depth: usize) {
     if depth > 256 {
         return;
@@ -495,6 +500,14 @@ fn classify_unknown(value: &mut Value, shape: Option<&Shape>, depth: usize) {
                 let Some(child) = map.get_mut(&key) else {
                     continue;
                 };
+                let unseen_blocks = child_shape.is_none()
+                    && matches!(shape, Some(Shape::Block(_)))
+                    && child
+                        .as_array()
+                        .is_some_and(|items| items.iter().any(Value::is_object));
+                if unseen_blocks {
+                    continue;
+                }
                 if value::marker(child) == Some(value::Marker::Unknown) {
                     match child_shape {
                         None => {
@@ -678,6 +691,26 @@ mod tests {
         );
         // Configured otherwise (a function of nothing known yet): still unknown.
         assert_eq!(value::marker(&after["name"]), Some(value::Marker::Unknown));
+    }
+
+    /// A `dynamic` block is not in the configuration's expressions: the unknown values inside
+    /// the blocks it writes stay unknown (configured, known after apply), not "not configured",
+    /// while a block the configuration does not write at all is still removed.
+    #[test]
+    fn unknown_values_inside_dynamic_blocks_stay_unknown() {
+        let mut after = json!({
+            "name": "nodes",
+            "block_device_mappings": [{"device_name": "/dev/xvda",
+                "ebs": [{"encrypted": "true", "kms_key_id": value::UNKNOWN_MARKER}]}],
+            "metadata_options": value::UNKNOWN_MARKER,
+        });
+        let expressions = json!({"name": {"constant_value": "nodes"}});
+        classify_unknown(&mut after, Some(&Shape::of_expressions(&expressions)), 0);
+        assert_eq!(
+            value::marker(&after["block_device_mappings"][0]["ebs"][0]["kms_key_id"]),
+            Some(value::Marker::Unknown)
+        );
+        assert!(after.get("metadata_options").is_none(), "{after}");
     }
 
     #[test]

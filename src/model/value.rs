@@ -15,6 +15,10 @@ pub const UNKNOWN_MARKER: &str = "\u{0}resilix:unknown-after-apply";
 /// Text of the marker for a value known only after apply that the configuration sets (by a
 /// reference to another object): it will exist, but its value is not known yet.
 pub const UNKNOWN_SET_MARKER: &str = "\u{0}resilix:set-known-after-apply";
+/// Text of the marker evaluation writes for a judged setting the configuration leaves out when
+/// AWS's default for it is not decided by the plan (`defaults:` of a policy): undecided, like
+/// a value known only after apply, but shown for what it is.
+pub const UNDECIDED_DEFAULT_MARKER: &str = "\u{0}resilix:undecided-default";
 /// Text of the marker for a redacted sensitive value.
 pub const SENSITIVE_MARKER: &str = "\u{0}resilix:sensitive";
 
@@ -28,6 +32,8 @@ pub enum Marker {
     UnknownSet,
     /// A value redacted at load because the input marked it sensitive.
     Sensitive,
+    /// A setting left to an AWS default that the plan does not decide (written by evaluation).
+    UndecidedDefault,
 }
 
 /// The marker a value stands for, if it is one.
@@ -38,6 +44,7 @@ pub fn marker(value: &Value) -> Option<Marker> {
             UNKNOWN_MARKER => Some(Marker::Unknown),
             UNKNOWN_SET_MARKER => Some(Marker::UnknownSet),
             SENSITIVE_MARKER => Some(Marker::Sensitive),
+            UNDECIDED_DEFAULT_MARKER => Some(Marker::UndecidedDefault),
             _ => None,
         },
         _ => None,
@@ -66,6 +73,11 @@ pub fn unknown_set() -> Value {
     Value::String(UNKNOWN_SET_MARKER.to_owned())
 }
 
+/// A fresh marker for a setting left to an AWS default the plan does not decide.
+pub fn undecided_default() -> Value {
+    Value::String(UNDECIDED_DEFAULT_MARKER.to_owned())
+}
+
 /// A fresh sensitive marker value.
 pub fn sensitive() -> Value {
     Value::String(SENSITIVE_MARKER.to_owned())
@@ -80,6 +92,7 @@ pub fn display(value: &Value) -> String {
         Some(Marker::Unknown) => "(known after apply)".to_owned(),
         Some(Marker::UnknownSet) => "(set, known after apply)".to_owned(),
         Some(Marker::Sensitive) => "(sensitive)".to_owned(),
+        Some(Marker::UndecidedDefault) => "(not set; AWS's default)".to_owned(),
         None => {
             let text = match value {
                 Value::String(s) => format!("{s:?}"),
@@ -101,6 +114,9 @@ fn contains_marker_free(value: &Value) -> String {
                 Some(Marker::Unknown) => Value::String("(known after apply)".to_owned()),
                 Some(Marker::UnknownSet) => Value::String("(set, known after apply)".to_owned()),
                 Some(Marker::Sensitive) => Value::String("(sensitive)".to_owned()),
+                Some(Marker::UndecidedDefault) => {
+                    Value::String("(not set; AWS's default)".to_owned())
+                }
                 None => value.clone(),
             },
             Value::Array(items) => {

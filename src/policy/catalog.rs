@@ -194,7 +194,7 @@ impl Catalog {
         let mut out = Vec::new();
         for policy in &self.policies {
             for target in &policy.targets {
-                let conditions = std::iter::once(&target.assert).chain(target.when.as_ref());
+                let conditions = target.conditions();
                 for condition in conditions {
                     for related in condition.related_checks() {
                         out.push((target.kind, related));
@@ -235,7 +235,7 @@ impl Catalog {
                 .iter()
                 .filter(|t| t.kind == SourceKind::Terraform)
             {
-                let conditions = std::iter::once(&target.assert).chain(target.when.as_ref());
+                let conditions = target.conditions();
                 for related in conditions.flat_map(|c| c.related_checks()) {
                     types.extend(related.types.iter().cloned());
                     if related.from.is_some() {

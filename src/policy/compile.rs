@@ -379,6 +379,26 @@ impl<'f> Compiler<'f> {
             Some(n) => self.tests(n),
             None => Vec::new(),
         };
+        // The description's account of defaults is generated from `defaults:`, so what the
+        // text says is what evaluation does.
+        let description = description.map(|text| {
+            let sentences: Vec<String> = targets
+                .iter()
+                .flatten()
+                .flat_map(|t| {
+                    let kind = match t.kind {
+                        SourceKind::Terraform => "Terraform",
+                        SourceKind::AwsConfig => "AWS Config",
+                    };
+                    t.defaults.iter().map(move |d| d.sentence(kind))
+                })
+                .collect();
+            if sentences.is_empty() {
+                text
+            } else {
+                format!("{} {}\n", text.trim_end(), sentences.join(" "))
+            }
+        });
         Some(Policy {
             id: id?,
             title: title?,
@@ -933,7 +953,7 @@ impl<'f> Compiler<'f> {
         let fields = self.fields(
             node,
             &what,
-            &["types", "scope", "when", "assert"],
+            &["types", "scope", "when", "assert", "defaults"],
             &["types", "assert"],
         )?;
         let types = fields
@@ -959,16 +979,21 @@ impl<'f> Compiler<'f> {
             Some(compiled) => Some(compiled?),
             None => None,
         };
+        let defaults = match fields.get("defaults") {
+            Some(n) => self.defaults(kind, n, assert.as_ref(), when.as_ref()),
+            None => Some(Vec::new()),
+        };
         Some(Target {
             kind,
             scope: scope?,
             types: types?,
             when,
             assert: assert?,
+            defaults: defaults?,
         })
     }
 
-    fn resource_types(&mut self, kind: SourceKind, node: &Node) -> Option<Vec<String>> {
+    pub(crate) fn resource_types(&mut self, kind: SourceKind, node: &Node) -> Option<Vec<String>> {
         let types = self.strings(node, "`types`")?;
         if types.is_empty() {
             self.error("target", node.span, "`types` is empty");
@@ -1125,7 +1150,7 @@ impl<'f> Compiler<'f> {
         ok.then_some(out)
     }
 
-    fn selector(&mut self, node: &Node) -> Option<Selector> {
+    pub(crate) fn selector(&mut self, node: &Node) -> Option<Selector> {
         let text = self.string(node, "`path`")?;
         if !text.starts_with('$') {
             self.error(
@@ -1649,6 +1674,7 @@ impl<'f> Compiler<'f> {
                     types: types?,
                     via,
                     from,
+                    anywhere: false,
                     quantifier: Quantifier::Any,
                     condition: Box::new(Condition::All(Vec::new())),
                     span: node.span,
@@ -1671,6 +1697,7 @@ impl<'f> Compiler<'f> {
             types: types?,
             via,
             from,
+            anywhere: false,
             quantifier: quantifier(&key.name),
             condition: Box::new(condition),
             span: key.span,

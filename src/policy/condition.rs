@@ -166,6 +166,9 @@ pub struct RelatedCheck {
     /// Attribute of *this* resource that points at the related ones (a forward relation: the
     /// key a volume is encrypted with, the load balancer a listener belongs to).
     pub from: Option<Selector>,
+    /// Neither direction: any resource of these types in the same input file (an account or
+    /// Region setting such as `aws_ebs_encryption_by_default`). Only defaults use it.
+    pub anywhere: bool,
     pub quantifier: Quantifier,
     pub condition: Box<Condition>,
     pub span: Span,

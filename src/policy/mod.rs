@@ -9,6 +9,7 @@ mod builtin;
 mod catalog;
 pub mod compile;
 mod condition;
+pub mod defaults;
 mod error;
 pub mod selector;
 pub mod yaml;
@@ -25,6 +26,7 @@ pub use condition::{
     Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, Transition,
     TransitionCheck, ValueCheck, ValueTest, Widening,
 };
+pub use defaults::{Outcome, RelatedDefault, SettingDefault, Unset};
 pub use error::{PolicyError, PolicyErrors};
 
 use crate::model::SourceKind;
@@ -247,6 +249,18 @@ pub struct Target {
     /// Applicability: when this does not hold, the policy does not apply to the resource.
     pub when: Option<Condition>,
     pub assert: Condition,
+    /// What happens to each judged setting the configuration leaves out (`defaults:`).
+    pub defaults: Vec<SettingDefault>,
+}
+
+impl Target {
+    /// Every condition evaluating the target can read: `assert`, `when`, and what its
+    /// defaults read (the settings, the relations and the related settings).
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        std::iter::once(&self.assert)
+            .chain(self.when.as_ref())
+            .chain(self.defaults.iter().map(|d| &d.reads))
+    }
 }
 
 /// An inline test case (`resilix policies test`).

@@ -174,6 +174,15 @@ enum Engine {
     },
 }
 
+/// One step of a path of names and wildcards ([`Selector::name_steps`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    /// A member of an object.
+    Name(String),
+    /// Every element of a list (a Terraform nested block is a list of blocks).
+    Each,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum Step {
     Name(String),
@@ -246,6 +255,22 @@ impl Selector {
                 }
                 _ => None,
             },
+        }
+    }
+
+    /// The steps of a path made only of names and wildcards (`$.a[*].b`), or `None` for any
+    /// other path (indexes, filters, slices, descendants). Defaults are declared on such paths.
+    pub fn name_steps(&self) -> Option<Vec<PathStep>> {
+        match &self.engine {
+            Engine::Simple(steps) => steps
+                .iter()
+                .map(|step| match step {
+                    Step::Name(name) => Some(PathStep::Name(name.clone())),
+                    Step::Wildcard => Some(PathStep::Each),
+                    Step::Index(_) => None,
+                })
+                .collect(),
+            Engine::JsonPath { .. } => None,
         }
     }
 

@@ -1,0 +1,286 @@
+//! Issue 21: a setting the configuration leaves out takes AWS's default, as each policy
+//! declares it (`defaults:`); a setting configured by an expression known only after apply is
+//! not unset. The declarations and the behaviour agree for every built-in policy, and a plan
+//! and the AWS Config item of the resource it creates get the same verdict.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use resilix::emit::OutputFormat;
+use resilix::eval::{PolicyResult, RelationIndex, Verdict, check_one};
+use resilix::findings::Disposition;
+use resilix::input::{LoadOptions, load_text, testdoc};
+use resilix::model::SourceKind;
+use resilix::policy::selector::PathStep;
+use resilix::policy::{Catalog, Outcome, Policy, SettingDefault, Unset};
+
+use crate::util::{builtin_catalog, fixture, only_policy, render, scan};
+
+/// Disposition of every (policy, resource address) of a report.
+fn dispositions(report: &resilix::findings::Report, catalog: &Catalog) -> BTreeMap<String, String> {
+    let name = |policy: usize, resource: usize| {
+        let id = catalog.get(policy).map_or("?", |p| p.id.as_str());
+        let address = report
+            .resources
+            .get(resource)
+            .map_or("?", |r| r.address.as_str());
+        format!("{id} {address}")
+    };
+    let mut out = BTreeMap::new();
+    for pass in &report.passes {
+        out.insert(name(pass.policy, pass.resource), "pass".to_owned());
+    }
+    for finding in &report.findings {
+        let status = match finding.disposition() {
+            Disposition::Fail => "fail",
+            Disposition::Review => "review",
+            Disposition::Error => "error",
+            _ => "other",
+        };
+        out.insert(name(finding.policy, finding.resource), status.to_owned());
+    }
+    out
+}
+
+/// An instance that names no subnet launches in the default subnet, which maps a public IPv4
+/// address: the plan fails, and so does the AWS Config item the instance becomes. Instances in
+/// a plan's subnet follow its `map_public_ip_on_launch`, through `count` modules and
+/// `for_each` instances alike; a subnet outside the plan leaves the verdict open.
+#[test]
+fn unset_public_ip_same_verdict_in_the_plan_and_in_aws_config() {
+    let catalog = only_policy("aws.ec2.instance-no-public-ip").unwrap();
+    let report = scan(
+        &catalog,
+        &[
+            fixture("unset/default-subnet.plan.json"),
+            fixture("unset/default-subnet.config.json"),
+        ],
+    );
+    let got = dispositions(&report, &catalog);
+    let expected: BTreeMap<String, String> = [
+        ("aws_instance.bastion", "fail"),
+        ("aws_instance.web", "fail"),
+        ("aws_instance.workers[\"a\"]", "pass"),
+        ("aws_instance.workers[\"b\"]", "pass"),
+        ("module.batch[0].aws_instance.this", "fail"),
+        ("module.batch[1].aws_instance.this", "fail"),
+        ("aws_instance.legacy", "review"),
+        (
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-0f3a9c1b2d4e5f607",
+            "fail",
+        ),
+    ]
+    .into_iter()
+    .map(|(a, s)| (format!("aws.ec2.instance-no-public-ip {a}"), s.to_owned()))
+    .collect();
+    assert_eq!(got, expected);
+    // The failure says why: the setting is not set, and what AWS does then.
+    let bastion = report
+        .findings
+        .iter()
+        .find(|f| {
+            report
+                .resources
+                .get(f.resource)
+                .is_some_and(|r| r.address == "aws_instance.bastion")
+        })
+        .unwrap();
+    assert!(
+        bastion
+            .message
+            .contains("`associate_public_ip_address` not set; AWS's default is"),
+        "{}",
+        bastion.message
+    );
+}
+
+/// What users see for the fixture: the default each verdict took, with its reference.
+#[test]
+fn unset_defaults_text() {
+    let catalog = builtin_catalog();
+    let report = scan(catalog, &[fixture("unset/default-subnet.plan.json")]);
+    insta::assert_snapshot!(render(&report, catalog, OutputFormat::Text));
+}
+
+/// Evaluates one policy on a `terraform` test input (as inline policy tests are written) and
+/// returns the result for `address`.
+fn evaluate(policy: &Policy, input: &Value, address: &str) -> Option<PolicyResult> {
+    let text = testdoc::terraform_plan(input).unwrap();
+    let loaded = load_text("catalog-defaults.json", &text, &LoadOptions::default()).unwrap();
+    let catalog = Catalog::from_policies(vec![policy.clone()]);
+    let relations = RelationIndex::build(&catalog, &loaded.resources);
+    let index = loaded.resources.iter().position(|r| r.address == address)?;
+    check_one(
+        policy,
+        &resilix::config::Config::default(),
+        &loaded.resources,
+        &relations,
+        index,
+    )
+    .map(|r| r.unwrap())
+}
+
+/// Writes `value` at a default's path in a resource's test values, creating blocks on the way.
+fn put(values: &mut Map<String, Value>, steps: &[PathStep], value: Value) {
+    fn build(steps: &[PathStep], value: Value) -> Value {
+        match steps.split_first() {
+            None => value,
+            Some((PathStep::Name(name), rest)) => {
+                let mut map = Map::new();
+                map.insert(name.clone(), build(rest, value));
+                Value::Object(map)
+            }
+            Some((PathStep::Each, rest)) => Value::Array(vec![build(rest, value)]),
+        }
+    }
+    let Some((PathStep::Name(first), rest)) = steps.split_first() else {
+        panic!("a default's path starts with a name");
+    };
+    let slot = values.entry(first.clone()).or_insert(Value::Null);
+    match (rest.split_first(), &mut *slot) {
+        (Some((PathStep::Each, inner)), Value::Array(items)) if !items.is_empty() => {
+            if let Some(Value::Object(block)) = items.first_mut() {
+                put(block, inner, value);
+            }
+        }
+        (Some((PathStep::Name(_), _)), Value::Object(block)) => put(block, rest, value),
+        _ => *slot = build(rest, value),
+    }
+}
+
+/// What a declared default comes to in a plan that holds nothing but the resource: a related
+/// default finds no related resource.
+fn alone(default: &SettingDefault) -> Outcome {
+    match &default.when_unset {
+        Unset::Outcome(outcome) => outcome.clone(),
+        Unset::Related(related) => match (&related.check.from, &related.from_unset) {
+            (Some(_), Some(outcome)) => outcome.clone(),
+            _ => related.otherwise.clone(),
+        },
+    }
+}
+
+fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Undecided => "review",
+        Verdict::Error => "error",
+    }
+}
+
+/// For every built-in policy and every Terraform type it targets with declared defaults:
+/// (i) with nothing configured, every declared setting is reported as unset and the verdict is
+/// the one the declarations give — the verdict of the same resource with each setting
+/// *configured* to what its default came to (a value as that value, an undecided default as
+/// an expression known only after apply), or a failure where a default is unsafe;
+/// (ii) with every declared setting configured by an expression known only after apply, no
+/// default applies and nothing fails.
+#[test]
+fn every_declared_default_agrees_with_behaviour() {
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    let mut not_applicable = Vec::new();
+    for policy in &builtin_catalog().policies {
+        for target in policy
+            .targets
+            .iter()
+            .filter(|t| t.kind == SourceKind::Terraform && !t.defaults.is_empty())
+        {
+            for type_name in target.types.iter().filter(|t| !t.contains('*')) {
+                checked += 1;
+                let address = format!("{type_name}.subject");
+                let case = |values: Map<String, Value>| json!({ address.clone(): values });
+                let what = format!("{} on {type_name}", policy.id);
+                // (i) Nothing configured.
+                // A target whose `when` needs a setting no default gives (a criticality tag)
+                // does not apply to an empty resource: nothing to compare.
+                let Some(empty) = evaluate(policy, &case(Map::new()), &address) else {
+                    not_applicable.push(what);
+                    continue;
+                };
+                let unset: Vec<&str> = empty.defaults.iter().map(|a| a.path.as_str()).collect();
+                let declared: Vec<&str> = target.defaults.iter().map(|d| d.path.text()).collect();
+                if unset != declared {
+                    problems.push(format!(
+                        "{what}: with nothing configured, defaults applied {unset:?}, declared {declared:?}"
+                    ));
+                }
+                let mut reference = Map::new();
+                let mut unsafe_default = false;
+                for default in &target.defaults {
+                    match alone(default) {
+                        Outcome::Value(v) => put(&mut reference, &default.steps, v),
+                        Outcome::Review => {
+                            put(&mut reference, &default.steps, json!({"$unknown": true}));
+                        }
+                        Outcome::Fail => unsafe_default = true,
+                        Outcome::Pass => {}
+                    }
+                }
+                let expected = if unsafe_default {
+                    Verdict::Fail
+                } else {
+                    match evaluate(policy, &case(reference.clone()), &address) {
+                        Some(result) => result.verdict,
+                        None => {
+                            problems
+                                .push(format!("{what}: the configured resource is not evaluated"));
+                            continue;
+                        }
+                    }
+                };
+                if empty.verdict != expected {
+                    problems.push(format!(
+                        "{what}: nothing configured gives {}, the declaration gives {} (configured as {})",
+                        verdict_name(empty.verdict),
+                        verdict_name(expected),
+                        Value::Object(reference)
+                    ));
+                }
+                // A target whose every default is declared safe passes an empty resource.
+                let all_safe = target.defaults.iter().all(|d| alone(d) == Outcome::Pass);
+                if all_safe && empty.verdict != Verdict::Pass {
+                    problems.push(format!(
+                        "{what}: every default is declared `pass`, but nothing configured gives {}",
+                        verdict_name(empty.verdict)
+                    ));
+                }
+                if empty.verdict == Verdict::Pass
+                    && empty.defaults.iter().any(|a| a.outcome == Outcome::Review)
+                {
+                    problems.push(format!(
+                        "{what}: passes on a default the plan does not decide"
+                    ));
+                }
+                // (ii) Every declared setting configured, known only after apply.
+                let mut unknown = Map::new();
+                for default in &target.defaults {
+                    put(&mut unknown, &default.steps, json!({"$unknown": true}));
+                }
+                let Some(result) = evaluate(policy, &case(unknown.clone()), &address) else {
+                    problems.push(format!("{what}: the unknown resource is not evaluated"));
+                    continue;
+                };
+                if !result.defaults.is_empty() {
+                    problems.push(format!(
+                        "{what}: a setting configured as {} is taken as unset",
+                        Value::Object(unknown)
+                    ));
+                } else if result.verdict == Verdict::Fail {
+                    problems.push(format!(
+                        "{what}: fails when every judged setting is known only after apply"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert_eq!(
+        not_applicable,
+        ["aws.ec2.termination-protection on aws_instance"],
+        "targets that an empty resource does not reach"
+    );
+    assert!(checked >= 5, "only {checked} target types declare defaults");
+}
