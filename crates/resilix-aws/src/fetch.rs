@@ -13,8 +13,8 @@ use std::time::Duration;
 use aws_sdk_config::Client;
 use aws_sdk_config::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_config::types::{
-    AggregateResourceIdentifier, AggregatedSourceStatusType, BaseConfigurationItem, ResourceKey,
-    ResourceType,
+    AggregateResourceIdentifier, AggregatedSourceStatusType, BaseConfigurationItem,
+    ResourceIdentifier, ResourceKey, ResourceType,
 };
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::timeout::TimeoutConfig;
@@ -564,6 +564,55 @@ async fn aggregator_sources(
     }
 }
 
+/// ListDiscoveredResources of one type, every page (bounded by the pager), each resource
+/// once (the first time a page names it); with `include_deleted`, deleted resources too (with
+/// their deletion time).
+pub(crate) async fn list_discovered(
+    api: &Api,
+    resource_type: &str,
+    include_deleted: bool,
+    settings: &Settings,
+) -> Result<Vec<ResourceIdentifier>, Classified> {
+    let mut listed = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut pager = Pager::new(settings);
+    loop {
+        let out = api
+            .call(
+                api.client
+                    .list_discovered_resources()
+                    .resource_type(ResourceType::from(resource_type))
+                    .set_include_deleted_resources(include_deleted.then_some(true))
+                    .limit(settings.page_size)
+                    .set_next_token(pager.token())
+                    .send(),
+            )
+            .await?;
+        let count = out.resource_identifiers().len();
+        let next = out.next_token().map(str::to_owned);
+        for identifier in out.resource_identifiers.unwrap_or_default() {
+            if identifier
+                .resource_id()
+                .is_some_and(|id| seen.insert(id.to_owned()))
+            {
+                listed.push(identifier);
+            }
+        }
+        if !pager.turn(next.as_deref(), count)? {
+            return Ok(listed);
+        }
+    }
+}
+
+/// The key of a resource of `resource_type`, for BatchGetResourceConfig.
+pub(crate) fn key(resource_type: &str, id: &str) -> Option<ResourceKey> {
+    ResourceKey::builder()
+        .resource_type(ResourceType::from(resource_type))
+        .resource_id(id)
+        .build()
+        .ok()
+}
+
 /// ListDiscoveredResources for one type, then BatchGetResourceConfig by ≤ 100 keys.
 async fn region_batch_unit(
     api: &Api,
@@ -572,53 +621,18 @@ async fn region_batch_unit(
     settings: &Settings,
     progress: &dyn Progress,
 ) -> UnitResult {
-    let operation = "ListDiscoveredResources";
     let mut unit = UnitResult::new(region, resource_type);
-    let mut keys: Vec<ResourceKey> = Vec::new();
-    let mut ids = BTreeSet::new();
-    let mut pager = Pager::new(settings);
-    loop {
-        let sent = api
-            .call(
-                api.client
-                    .list_discovered_resources()
-                    .resource_type(ResourceType::from(resource_type))
-                    .limit(settings.page_size)
-                    .set_next_token(pager.token())
-                    .send(),
-            )
-            .await;
-        let out = match sent {
-            Ok(out) => out,
-            Err(classified) => {
-                unit.fail(operation, classified);
-                return unit;
-            }
-        };
-        for identifier in out.resource_identifiers() {
-            let Some(id) = identifier.resource_id() else {
-                continue;
-            };
-            if !ids.insert(id.to_owned()) {
-                continue;
-            }
-            let key = ResourceKey::builder()
-                .resource_type(ResourceType::from(resource_type))
-                .resource_id(id)
-                .build();
-            if let Ok(key) = key {
-                keys.push(key);
-            }
+    let listed = match list_discovered(api, resource_type, false, settings).await {
+        Ok(listed) => listed,
+        Err(classified) => {
+            unit.fail("ListDiscoveredResources", classified);
+            return unit;
         }
-        match pager.turn(out.next_token(), out.resource_identifiers().len()) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(classified) => {
-                unit.fail(operation, classified);
-                return unit;
-            }
-        }
-    }
+    };
+    let keys: Vec<ResourceKey> = listed
+        .iter()
+        .filter_map(|identifier| key(resource_type, identifier.resource_id()?))
+        .collect();
     progress.listed(region, resource_type, keys.len());
     for chunk in keys.chunks(settings.batch_size.clamp(1, 100)) {
         let fetched = fetch_batch(

@@ -25,7 +25,9 @@ use aws_smithy_types::date_time::Format;
 use serde_json::Value;
 
 use crate::errors::{Classified, FailureKind};
-use crate::fetch::{Api, UnitFuture, UnitResult, fetch_batch, pull_regions_with};
+use crate::fetch::{
+    Api, UnitFuture, UnitResult, fetch_batch, key, list_discovered, pull_regions_with,
+};
 use crate::paging::Pager;
 use crate::{Method, Progress, Pull, Settings, items};
 
@@ -166,63 +168,29 @@ async fn list(
     since: DateTime,
     settings: &Settings,
 ) -> Option<(Vec<ResourceKey>, BTreeSet<String>)> {
-    let operation = "ListDiscoveredResources";
+    let listed = match list_discovered(api, resource_type, true, settings).await {
+        Ok(listed) => listed,
+        Err(classified) => {
+            unit.fail("ListDiscoveredResources", classified);
+            return None;
+        }
+    };
     let mut live = Vec::new();
     let mut deleted = BTreeSet::new();
-    let mut seen = BTreeSet::new();
-    let mut pager = Pager::new(settings);
-    loop {
-        let sent = api
-            .call(
-                api.client
-                    .list_discovered_resources()
-                    .resource_type(ResourceType::from(resource_type))
-                    .include_deleted_resources(true)
-                    .limit(settings.page_size)
-                    .set_next_token(pager.token())
-                    .send(),
-            )
-            .await;
-        let out = match sent {
-            Ok(out) => out,
-            Err(classified) => {
-                unit.fail(operation, classified);
-                return None;
-            }
+    for identifier in &listed {
+        let Some(id) = identifier.resource_id() else {
+            continue;
         };
-        for identifier in out.resource_identifiers() {
-            let Some(id) = identifier.resource_id() else {
-                continue;
-            };
-            if !seen.insert(id.to_owned()) {
-                continue;
-            }
-            match identifier.resource_deletion_time() {
-                Some(when) => {
-                    if *when >= since {
-                        deleted.insert(id.to_owned());
-                    }
-                }
-                None => {
-                    let key = ResourceKey::builder()
-                        .resource_type(ResourceType::from(resource_type))
-                        .resource_id(id)
-                        .build();
-                    if let Ok(key) = key {
-                        live.push(key);
-                    }
+        match identifier.resource_deletion_time() {
+            Some(when) => {
+                if *when >= since {
+                    deleted.insert(id.to_owned());
                 }
             }
-        }
-        match pager.turn(out.next_token(), out.resource_identifiers().len()) {
-            Ok(true) => {}
-            Ok(false) => return Some((live, deleted)),
-            Err(classified) => {
-                unit.fail(operation, classified);
-                return None;
-            }
+            None => live.extend(key(resource_type, id)),
         }
     }
+    Some((live, deleted))
 }
 
 /// One resource's items from the last one captured before `since` (if any) to the newest, in
