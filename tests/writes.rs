@@ -4,7 +4,7 @@
 #![cfg(unix)]
 
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use crate::emit::validate_sarif;
@@ -406,14 +406,29 @@ fn a_read_only_directory_is_a_clear_error_and_keeps_no_temporary_file() {
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
     let mut command = scan_in(dir.path(), &["-f", "sarif", "-o", "locked/results.sarif"]);
     if running_as_root(dir.path()) {
-        // Root writes anywhere: run as nobody, whom the mode does bind.
-        let program = PathBuf::from(command.get_program());
-        let args: Vec<_> = command.get_args().map(ToOwned::to_owned).collect();
+        // Root writes anywhere: run as nobody, whom the mode does bind. Nobody may not reach
+        // the checkout (a clone under a 0700 directory), so the binary, the policy and the
+        // plan are copied into the test's own directory first.
+        let program = dir.path().join("resilix");
+        std::fs::copy(command.get_program(), &program).unwrap();
+        std::fs::copy(
+            root().join("policies/aws/s3/block-public-access.yaml"),
+            dir.path().join("policy.yaml"),
+        )
+        .unwrap();
+        std::fs::copy(root().join(FAIL_PLAN), dir.path().join("plan.json")).unwrap();
         let mut unprivileged = Command::new("setpriv");
         unprivileged
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
             .arg(program)
-            .args(args)
+            .args([
+                "scan",
+                "-q",
+                "--no-builtin-policies",
+                "--policies",
+                "policy.yaml",
+            ])
+            .args(["plan.json", "-f", "sarif", "-o", "locked/results.sarif"])
             .current_dir(dir.path())
             .env("NO_COLOR", "1");
         command = unprivileged;
