@@ -25,7 +25,7 @@ fn main() {
     let mut files = Vec::new();
     collect(&root, &mut files);
     let mut code = String::from(
-        "/// Built-in policies: (path relative to `policies/`, YAML text).\npub static BUILTIN_POLICIES: &[(&str, &str)] = &[\n",
+        "/// Built-in policies: (path relative to `policies/`, YAML text).\npub(crate) static BUILTIN_POLICIES: &[(&str, &str)] = &[\n",
     );
     for file in &files {
         let relative = file

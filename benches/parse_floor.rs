@@ -3,7 +3,12 @@
 //! No scanner can read a plan faster than this; benches/run.py reports resilix against it.
 //!
 //! Usage: parse-floor FILE   (prints the number of resource changes)
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use std::borrow::Cow;
 

@@ -59,7 +59,7 @@ impl Drop for Registered {
 
 /// Failure to write an output file.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum OutputError {
+pub(crate) enum OutputError {
     #[error("cannot write {path}: the directory {dir} does not exist")]
     #[diagnostic(
         code(output::missing_dir),
@@ -95,7 +95,7 @@ pub enum OutputError {
 
 /// How an output was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
+pub(crate) enum Written {
     /// A regular file, replaced whole: it can be read back.
     File,
     /// A device, FIFO, socket or open stream, written in place: what was written cannot be read
@@ -106,7 +106,7 @@ pub enum Written {
 /// Writes `path` atomically with what `write` produces; on any error the previous content of
 /// `path` (if any) is left untouched and no partial file remains. A special file is written in
 /// place (see the module documentation).
-pub fn write_atomic(
+pub(crate) fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> Result<Written, OutputError> {
@@ -368,7 +368,7 @@ enum FileKey {
 /// exists, else by canonical path. `/dev/null` may be named any number of times: writing it
 /// twice loses nothing. Any other special file (`/dev/stdout`) is refused twice, as the two
 /// outputs would run into each other.
-pub fn refuse_clashes(outputs: &[Named], inputs: &[Named]) -> Result<(), OutputError> {
+pub(crate) fn refuse_clashes(outputs: &[Named], inputs: &[Named]) -> Result<(), OutputError> {
     let outputs: Vec<(&Named, FileKey)> = outputs
         .iter()
         .filter_map(|named| Some((named, key(named, Stream::Out)?)))

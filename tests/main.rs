@@ -7,6 +7,9 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
+// Test helpers are `pub` for the sibling test modules (and fuzz/src/lib.rs, included as one), not
+// for another crate; a failing test may say more on stderr than its assertion.
+#![allow(unreachable_pub, clippy::print_stderr)]
 
 mod action;
 mod adoption;

@@ -115,7 +115,7 @@ pub struct AuditArgs {
 
 /// An audit that could not start or brought nothing back.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
-pub enum AuditError {
+pub(crate) enum AuditError {
     #[error("audit: {fatal}")]
     #[diagnostic(code(audit::failed))]
     Pull {

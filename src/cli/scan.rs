@@ -355,7 +355,7 @@ impl FrameworkArg {
 }
 
 /// `--repo-root`, as arguments of the commands that write fingerprints.
-pub fn paths_for(repo_root: Option<&Path>) -> Paths {
+pub(crate) fn paths_for(repo_root: Option<&Path>) -> Paths {
     let working_dir = std::env::current_dir().unwrap_or_default();
     Paths {
         base_dir: match repo_root {
@@ -578,7 +578,7 @@ pub(crate) fn run(args: &ScanArgs, quiet: bool, diagnostics: &mut Diagnostics) -
 
 /// Loaded resources and what went wrong loading them.
 #[derive(Debug, Default)]
-pub struct Inputs {
+pub(crate) struct Inputs {
     pub resources: ResourceSet,
     pub errors: Vec<LoadError>,
     pub warnings: Vec<LoadWarning>,

@@ -260,7 +260,7 @@ pub struct FrameworkView<'a> {
 }
 
 /// The states, in the order the report lists them.
-pub const STATES: [ControlState; 5] = [
+pub(super) const STATES: [ControlState; 5] = [
     ControlState::Failed,
     ControlState::Review,
     ControlState::Passed,
@@ -319,7 +319,7 @@ impl Row<'_> {
 }
 
 /// Where a resource is, for grouping: its account and region, or its input file.
-pub fn group_label(resource: &Resource, cx: &EmitContext<'_>) -> String {
+pub(super) fn group_label(resource: &Resource, cx: &EmitContext<'_>) -> String {
     match resource.source {
         SourceKind::AwsConfig => format!(
             "Account {} · {}",
@@ -489,7 +489,7 @@ impl<'a> AuditorView<'a> {
 }
 
 /// The human name of a control state, capitalised for a badge.
-pub fn state_label(state: ControlState) -> &'static str {
+pub(super) fn state_label(state: ControlState) -> &'static str {
     match state {
         ControlState::Failed => "Failed",
         ControlState::Review => "Needs review",
@@ -500,7 +500,7 @@ pub fn state_label(state: ControlState) -> &'static str {
 }
 
 /// What a state means, for the legend.
-pub fn state_meaning(state: ControlState) -> &'static str {
+pub(super) fn state_meaning(state: ControlState) -> &'static str {
     match state {
         ControlState::Failed => "at least one resource fails a check mapped to the control",
         ControlState::Review => {

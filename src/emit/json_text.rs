@@ -14,7 +14,10 @@ use serde_json::ser::{Formatter, PrettyFormatter};
 use crate::printable::is_unsafe;
 
 /// Serializes `value` as pretty-printed JSON with [the escapes above](self).
-pub fn to_writer_pretty<W: Write, T: Serialize + ?Sized>(writer: W, value: &T) -> io::Result<()> {
+pub(super) fn to_writer_pretty<W: Write, T: Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+) -> io::Result<()> {
     let mut serializer =
         serde_json::Serializer::with_formatter(writer, Escaping(PrettyFormatter::new()));
     // `from` keeps the kind of an I/O error (a broken pipe must stay one).

@@ -11,7 +11,7 @@ use crate::printable::{break_hashes, printable};
 /// Text from the inputs or a policy, for a table cell or a line: one line, Markdown syntax
 /// (`|`, `\`, `` ` ``, `*`, `[`, `]`, `#`) escaped with a backslash, HTML as entities, runs of
 /// whitespace collapsed.
-pub fn text(text: &str) -> String {
+pub(super) fn text(text: &str) -> String {
     let text = printable(text);
     let mut out = String::with_capacity(text.len());
     let mut space = false;
@@ -40,7 +40,7 @@ pub fn text(text: &str) -> String {
 
 /// Text written by policy authors (titles, descriptions, remediation), which may use Markdown
 /// code spans and emphasis: one line, HTML escaped, nothing else.
-pub fn prose(text: &str) -> String {
+pub(super) fn prose(text: &str) -> String {
     printable(&text.split_whitespace().collect::<Vec<_>>().join(" "))
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -49,7 +49,7 @@ pub fn prose(text: &str) -> String {
 
 /// A code span that survives backticks and pipes inside a table cell (its fence is longer than
 /// any run of backticks inside; a `|` is escaped, as GitHub requires even in code spans).
-pub fn code(text: &str) -> String {
+pub(super) fn code(text: &str) -> String {
     let text = printable(text)
         .split_whitespace()
         .collect::<Vec<_>>()

@@ -25,7 +25,7 @@ const DOCS_URI: &str = "https://github.com/resilix/resilix/blob/main/docs/polici
 const MAX_TAGS: usize = 20;
 /// GitHub code scanning rejects a run with more results than this; the highest-priority results
 /// are kept and a notification says what was left out.
-pub const MAX_RESULTS: usize = 25_000;
+pub(super) const MAX_RESULTS: usize = 25_000;
 
 #[derive(Serialize)]
 struct Log<'a> {
@@ -237,7 +237,7 @@ struct LogicalLocation<'a> {
 }
 
 /// SARIF level of a severity (DESIGN §5).
-pub fn level(severity: Severity) -> &'static str {
+pub(super) fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::High => "error",
         Severity::Medium => "warning",

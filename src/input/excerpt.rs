@@ -52,7 +52,7 @@ const CONTEXT_LINES: usize = 1;
 /// (a run may make many errors and show one): one with context lines for the snippet, one
 /// without for the `file:line:column` header.
 #[derive(Debug, Clone)]
-pub struct RedactedExcerpt {
+pub(super) struct RedactedExcerpt {
     file: Arc<SourceFile>,
     offset: usize,
     /// Where the text stops being known JSON: the offset of a syntax error, else the end.
@@ -98,12 +98,12 @@ impl Window {
 
 impl RedactedExcerpt {
     /// The excerpt around `offset` of a file that is JSON throughout (an error about its shape).
-    pub fn new(file: &Arc<SourceFile>, offset: usize) -> RedactedExcerpt {
+    pub(super) fn new(file: &Arc<SourceFile>, offset: usize) -> RedactedExcerpt {
         RedactedExcerpt::with_json_until(file, offset, file.text().len())
     }
 
     /// The excerpt around a syntax error at `offset`: only the text before it is known JSON.
-    pub fn at_syntax_error(file: &Arc<SourceFile>, offset: usize) -> RedactedExcerpt {
+    pub(super) fn at_syntax_error(file: &Arc<SourceFile>, offset: usize) -> RedactedExcerpt {
         RedactedExcerpt::with_json_until(file, offset, offset)
     }
 
