@@ -10,6 +10,51 @@ use serde_json::{Value, json};
 
 use crate::{Reply, Request, StandIn, page, page_reply};
 
+/// The page of `items` a List, Select or history request asks for: from the page token in its
+/// `token` field, no longer than its `limit` field asks (missing or zero: no limit of its own)
+/// and `page_size`, answered as `{list: [items…], token: next}`.
+fn answer_page(
+    request: &Request,
+    items: &[Value],
+    page_size: usize,
+    (list, token, limit): (&str, &str, &str),
+) -> Reply {
+    let size = request
+        .get(limit)
+        .and_then(Value::as_u64)
+        .and_then(|l| usize::try_from(l).ok())
+        .filter(|l| *l > 0)
+        .map_or(page_size, |l| l.min(page_size));
+    match page(items, request.str(token), size) {
+        Ok((page, next)) => page_reply(list, page, token, next),
+        Err(reply) => reply,
+    }
+}
+
+/// The `resourceKeys` of a BatchGetResourceConfig request; more than 100 is AWS's
+/// `ValidationException`.
+fn batch_keys(request: &Request) -> Result<Vec<Value>, Reply> {
+    let keys = request
+        .get("resourceKeys")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if keys.len() > 100 {
+        return Err(Reply::error(
+            400,
+            "ValidationException",
+            "resourceKeys: at most 100 keys per call",
+        ));
+    }
+    Ok(keys)
+}
+
+/// Where ListDiscoveredResources and GetResourceConfigHistory keep their list, token and limit.
+const LIST: (&str, &str, &str) = ("resourceIdentifiers", "nextToken", "limit");
+const HISTORY: (&str, &str, &str) = ("configurationItems", "nextToken", "limit");
+/// SelectResourceConfig's.
+const SELECT: (&str, &str, &str) = ("Results", "NextToken", "Limit");
+
 /// DescribeConfigurationRecorderStatus: one recorder, `default`, recording.
 pub fn recording() -> Reply {
     Reply::json(json!({
@@ -95,15 +140,6 @@ impl Recorded {
             .collect()
     }
 
-    fn limit(&self, request: &Request, field: &str) -> usize {
-        request
-            .get(field)
-            .and_then(Value::as_u64)
-            .and_then(|l| usize::try_from(l).ok())
-            .filter(|l| *l > 0)
-            .map_or(self.page_size, |l| l.min(self.page_size))
-    }
-
     /// ListDiscoveredResources: the identifiers of the request's `resourceType`, a page at a time.
     pub fn list_discovered_resources(&self, request: &Request) -> Reply {
         let resource_type = request.str("resourceType").unwrap_or_default();
@@ -118,28 +154,16 @@ impl Recorded {
                 })
             })
             .collect();
-        let size = self.limit(request, "limit");
-        match page(&identifiers, request.str("nextToken"), size) {
-            Ok((page, next)) => page_reply("resourceIdentifiers", page, "nextToken", next),
-            Err(reply) => reply,
-        }
+        answer_page(request, &identifiers, self.page_size, LIST)
     }
 
     /// BatchGetResourceConfig: the items of the request's `resourceKeys` (at most 100); unknown
     /// keys are left out, as AWS Config leaves them out.
     pub fn batch_get_resource_config(&self, request: &Request) -> Reply {
-        let keys = request
-            .get("resourceKeys")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if keys.len() > 100 {
-            return Reply::error(
-                400,
-                "ValidationException",
-                "resourceKeys: at most 100 keys per call",
-            );
-        }
+        let keys = match batch_keys(request) {
+            Ok(keys) => keys,
+            Err(reply) => return reply,
+        };
         let found: Vec<Value> = keys
             .iter()
             .filter_map(|key| {
@@ -180,11 +204,7 @@ impl Recorded {
                 Value::String(row.to_string())
             })
             .collect();
-        let size = self.limit(request, "Limit");
-        match page(&rows, request.str("NextToken"), size) {
-            Ok((page, next)) => page_reply("Results", page, "NextToken", next),
-            Err(reply) => reply,
-        }
+        answer_page(request, &rows, self.page_size, SELECT)
     }
 }
 
@@ -290,15 +310,6 @@ impl History {
         out
     }
 
-    fn limit(&self, request: &Request) -> usize {
-        request
-            .get("limit")
-            .and_then(Value::as_u64)
-            .and_then(|l| usize::try_from(l).ok())
-            .filter(|l| *l > 0)
-            .map_or(self.page_size, |l| l.min(self.page_size))
-    }
-
     /// ListDiscoveredResources of the request's `resourceType`.
     pub fn list_discovered_resources(&self, request: &Request) -> Reply {
         let resource_type = request.str("resourceType").unwrap_or_default();
@@ -328,26 +339,15 @@ impl History {
                 Some(id)
             })
             .collect();
-        match page(&identifiers, request.str("nextToken"), self.limit(request)) {
-            Ok((page, next)) => page_reply("resourceIdentifiers", page, "nextToken", next),
-            Err(reply) => reply,
-        }
+        answer_page(request, &identifiers, self.page_size, LIST)
     }
 
     /// BatchGetResourceConfig: the newest item of each key that still exists.
     pub fn batch_get_resource_config(&self, request: &Request) -> Reply {
-        let keys = request
-            .get("resourceKeys")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if keys.len() > 100 {
-            return Reply::error(
-                400,
-                "ValidationException",
-                "resourceKeys: at most 100 keys per call",
-            );
-        }
+        let keys = match batch_keys(request) {
+            Ok(keys) => keys,
+            Err(reply) => return reply,
+        };
         let found: Vec<Value> = keys
             .iter()
             .filter_map(|key| {
@@ -399,9 +399,6 @@ impl History {
         if request.str("chronologicalOrder") != Some("Forward") {
             items.reverse();
         }
-        match page(&items, request.str("nextToken"), self.limit(request)) {
-            Ok((page, next)) => page_reply("configurationItems", page, "nextToken", next),
-            Err(reply) => reply,
-        }
+        answer_page(request, &items, self.page_size, HISTORY)
     }
 }
