@@ -626,3 +626,51 @@ fn the_auditor_reads_who_changed_what_and_whether_it_was_authorized() {
         )
     );
 }
+
+/// Issue 14: "a change by the root user is always critical". A change ticket does not lower it:
+/// the ticket may approve what the change weakened (a planned change with that ticket would be
+/// approved too), but using the root user for a change is itself the finding, and no approval
+/// covers it.
+#[test]
+fn a_change_by_the_root_user_with_a_change_ticket_is_still_critical() {
+    let mut items: Vec<Value> = Vec::new();
+    for path in history_files() {
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        items.extend(
+            file["configurationItems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+    }
+    // The root user's key deletion carries a new change ticket.
+    let deletion = items
+        .iter_mut()
+        .find(|i| i["relatedEvents"] == serde_json::json!(["ev-root-1"]))
+        .unwrap();
+    deletion["tags"] = serde_json::json!({"change-ticket": "CHG-9001"});
+    let aws = StandIn::start().unwrap();
+    History::new(items).install(&aws);
+    trail().install(&aws);
+    let out = audit_history(&aws, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let root = finding(&report, "change.unauthorized", key).unwrap();
+    assert_eq!(
+        (root["disposition"].as_str(), root["severity"].as_str()),
+        (Some("fail"), Some("critical")),
+        "{root}"
+    );
+    assert!(
+        root["evidence"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("root user"),
+        "{root}"
+    );
+    // The ticket approves what the change weakened, as it would a planned change.
+    let weakened = finding(&report, "change.protection-weakened", key).unwrap();
+    assert_eq!(weakened["disposition"], "approved", "{weakened}");
+}
