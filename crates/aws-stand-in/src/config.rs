@@ -8,7 +8,9 @@
 
 use serde_json::{Value, json};
 
-use crate::{Reply, Request, StandIn, page, page_reply};
+use std::sync::Arc;
+
+use crate::{Reply, Request, Routes, page, page_reply};
 
 /// The page of `items` a List, Select or history request asks for: from the page token in its
 /// `token` field, no longer than its `limit` field asks (missing or zero: no limit of its own)
@@ -118,19 +120,22 @@ impl Recorded {
     }
 
     /// Routes the Config operations of an audit to these items.
-    pub fn install(self, stand_in: &StandIn) {
-        stand_in.on("DescribeConfigurationRecorderStatus", recording());
+    pub fn install(self, routes: &impl Routes) {
+        routes.route("DescribeConfigurationRecorderStatus", Arc::new(recording()));
         let list = self.clone();
-        stand_in.on("ListDiscoveredResources", move |r: &Request| {
-            list.list_discovered_resources(r)
-        });
+        routes.route(
+            "ListDiscoveredResources",
+            Arc::new(move |r: &Request| list.list_discovered_resources(r)),
+        );
         let batch = self.clone();
-        stand_in.on("BatchGetResourceConfig", move |r: &Request| {
-            batch.batch_get_resource_config(r)
-        });
-        stand_in.on("SelectResourceConfig", move |r: &Request| {
-            self.select_resource_config(r)
-        });
+        routes.route(
+            "BatchGetResourceConfig",
+            Arc::new(move |r: &Request| batch.batch_get_resource_config(r)),
+        );
+        routes.route(
+            "SelectResourceConfig",
+            Arc::new(move |r: &Request| self.select_resource_config(r)),
+        );
     }
 
     fn of_type(&self, resource_type: &str) -> Vec<&Value> {
@@ -276,19 +281,22 @@ impl History {
     }
 
     /// Routes the Config operations of `audit --changes-since` to this history.
-    pub fn install(self, stand_in: &StandIn) {
-        stand_in.on("DescribeConfigurationRecorderStatus", recording());
+    pub fn install(self, routes: &impl Routes) {
+        routes.route("DescribeConfigurationRecorderStatus", Arc::new(recording()));
         let list = self.clone();
-        stand_in.on("ListDiscoveredResources", move |r: &Request| {
-            list.list_discovered_resources(r)
-        });
+        routes.route(
+            "ListDiscoveredResources",
+            Arc::new(move |r: &Request| list.list_discovered_resources(r)),
+        );
         let batch = self.clone();
-        stand_in.on("BatchGetResourceConfig", move |r: &Request| {
-            batch.batch_get_resource_config(r)
-        });
-        stand_in.on("GetResourceConfigHistory", move |r: &Request| {
-            self.get_resource_config_history(r)
-        });
+        routes.route(
+            "BatchGetResourceConfig",
+            Arc::new(move |r: &Request| batch.batch_get_resource_config(r)),
+        );
+        routes.route(
+            "GetResourceConfigHistory",
+            Arc::new(move |r: &Request| self.get_resource_config_history(r)),
+        );
     }
 
     /// The newest item of each resource of a type, in the order resources first appear.
