@@ -847,3 +847,35 @@ fn audit_of_member_accounts_needs_a_role_and_no_aggregator() {
     assert!(message.contains("is not a role name"), "{message}");
     assert_eq!(aws.log().len(), 0, "nothing is asked of AWS");
 }
+
+#[test]
+fn audit_of_member_accounts_whose_sts_never_answers_times_out_per_account() {
+    // STS accepts the connection and says nothing: each account's AssumeRole is bounded by
+    // --timeout like every call, and the account is reported as not pulled.
+    let aws = StandIn::start().unwrap();
+    aws.on("AssumeRole", Reply::Hang);
+    let out = audit_stand_in(
+        &aws,
+        &[
+            "--accounts",
+            "111111111111",
+            "--assume-role",
+            "resilix-audit",
+            "--max-attempts",
+            "2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("account 111111111111: timed out (AssumeRole): could not assume")
+            && message.contains("no answer within 200 ms (--timeout)")
+            && message.contains("nothing in account 111111111111 was pulled"),
+        "{message}"
+    );
+    assert_eq!(
+        aws.calls("AssumeRole"),
+        2,
+        "retried once, as --max-attempts allows"
+    );
+}
