@@ -705,3 +705,177 @@ fn audit_saved_to_a_fifo_reaches_its_reader_and_is_still_judged() {
         "{saved}"
     );
 }
+
+/// A bucket and a role of `account` in eu-west-1.
+fn recorded_in(account: &str) -> Recorded {
+    Recorded::new(vec![
+        item(
+            account,
+            "eu-west-1",
+            BUCKET_TYPE,
+            &format!("logs-{account}"),
+            &format!("arn:aws:s3:::logs-{account}"),
+            &json!({"name": format!("logs-{account}")}),
+        ),
+        item(
+            account,
+            "eu-west-1",
+            ROLE_TYPE,
+            "AROA1",
+            &format!("arn:aws:iam::{account}:role/ci"),
+            &json!({"roleName": "ci", "assumeRolePolicyDocument": "%7B%7D"}),
+        ),
+    ])
+}
+
+#[test]
+fn audit_of_member_accounts_pulls_each_through_its_role_and_says_which_pull_failed() {
+    let (a, b) = ("111111111111", "222222222222");
+    let aws = StandIn::start().unwrap();
+    aws_stand_in::sts::Roles::new().install(&aws);
+    recorded_in(a).install(&aws.account(a));
+    recorded_in(b).install(&aws.account(b));
+    // Account b's role may not list buckets.
+    let listing = recorded_in(b);
+    aws.account(b)
+        .on("ListDiscoveredResources", move |r: &Request| {
+            if r.str("resourceType") == Some(BUCKET_TYPE) {
+                Reply::error(
+                    400,
+                    "AccessDeniedException",
+                    "not authorized to perform config:ListDiscoveredResources",
+                )
+            } else {
+                listing.list_discovered_resources(r)
+            }
+        });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accounts.txt");
+    std::fs::write(
+        &file,
+        format!("# the organization's members\n{a}\n{b}  # payments\n"),
+    )
+    .unwrap();
+    let out = audit_stand_in(
+        &aws,
+        &[
+            "--accounts-file",
+            file.to_str().unwrap(),
+            "--assume-role",
+            "audit/resilix",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = error_messages(&report);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "aws-config: {b} eu-west-1 AWS::S3::Bucket: access denied (ListDiscoveredResources): AccessDeniedException"
+        )),
+        "{errors:?}"
+    );
+    // Every finding carries its account: the bucket of the account that could list them
+    // fails (no public access block, …); the three resources pulled were all judged.
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["resource"]["account"].as_str().unwrap(),
+                f["resource"]["address"].as_str().unwrap()
+            )
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    assert_eq!(found, [format!("{a} arn:aws:s3:::logs-{a}")]);
+    assert_eq!(report["summary"]["resources"], 3, "{}", report["summary"]);
+    let mut roles: Vec<String> = aws
+        .requests("AssumeRole")
+        .iter()
+        .map(|r| r.str("RoleArn").unwrap().to_owned())
+        .collect();
+    roles.sort();
+    assert_eq!(
+        roles,
+        [a, b].map(|id| format!("arn:aws:iam::{id}:role/audit/resilix"))
+    );
+    assert!(
+        aws.log()
+            .iter()
+            .filter(|r| r.operation != "AssumeRole")
+            .all(|r| r.account.is_some()),
+        "nothing is asked with the caller's own credentials"
+    );
+}
+
+#[test]
+fn audit_of_member_accounts_needs_a_role_and_no_aggregator() {
+    let aws = StandIn::start().unwrap();
+    let usage = |args: &[&str]| {
+        let out = run_watched(&mut audit_command(&aws.endpoint(), args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        stderr(&out)
+    };
+    let message = usage(&["--accounts", "111111111111"]);
+    assert!(message.contains("--assume-role <NAME>"), "{message}");
+    let message = usage(&["--assume-role", "resilix-audit"]);
+    assert!(message.contains("--accounts"), "{message}");
+    let message = usage(&[
+        "--accounts",
+        "111111111111",
+        "--assume-role",
+        "resilix-audit",
+        "--aggregator",
+        "org",
+    ]);
+    assert!(message.contains("cannot be used with"), "{message}");
+    let message = usage(&["--accounts", "111111111111,12345", "--assume-role", "r"]);
+    assert!(
+        message.contains("`12345` is not an AWS account ID (twelve digits)"),
+        "{message}"
+    );
+    let message = usage(&[
+        "--accounts",
+        "111111111111",
+        "--assume-role",
+        "arn:aws:iam::111111111111:role/r",
+    ]);
+    assert!(message.contains("is not a role name"), "{message}");
+    assert_eq!(aws.log().len(), 0, "nothing is asked of AWS");
+}
+
+#[test]
+fn audit_of_member_accounts_whose_sts_never_answers_times_out_per_account() {
+    // STS accepts the connection and says nothing: each account's AssumeRole is bounded by
+    // --timeout like every call, and the account is reported as not pulled.
+    let aws = StandIn::start().unwrap();
+    aws.on("AssumeRole", Reply::Hang);
+    let out = audit_stand_in(
+        &aws,
+        &[
+            "--accounts",
+            "111111111111",
+            "--assume-role",
+            "resilix-audit",
+            "--max-attempts",
+            "2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("account 111111111111: timed out (AssumeRole): could not assume")
+            && message.contains("no answer within 200 ms (--timeout)")
+            && message.contains("nothing in account 111111111111 was pulled"),
+        "{message}"
+    );
+    assert_eq!(
+        aws.calls("AssumeRole"),
+        2,
+        "retried once, as --max-attempts allows"
+    );
+}

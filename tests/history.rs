@@ -626,3 +626,248 @@ fn the_auditor_reads_who_changed_what_and_whether_it_was_authorized() {
         )
     );
 }
+
+/// Issue 14: "a change by the root user is always critical". A change ticket does not lower it:
+/// the ticket may approve what the change weakened (a planned change with that ticket would be
+/// approved too), but using the root user for a change is itself the finding, and no approval
+/// covers it.
+#[test]
+fn a_change_by_the_root_user_with_a_change_ticket_is_still_critical() {
+    let mut items: Vec<Value> = Vec::new();
+    for path in history_files() {
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        items.extend(
+            file["configurationItems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+    }
+    // The root user's key deletion carries a new change ticket.
+    let deletion = items
+        .iter_mut()
+        .find(|i| i["relatedEvents"] == serde_json::json!(["ev-root-1"]))
+        .unwrap();
+    deletion["tags"] = serde_json::json!({"change-ticket": "CHG-9001"});
+    let aws = StandIn::start().unwrap();
+    History::new(items).install(&aws);
+    trail().install(&aws);
+    let out = audit_history(&aws, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = "1234abcd-12ab-34cd-56ef-1234567890ab";
+    let root = finding(&report, "change.unauthorized", key).unwrap();
+    assert_eq!(
+        (root["disposition"].as_str(), root["severity"].as_str()),
+        (Some("fail"), Some("critical")),
+        "{root}"
+    );
+    assert!(
+        root["evidence"][0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("root user"),
+        "{root}"
+    );
+    // The ticket approves what the change weakened, as it would a planned change.
+    let weakened = finding(&report, "change.protection-weakened", key).unwrap();
+    assert_eq!(weakened["disposition"], "approved", "{weakened}");
+}
+
+/// The member accounts of the organization tests: two whose audit role can be assumed (the
+/// history's own account, and a copy of it in another account), one whose role is refused.
+const MEMBER: &str = "123456789012";
+const COPY: &str = "111111111111";
+const REFUSED: &str = "210987654321";
+
+/// The history and its events, as account `account` holds them (the fixtures belong to
+/// 123456789012: every ARN and account ID moved to `account`).
+fn history_of(account: &str) -> (History, Trail) {
+    let mut items = Vec::new();
+    for path in history_files() {
+        let text = std::fs::read_to_string(path)
+            .unwrap()
+            .replace(MEMBER, account);
+        let file: Value = serde_json::from_str(&text).unwrap();
+        items.extend(
+            file["configurationItems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .cloned(),
+        );
+    }
+    let events = std::fs::read_to_string(fixture("history/events.json"))
+        .unwrap()
+        .replace(MEMBER, account);
+    let events: Value = serde_json::from_str(&events).unwrap();
+    (
+        History::new(items),
+        Trail::new(events["Events"].as_array().unwrap().clone()),
+    )
+}
+
+/// One endpoint for the organization: STS, and each member account's AWS Config and
+/// CloudTrail answering the requests signed with its role's credentials. Requests signed with
+/// the caller's own credentials find no AWS Config there.
+fn organization() -> StandIn {
+    let aws = StandIn::start().unwrap();
+    aws_stand_in::sts::Roles::new()
+        .refuse(REFUSED)
+        .install(&aws);
+    for account in [MEMBER, COPY] {
+        let (history, trail) = history_of(account);
+        history.install(&aws.account(account));
+        trail.install(&aws.account(account));
+    }
+    aws
+}
+
+#[test]
+fn an_organization_history_is_pulled_account_by_account_through_assumed_roles() {
+    let aws = organization();
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("history.json");
+    let accounts = format!("{MEMBER},{REFUSED},{COPY}");
+    let out = audit_history(
+        &aws,
+        &[
+            "--accounts",
+            &accounts,
+            "--assume-role",
+            "resilix-audit",
+            "--save",
+            saved.to_str().unwrap(),
+        ],
+    );
+    // The refused account makes the audit incomplete: exit 2, whatever was found elsewhere.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The report is read back from the saved history: its errors name that file.
+    let prefix = format!("{}: ", saved.display());
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let message = e["message"].as_str().unwrap();
+            message.strip_prefix(&prefix).unwrap_or(message)
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [format!(
+            "account {REFUSED}: role not assumed (AssumeRole): could not assume \
+             arn:aws:iam::{REFUSED}:role/resilix-audit: AccessDenied: User: \
+             arn:aws:iam::123456789012:user/auditor is not authorized to perform: sts:AssumeRole \
+             on resource: arn:aws:iam::{REFUSED}:role/resilix-audit; nothing in account \
+             {REFUSED} was pulled"
+        )],
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(saved["resilixAudit"]["complete"], false);
+    assert_eq!(
+        saved["resilixAudit"]["scope"],
+        serde_json::json!([
+            format!("{COPY} eu-west-1"),
+            format!("{MEMBER} eu-west-1"),
+            format!("{REFUSED} eu-west-1")
+        ]),
+        "what was asked for, the refused account included"
+    );
+
+    // Each account's findings are exactly the one-account audit's, and carry their account.
+    let single: Value = serde_json::from_slice(&audit_history(&stand_in(), &[]).stdout).unwrap();
+    let of_account = |account: &str| -> Vec<String> {
+        let findings = report["findings"].as_array().unwrap();
+        let mut out: Vec<String> = findings
+            .iter()
+            .filter(|f| f["resource"]["account"] == account)
+            .map(|f| {
+                format!(
+                    "{} {} {} {}",
+                    f["disposition"].as_str().unwrap(),
+                    f["severity"].as_str().unwrap(),
+                    f["policy"].as_str().unwrap(),
+                    f["resource"]["address"]
+                        .as_str()
+                        .unwrap()
+                        .replace(account, MEMBER),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(of_account(MEMBER), findings(&single));
+    assert_eq!(of_account(COPY), findings(&single));
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        2 * single["findings"].as_array().unwrap().len(),
+        "every finding belongs to one of the two accounts pulled"
+    );
+    // Who made each change was looked up in its own account's CloudTrail.
+    let console = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["policy"] == "change.unauthorized"
+                && f["resource"]["account"] == COPY
+                && f["resource"]["address"] == "arn:aws:s3:::acme-public-console"
+        })
+        .unwrap();
+    assert_eq!(
+        console["evidence"][0]["actual"],
+        format!(
+            "PutBucketPublicAccessBlock by arn:aws:iam::{COPY}:user/mallory from 203.0.113.7 at 2026-12-02T09:14:31Z"
+        )
+    );
+
+    // One AssumeRole per account, by the role's ARN, with resilix's session name: the first
+    // credentials serve the whole pull (no second call to check the role first).
+    let mut assumed: Vec<String> = aws
+        .requests("AssumeRole")
+        .iter()
+        .map(|r| {
+            format!(
+                "{} as {}",
+                r.str("RoleArn").unwrap(),
+                r.str("RoleSessionName").unwrap()
+            )
+        })
+        .collect();
+    assumed.sort();
+    assert_eq!(
+        assumed,
+        [COPY, MEMBER, REFUSED].map(|a| format!(
+            "arn:aws:iam::{a}:role/resilix-audit as {}",
+            resilix_aws::SESSION_NAME
+        ))
+    );
+    // Every other request was signed with an assumed role's credentials, none for the refused
+    // account: what each account was asked.
+    let log = aws.log();
+    assert!(
+        log.iter()
+            .filter(|r| r.operation != "AssumeRole")
+            .all(|r| r.account.as_deref() == Some(MEMBER) || r.account.as_deref() == Some(COPY)),
+        "{:?}",
+        log.iter()
+            .map(|r| (&r.operation, &r.account))
+            .collect::<Vec<_>>()
+    );
+    let mut per_account: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    for r in &log {
+        let account = r.account.clone().unwrap_or_else(|| "caller".to_owned());
+        *per_account
+            .entry((account, r.operation.clone()))
+            .or_default() += 1;
+    }
+    let counted: Vec<String> = per_account
+        .iter()
+        .map(|((account, operation), n)| format!("{account} {operation}: {n}"))
+        .collect();
+    insta::assert_snapshot!("history_requests_per_account", counted.join("\n"));
+}

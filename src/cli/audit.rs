@@ -53,6 +53,34 @@ pub struct AuditArgs {
     #[arg(long, value_name = "NAME", help_heading = "AWS")]
     pub aggregator: Option<String>,
 
+    /// Audit these member accounts directly, each through --assume-role (comma-separated IDs)
+    ///
+    /// For each account, resilix assumes arn:aws:iam::ID:role/NAME (sts:AssumeRole) and pulls
+    /// the account in every region asked for, the accounts in parallel (within --concurrency).
+    /// This is how an organization's history is audited (--changes-since): aggregators serve
+    /// no history. An account whose role cannot be assumed, or whose pull fails, is reported as
+    /// not pulled (exit 2); the others are still judged. Not with --aggregator.
+    #[arg(long, value_name = "ID,ID…", value_delimiter = ',', value_parser = parse_account,
+          group = "members", requires = "assume_role", conflicts_with = "aggregator",
+          help_heading = "AWS")]
+    pub accounts: Vec<String>,
+
+    /// Audit the member accounts listed in FILE (one ID a line; # comments), as --accounts
+    #[arg(
+        long,
+        value_name = "FILE",
+        group = "members",
+        requires = "assume_role",
+        conflicts_with = "aggregator",
+        help_heading = "AWS"
+    )]
+    pub accounts_file: Option<PathBuf>,
+
+    /// The role to assume in each of --accounts: arn:aws:iam::ID:role/NAME (a path allowed)
+    #[arg(long, value_name = "NAME", value_parser = parse_role, requires = "members",
+          help_heading = "AWS")]
+    pub assume_role: Option<String>,
+
     /// Pull only this AWS Config resource type; repeatable [default: every type the policies cover]
     #[arg(long = "resource-type", value_name = "TYPE", help_heading = "AWS")]
     pub resource_types: Vec<String>,
@@ -61,7 +89,7 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = FetchArg::Batch, help_heading = "AWS")]
     pub fetch: FetchArg,
 
-    /// Regions × resource types pulled at once
+    /// (Accounts ×) regions × resource types pulled at once
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "AWS")]
     pub concurrency: u16,
@@ -126,6 +154,16 @@ pub(crate) enum AuditError {
     #[error("audit: nothing could be pulled; no report was written")]
     #[diagnostic(code(audit::nothing_pulled))]
     NothingPulled,
+    #[error("audit: {path}: {message}")]
+    #[diagnostic(code(audit::accounts_file))]
+    AccountsFile {
+        path: String,
+        message: String,
+        #[source_code]
+        text: Option<miette::NamedSource<String>>,
+        #[label("here")]
+        span: Option<miette::SourceSpan>,
+    },
     #[error("audit: `{resource_type}` is not a resource type any policy in use targets")]
     #[diagnostic(code(audit::resource_type))]
     UnknownType {
@@ -148,6 +186,11 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
     outputs.extend(args.output.named_outputs());
     let mut inputs = args.baseline.named_inputs();
     inputs.extend(args.policy.named_inputs());
+    inputs.extend(
+        args.accounts_file
+            .iter()
+            .map(|path| Named::new(flag("--accounts-file", path), path)),
+    );
     if let Err(status) = refuse_clashes(&outputs, &inputs, diagnostics) {
         return status;
     }
@@ -192,6 +235,18 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
     }
     resource_types.sort();
     resource_types.dedup();
+    let mut accounts = args.accounts.clone();
+    if let Some(path) = &args.accounts_file {
+        match read_accounts(path) {
+            Ok(listed) => accounts.extend(listed),
+            Err(error) => {
+                diagnostics.push(Box::new(*error));
+                return ExitStatus::Error;
+            }
+        }
+    }
+    accounts.sort();
+    accounts.dedup();
 
     let options = Options {
         profile: args.profile.clone(),
@@ -199,6 +254,8 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
         all_regions: args.all_regions,
         endpoint_url: args.endpoint_url.clone(),
         aggregator: args.aggregator.clone(),
+        accounts,
+        assume_role: args.assume_role.clone(),
         resource_types,
         method: match args.fetch {
             FetchArg::Batch => Method::Batch,
@@ -213,7 +270,14 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
             ..Settings::default()
         },
     };
-    let bar = Arc::new(Bar::new(quiet || !io::stderr().is_terminal()));
+    let bar = Arc::new(Bar::new(
+        quiet || !io::stderr().is_terminal(),
+        if options.accounts.is_empty() {
+            "region(s)"
+        } else {
+            "account region(s)"
+        },
+    ));
     let pulled = resilix_aws::pull_blocking(&options, Arc::clone(&bar) as Arc<dyn Progress>);
     bar.finish();
     let pull = match pulled {
@@ -277,6 +341,89 @@ pub(crate) fn run(args: &AuditArgs, quiet: bool, diagnostics: &mut Diagnostics) 
         quiet,
         diagnostics,
     )
+}
+
+/// `--accounts`: an AWS account ID, twelve digits.
+fn parse_account(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_owned())
+    } else {
+        Err(format!("`{text}` is not an AWS account ID (twelve digits)"))
+    }
+}
+
+/// `--assume-role`: a role name, with its path if it has one (`audit/resilix`), in the
+/// characters IAM allows.
+fn parse_role(text: &str) -> Result<String, String> {
+    let name = text.trim_matches('/');
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c);
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if name.is_empty() || name.starts_with("arn:") || !name.chars().all(allowed) {
+        return Err(format!(
+            "`{text}` is not a role name (give the name, e.g. resilix-audit, not an ARN)"
+        ));
+    }
+    if last.len() > 64 || name.len() > 512 {
+        return Err(format!("`{text}` is longer than IAM allows a role name"));
+    }
+    Ok(name.to_owned())
+}
+
+/// The most an `--accounts-file` may hold: far more than the accounts of any organization.
+const MAX_ACCOUNTS_FILE: u64 = 1 << 20;
+
+/// `--accounts-file`: one account ID a line; blank lines and `#` comments ignored. A line that
+/// is not an ID is an error naming the file and the line.
+fn read_accounts(path: &std::path::Path) -> Result<Vec<String>, Box<AuditError>> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let fail = |message: String, span: Option<(String, miette::SourceSpan)>| {
+        let (text, span) = match span {
+            Some((text, span)) => (Some(miette::NamedSource::new(&name, text)), Some(span)),
+            None => (None, None),
+        };
+        Box::new(AuditError::AccountsFile {
+            path: name.clone(),
+            message,
+            text,
+            span,
+        })
+    };
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_ACCOUNTS_FILE + 1).read_to_string(&mut text))
+        .map_err(|e| fail(format!("cannot read the accounts: {e}"), None))?;
+    if text.len() as u64 > MAX_ACCOUNTS_FILE {
+        return Err(fail(
+            format!("more than {MAX_ACCOUNTS_FILE} bytes: not a list of account IDs"),
+            None,
+        ));
+    }
+    let mut accounts = Vec::new();
+    let mut offset = 0usize;
+    for (number, line) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        let content = line.split('#').next().unwrap_or_default().trim();
+        if content.is_empty() {
+            continue;
+        }
+        match parse_account(content) {
+            Ok(id) => accounts.push(id),
+            Err(message) => {
+                let at = start + line.find(content).unwrap_or(0);
+                return Err(fail(
+                    format!("line {}: {message}", number + 1),
+                    Some((text.clone(), (at, content.len()).into())),
+                ));
+            }
+        }
+    }
+    if accounts.is_empty() {
+        return Err(fail("lists no account ID".to_owned(), None));
+    }
+    Ok(accounts)
 }
 
 /// The longest duration these options take: an hour.
@@ -445,10 +592,12 @@ struct Bar {
     bar: ProgressBar,
     items: AtomicUsize,
     scopes_done: AtomicUsize,
+    /// What a scope is: `region(s)`, or `account region(s)` in an audit of member accounts.
+    scopes: &'static str,
 }
 
 impl Bar {
-    fn new(hidden: bool) -> Bar {
+    fn new(hidden: bool, scopes: &'static str) -> Bar {
         let bar = if hidden {
             ProgressBar::hidden()
         } else {
@@ -465,14 +614,16 @@ impl Bar {
             bar,
             items: AtomicUsize::new(0),
             scopes_done: AtomicUsize::new(0),
+            scopes,
         }
     }
 
     fn message(&self) {
         self.bar.set_message(format!(
-            "{} items · {} region(s) done",
+            "{} items · {} {} done",
             self.items.load(Ordering::Relaxed),
-            self.scopes_done.load(Ordering::Relaxed)
+            self.scopes_done.load(Ordering::Relaxed),
+            self.scopes
         ));
     }
 
@@ -540,6 +691,51 @@ mod tests {
         assert!(parse_since("yesterday").is_err());
         assert!(parse_since("-1d").is_err());
         assert!(parse_since("2999-01-01T00:00Z").is_err(), "the future");
+    }
+
+    #[test]
+    fn accounts_are_twelve_digits_and_roles_names() {
+        assert_eq!(parse_account("111111111111"), Ok("111111111111".to_owned()));
+        assert!(parse_account("11111111111").is_err());
+        assert!(parse_account("11111111111a").is_err());
+        assert_eq!(parse_role("resilix-audit"), Ok("resilix-audit".to_owned()));
+        assert_eq!(
+            parse_role("/audit/resilix/"),
+            Ok("audit/resilix".to_owned())
+        );
+        assert!(parse_role("arn:aws:iam::111111111111:role/x").is_err());
+        assert!(parse_role("a b").is_err());
+        assert!(parse_role(&"r".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn an_accounts_file_lists_ids_and_a_bad_line_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.txt");
+        std::fs::write(
+            &path,
+            "# production\n111111111111\n\n222222222222  # payments\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_accounts(&path).unwrap(),
+            vec!["111111111111".to_owned(), "222222222222".to_owned()]
+        );
+        std::fs::write(&path, "111111111111\n22222222222x\n").unwrap();
+        let error = read_accounts(&path).unwrap_err();
+        assert!(
+            error.to_string().ends_with(
+                "accounts.txt: line 2: `22222222222x` is not an AWS account ID (twelve digits)"
+            ),
+            "{error}"
+        );
+        std::fs::write(&path, "# nobody\n").unwrap();
+        assert!(
+            read_accounts(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("lists no account ID")
+        );
     }
 
     #[test]

@@ -60,12 +60,18 @@ pub fn triage(
         };
         finding.criticality = criticality_of(config, resource, tags);
         finding.priority = priority(finding.severity, finding.criticality);
-        let approval =
-            if policy.category == Category::ChangeControl && finding.status() == Status::Fail {
-                approval_of(config, &policy.id, resource, tags)
-            } else {
-                None
-            };
+        // A policy that judges authorization (`authorized:`, change.unauthorized) has already
+        // weighed the change's ticket and `approvals.changes`: what it failed, no approval
+        // covers (a change by the root user, whatever approves it). Approving it here would
+        // decide it twice.
+        let approval = if policy.category == Category::ChangeControl
+            && finding.status() == Status::Fail
+            && !policy.judges_authorization()
+        {
+            approval_of(config, &policy.id, resource, tags)
+        } else {
+            None
+        };
         // An error is not a weakness anyone can accept: it is reported until fixed.
         let waiver = match finding.status() {
             Status::Error => None,

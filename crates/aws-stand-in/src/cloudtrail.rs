@@ -5,7 +5,9 @@
 
 use serde_json::{Value, json};
 
-use crate::{Reply, Request, StandIn};
+use std::sync::Arc;
+
+use crate::{Reply, Request, Routes};
 
 /// An account's CloudTrail events.
 #[derive(Debug, Clone)]
@@ -37,8 +39,11 @@ impl Trail {
     }
 
     /// Routes LookupEvents to these events.
-    pub fn install(self, stand_in: &StandIn) {
-        stand_in.on("LookupEvents", move |r: &Request| self.lookup_events(r));
+    pub fn install(self, routes: &impl Routes) {
+        routes.route(
+            "LookupEvents",
+            Arc::new(move |r: &Request| self.lookup_events(r)),
+        );
     }
 
     /// LookupEvents with one `EventId` lookup attribute (the one lookup resilix makes).

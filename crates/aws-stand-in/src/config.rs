@@ -8,7 +8,54 @@
 
 use serde_json::{Value, json};
 
-use crate::{Reply, Request, StandIn, page, page_reply};
+use std::sync::Arc;
+
+use crate::{Reply, Request, Routes, page, page_reply};
+
+/// The page of `items` a List, Select or history request asks for: from the page token in its
+/// `token` field, no longer than its `limit` field asks (missing or zero: no limit of its own)
+/// and `page_size`, answered as `{list: [items…], token: next}`.
+fn answer_page(
+    request: &Request,
+    items: &[Value],
+    page_size: usize,
+    (list, token, limit): (&str, &str, &str),
+) -> Reply {
+    let size = request
+        .get(limit)
+        .and_then(Value::as_u64)
+        .and_then(|l| usize::try_from(l).ok())
+        .filter(|l| *l > 0)
+        .map_or(page_size, |l| l.min(page_size));
+    match page(items, request.str(token), size) {
+        Ok((page, next)) => page_reply(list, page, token, next),
+        Err(reply) => reply,
+    }
+}
+
+/// The `resourceKeys` of a BatchGetResourceConfig request; more than 100 is AWS's
+/// `ValidationException`.
+fn batch_keys(request: &Request) -> Result<Vec<Value>, Reply> {
+    let keys = request
+        .get("resourceKeys")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if keys.len() > 100 {
+        return Err(Reply::error(
+            400,
+            "ValidationException",
+            "resourceKeys: at most 100 keys per call",
+        ));
+    }
+    Ok(keys)
+}
+
+/// Where ListDiscoveredResources and GetResourceConfigHistory keep their list, token and limit.
+const LIST: (&str, &str, &str) = ("resourceIdentifiers", "nextToken", "limit");
+const HISTORY: (&str, &str, &str) = ("configurationItems", "nextToken", "limit");
+/// SelectResourceConfig's.
+const SELECT: (&str, &str, &str) = ("Results", "NextToken", "Limit");
 
 /// DescribeConfigurationRecorderStatus: one recorder, `default`, recording.
 pub fn recording() -> Reply {
@@ -73,19 +120,22 @@ impl Recorded {
     }
 
     /// Routes the Config operations of an audit to these items.
-    pub fn install(self, stand_in: &StandIn) {
-        stand_in.on("DescribeConfigurationRecorderStatus", recording());
+    pub fn install(self, routes: &impl Routes) {
+        routes.route("DescribeConfigurationRecorderStatus", Arc::new(recording()));
         let list = self.clone();
-        stand_in.on("ListDiscoveredResources", move |r: &Request| {
-            list.list_discovered_resources(r)
-        });
+        routes.route(
+            "ListDiscoveredResources",
+            Arc::new(move |r: &Request| list.list_discovered_resources(r)),
+        );
         let batch = self.clone();
-        stand_in.on("BatchGetResourceConfig", move |r: &Request| {
-            batch.batch_get_resource_config(r)
-        });
-        stand_in.on("SelectResourceConfig", move |r: &Request| {
-            self.select_resource_config(r)
-        });
+        routes.route(
+            "BatchGetResourceConfig",
+            Arc::new(move |r: &Request| batch.batch_get_resource_config(r)),
+        );
+        routes.route(
+            "SelectResourceConfig",
+            Arc::new(move |r: &Request| self.select_resource_config(r)),
+        );
     }
 
     fn of_type(&self, resource_type: &str) -> Vec<&Value> {
@@ -93,15 +143,6 @@ impl Recorded {
             .iter()
             .filter(|i| i["resourceType"] == resource_type)
             .collect()
-    }
-
-    fn limit(&self, request: &Request, field: &str) -> usize {
-        request
-            .get(field)
-            .and_then(Value::as_u64)
-            .and_then(|l| usize::try_from(l).ok())
-            .filter(|l| *l > 0)
-            .map_or(self.page_size, |l| l.min(self.page_size))
     }
 
     /// ListDiscoveredResources: the identifiers of the request's `resourceType`, a page at a time.
@@ -118,28 +159,16 @@ impl Recorded {
                 })
             })
             .collect();
-        let size = self.limit(request, "limit");
-        match page(&identifiers, request.str("nextToken"), size) {
-            Ok((page, next)) => page_reply("resourceIdentifiers", page, "nextToken", next),
-            Err(reply) => reply,
-        }
+        answer_page(request, &identifiers, self.page_size, LIST)
     }
 
     /// BatchGetResourceConfig: the items of the request's `resourceKeys` (at most 100); unknown
     /// keys are left out, as AWS Config leaves them out.
     pub fn batch_get_resource_config(&self, request: &Request) -> Reply {
-        let keys = request
-            .get("resourceKeys")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if keys.len() > 100 {
-            return Reply::error(
-                400,
-                "ValidationException",
-                "resourceKeys: at most 100 keys per call",
-            );
-        }
+        let keys = match batch_keys(request) {
+            Ok(keys) => keys,
+            Err(reply) => return reply,
+        };
         let found: Vec<Value> = keys
             .iter()
             .filter_map(|key| {
@@ -180,11 +209,7 @@ impl Recorded {
                 Value::String(row.to_string())
             })
             .collect();
-        let size = self.limit(request, "Limit");
-        match page(&rows, request.str("NextToken"), size) {
-            Ok((page, next)) => page_reply("Results", page, "NextToken", next),
-            Err(reply) => reply,
-        }
+        answer_page(request, &rows, self.page_size, SELECT)
     }
 }
 
@@ -256,19 +281,22 @@ impl History {
     }
 
     /// Routes the Config operations of `audit --changes-since` to this history.
-    pub fn install(self, stand_in: &StandIn) {
-        stand_in.on("DescribeConfigurationRecorderStatus", recording());
+    pub fn install(self, routes: &impl Routes) {
+        routes.route("DescribeConfigurationRecorderStatus", Arc::new(recording()));
         let list = self.clone();
-        stand_in.on("ListDiscoveredResources", move |r: &Request| {
-            list.list_discovered_resources(r)
-        });
+        routes.route(
+            "ListDiscoveredResources",
+            Arc::new(move |r: &Request| list.list_discovered_resources(r)),
+        );
         let batch = self.clone();
-        stand_in.on("BatchGetResourceConfig", move |r: &Request| {
-            batch.batch_get_resource_config(r)
-        });
-        stand_in.on("GetResourceConfigHistory", move |r: &Request| {
-            self.get_resource_config_history(r)
-        });
+        routes.route(
+            "BatchGetResourceConfig",
+            Arc::new(move |r: &Request| batch.batch_get_resource_config(r)),
+        );
+        routes.route(
+            "GetResourceConfigHistory",
+            Arc::new(move |r: &Request| self.get_resource_config_history(r)),
+        );
     }
 
     /// The newest item of each resource of a type, in the order resources first appear.
@@ -288,15 +316,6 @@ impl History {
             }
         }
         out
-    }
-
-    fn limit(&self, request: &Request) -> usize {
-        request
-            .get("limit")
-            .and_then(Value::as_u64)
-            .and_then(|l| usize::try_from(l).ok())
-            .filter(|l| *l > 0)
-            .map_or(self.page_size, |l| l.min(self.page_size))
     }
 
     /// ListDiscoveredResources of the request's `resourceType`.
@@ -328,26 +347,15 @@ impl History {
                 Some(id)
             })
             .collect();
-        match page(&identifiers, request.str("nextToken"), self.limit(request)) {
-            Ok((page, next)) => page_reply("resourceIdentifiers", page, "nextToken", next),
-            Err(reply) => reply,
-        }
+        answer_page(request, &identifiers, self.page_size, LIST)
     }
 
     /// BatchGetResourceConfig: the newest item of each key that still exists.
     pub fn batch_get_resource_config(&self, request: &Request) -> Reply {
-        let keys = request
-            .get("resourceKeys")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        if keys.len() > 100 {
-            return Reply::error(
-                400,
-                "ValidationException",
-                "resourceKeys: at most 100 keys per call",
-            );
-        }
+        let keys = match batch_keys(request) {
+            Ok(keys) => keys,
+            Err(reply) => return reply,
+        };
         let found: Vec<Value> = keys
             .iter()
             .filter_map(|key| {
@@ -399,9 +407,6 @@ impl History {
         if request.str("chronologicalOrder") != Some("Forward") {
             items.reverse();
         }
-        match page(&items, request.str("nextToken"), self.limit(request)) {
-            Ok((page, next)) => page_reply("configurationItems", page, "nextToken", next),
-            Err(reply) => reply,
-        }
+        answer_page(request, &items, self.page_size, HISTORY)
     }
 }

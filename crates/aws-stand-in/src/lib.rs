@@ -13,6 +13,12 @@
 //! - Every request is recorded: [`StandIn::calls`] counts them, [`StandIn::requests`] returns them.
 //! - [`config::Recorded`] answers the AWS Config calls `resilix audit` makes from a list of
 //!   configuration items; a test then replaces one route to inject its fault.
+//! - STS speaks the query protocol (a form-encoded `Action=AssumeRole&…` body, XML answers): its
+//!   requests are routed by their `Action` like JSON ones by their target, with the form's
+//!   fields as the request's JSON body. [`sts::Roles`] answers AssumeRole with credentials that
+//!   name the account, so every later request says which account's role signed it
+//!   ([`Request::account`]), and [`StandIn::account`] routes one account's requests apart:
+//!   several accounts' AWS Config on one endpoint.
 //!
 //! ```no_run
 //! use aws_stand_in::{Reply, StandIn, sequence};
@@ -30,6 +36,7 @@
 
 pub mod cloudtrail;
 pub mod config;
+pub mod sts;
 
 use std::collections::BTreeMap;
 use std::io::{self, ErrorKind, Read, Write};
@@ -46,6 +53,8 @@ use serde_json::{Value, json};
 pub const CONFIG: &str = "StarlingDoveService";
 /// The `X-Amz-Target` prefix of CloudTrail operations.
 pub const CLOUDTRAIL: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101";
+/// The target the stand-in gives STS (query protocol) requests: this, `.`, their `Action`.
+pub const STS: &str = "AWSSecurityTokenServiceV20110615";
 
 /// A request larger than this is refused: nothing a test sends comes close.
 const MAX_REQUEST: usize = 16 << 20;
@@ -61,6 +70,11 @@ pub struct Request {
     pub operation: String,
     /// The region of the request's SigV4 credential scope, when it was signed.
     pub region: Option<String>,
+    /// The access key that signed it.
+    pub access_key: Option<String>,
+    /// The account whose role signed it: set when the access key is one the stand-in's STS
+    /// handed out ([`sts::Roles`]).
+    pub account: Option<String>,
     /// The JSON body (`null` when empty or not JSON).
     pub body: Value,
     /// 1 for the first request with this target, 2 for the second, …
@@ -97,6 +111,8 @@ pub enum Reply {
     Hang,
     /// Send the status line, the headers and half the body of this reply, then nothing more.
     Stall(Box<Reply>),
+    /// An answer in XML, as the query protocol (STS) gives them: the status and the document.
+    Xml { status: u16, body: String },
     /// Close the connection without answering.
     Close,
     /// Wait this long, then give the reply.
@@ -152,8 +168,9 @@ impl Reply {
 
     /// The HTTP response, for the replies that have one.
     fn render(&self, id: usize) -> Option<Vec<u8>> {
-        let (status, body) = match self {
-            Reply::Json(body) => (200, body.to_string()),
+        let (status, body, content_type) = match self {
+            Reply::Json(body) => (200, body.to_string(), JSON_TYPE),
+            Reply::Xml { status, body } => (*status, body.clone(), "text/xml"),
             Reply::Error {
                 status,
                 code,
@@ -161,6 +178,7 @@ impl Reply {
             } => (
                 *status,
                 json!({"__type": code, "message": message}).to_string(),
+                JSON_TYPE,
             ),
             Reply::Hang | Reply::Stall(_) | Reply::Close | Reply::After(..) => return None,
         };
@@ -174,7 +192,7 @@ impl Reply {
             _ => "Status",
         };
         let mut out = format!(
-            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/x-amz-json-1.1\r\n\
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\n\
              content-length: {}\r\nx-amzn-requestid: stand-in-{id}\r\n\r\n",
             body.len()
         )
@@ -184,9 +202,50 @@ impl Reply {
     }
 }
 
+const JSON_TYPE: &str = "application/x-amz-json-1.1";
+
 /// Answers requests to one route.
 pub trait Respond: Send + Sync + 'static {
     fn respond(&self, request: &Request) -> Reply;
+}
+
+/// Where routes go: the whole stand-in, or the requests of one account ([`StandIn::account`]).
+/// The `install` of [`config::Recorded`], [`config::History`] and [`cloudtrail::Trail`] take
+/// either.
+pub trait Routes {
+    /// Answers `target` (a whole target or an operation name) with `respond`.
+    fn route(&self, target: &str, respond: Arc<dyn Respond>);
+}
+
+impl Routes for StandIn {
+    fn route(&self, target: &str, respond: Arc<dyn Respond>) {
+        lock(&self.shared.routes).insert(target.to_owned(), respond);
+    }
+}
+
+/// The routes of one account's requests: those signed with the credentials the stand-in's STS
+/// gave for a role of that account. They win over the stand-in's own routes.
+pub struct Account<'a> {
+    stand_in: &'a StandIn,
+    id: String,
+}
+
+impl Account<'_> {
+    /// Answers this account's requests to `target` with `respond`.
+    pub fn on(&self, target: &str, respond: impl Respond) -> &Self {
+        self.route(target, Arc::new(respond));
+        self
+    }
+}
+
+impl Routes for Account<'_> {
+    fn route(&self, target: &str, respond: Arc<dyn Respond>) {
+        lock(&self.stand_in.shared.routes).insert(account_route(&self.id, target), respond);
+    }
+}
+
+fn account_route(account: &str, target: &str) -> String {
+    format!("{account}/{target}")
 }
 
 /// The same reply every time.
@@ -336,15 +395,34 @@ impl Shared {
     }
 
     fn dispatch(&self, raw: RawRequest) -> Reply {
-        let operation = raw.target.rsplit('.').next().unwrap_or_default().to_owned();
+        // A query-protocol request (STS) has no target: its form names the action.
+        let (target, body) = match raw.target {
+            Some(target) => (
+                target,
+                serde_json::from_slice(&raw.body).unwrap_or(Value::Null),
+            ),
+            None => {
+                let form = form_fields(&raw.body);
+                let action = form
+                    .get("Action")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                (format!("{STS}.{action}"), form)
+            }
+        };
+        let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
+        let account = raw.access_key.as_deref().and_then(sts::account_of);
         let request = {
             let mut log = lock(&self.log);
-            let call = log.iter().filter(|r| r.target == raw.target).count() + 1;
+            let call = log.iter().filter(|r| r.target == target).count() + 1;
             let request = Request {
-                target: raw.target,
+                target,
                 operation,
                 region: raw.region,
-                body: serde_json::from_slice(&raw.body).unwrap_or(Value::Null),
+                access_key: raw.access_key,
+                account,
+                body,
                 call,
                 at: self.started.elapsed(),
             };
@@ -353,8 +431,15 @@ impl Shared {
         };
         let route = {
             let routes = lock(&self.routes);
-            routes
-                .get(&request.target)
+            let own = |target: &str| {
+                request
+                    .account
+                    .as_deref()
+                    .and_then(|account| routes.get(&account_route(account, target)))
+            };
+            own(&request.target)
+                .or_else(|| own(&request.operation))
+                .or_else(|| routes.get(&request.target))
                 .or_else(|| routes.get(&request.operation))
                 .cloned()
         };
@@ -413,8 +498,17 @@ impl StandIn {
     /// Answers `target` — a whole `X-Amz-Target` or just its operation name — with `respond`,
     /// replacing any earlier route for it. A whole target wins over an operation name.
     pub fn on(&self, target: &str, respond: impl Respond) -> &StandIn {
-        lock(&self.shared.routes).insert(target.to_owned(), Arc::new(respond));
+        self.route(target, Arc::new(respond));
         self
+    }
+
+    /// The routes of one account's requests (signed with credentials [`sts::Roles`] gave for
+    /// a role in `id`): `aws.account("111111111111").on("ListDiscoveredResources", …)`.
+    pub fn account(&self, id: &str) -> Account<'_> {
+        Account {
+            stand_in: self,
+            id: id.to_owned(),
+        }
     }
 
     /// How many requests were received for `target` (a whole target or an operation name).
@@ -466,8 +560,10 @@ fn accept(listener: &TcpListener, shared: &Arc<Shared>) {
 }
 
 struct RawRequest {
-    target: String,
+    /// The `X-Amz-Target` header; none for a query-protocol (STS) request.
+    target: Option<String>,
     region: Option<String>,
+    access_key: Option<String>,
     body: Vec<u8>,
     close: bool,
 }
@@ -496,8 +592,9 @@ fn read_request(
     loop {
         if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(buffer.get(..end)?).into_owned();
-            let mut target = String::new();
+            let mut target = None;
             let mut region = None;
+            let mut access_key = None;
             let mut length = 0usize;
             let mut close = false;
             for line in head.split("\r\n").skip(1) {
@@ -506,10 +603,13 @@ fn read_request(
                 };
                 let value = value.trim();
                 match name.trim().to_ascii_lowercase().as_str() {
-                    "x-amz-target" => value.clone_into(&mut target),
+                    "x-amz-target" => target = Some(value.to_owned()),
                     "content-length" => length = value.parse().ok()?,
                     "connection" => close = value.eq_ignore_ascii_case("close"),
-                    "authorization" => region = signed_region(value),
+                    "authorization" => {
+                        region = signed_scope(value, 2);
+                        access_key = signed_scope(value, 0);
+                    }
                     _ => {}
                 }
             }
@@ -523,6 +623,7 @@ fn read_request(
                 return Some(RawRequest {
                     target,
                     region,
+                    access_key,
                     body,
                     close,
                 });
@@ -544,17 +645,62 @@ fn read_request(
     }
 }
 
-/// The region of a SigV4 `Authorization` header: `Credential=KEY/DATE/REGION/SERVICE/aws4_request`.
-fn signed_region(authorization: &str) -> Option<String> {
+/// Part `n` of the credential of a SigV4 `Authorization` header,
+/// `Credential=KEY/DATE/REGION/SERVICE/aws4_request`: 0 the access key, 2 the region.
+fn signed_scope(authorization: &str, n: usize) -> Option<String> {
     let scope = authorization.split("Credential=").nth(1)?;
-    scope.split('/').nth(2).map(str::to_owned)
+    let scope = scope.split([',', ' ']).next()?;
+    scope.split('/').nth(n).map(str::to_owned)
+}
+
+/// The fields of a form-encoded body (`Action=AssumeRole&RoleArn=arn%3Aaws…`) as a JSON object
+/// of strings.
+fn form_fields(body: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(body);
+    let fields = text
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(name), Value::String(percent_decode(value)))
+        })
+        .collect();
+    Value::Object(fields)
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (byte, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Sends a reply; `false` when the connection is done (closed, hung, stalled, broken).
 fn send(stream: &mut TcpStream, reply: &Reply, shared: &Shared) -> bool {
     let id = shared.responses.fetch_add(1, Ordering::Relaxed);
     match reply {
-        Reply::Json(_) | Reply::Error { .. } => match reply.render(id) {
+        Reply::Json(_) | Reply::Error { .. } | Reply::Xml { .. } => match reply.render(id) {
             Some(bytes) => stream
                 .write_all(&bytes)
                 .and_then(|()| stream.flush())

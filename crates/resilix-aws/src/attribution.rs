@@ -17,8 +17,10 @@
 //! fails is a [`Failure`]: the pull is incomplete, never quietly unattributed.
 //!
 //! CloudTrail allows LookupEvents two calls a second per account and region: the lookups of one
-//! region are made one after the other, through the region's retry budget, under the same
-//! timeouts and adaptive retry as every other call.
+//! account's region are made one after the other, through that region's retry budget, under
+//! the same timeouts and adaptive retry as every other call. In an audit of several accounts
+//! (`--accounts`), each account's events are looked up in that account, with its role's
+//! credentials: CloudTrail's event history is per account.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -51,38 +53,52 @@ enum Found {
 
 /// Looks up the related events of every item of `pull` captured in its window, and attaches
 /// what was found to each. Items before the window are what a change changed from: not looked up.
-pub async fn attribute(shared: &SdkConfig, pull: &mut Pull, settings: &Settings) {
+/// `accounts` holds the SDK configuration of each account of an audit of several (its role's
+/// credentials); any other item's events are looked up with `shared`.
+pub async fn attribute(
+    shared: &SdkConfig,
+    accounts: &BTreeMap<String, SdkConfig>,
+    pull: &mut Pull,
+    settings: &Settings,
+) {
     let Some(since) = pull.changes_since else {
         return;
     };
     let since = aws_smithy_types::DateTime::from(since);
-    // Event IDs to look up, per region.
-    let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Event IDs to look up, per account and region.
+    let mut wanted: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for item in &pull.items {
         if !in_window(item, since) {
             continue;
         }
-        let region = text(item, "awsRegion");
+        let place = (text(item, "awsAccountId"), text(item, "awsRegion"));
         for id in related(item) {
-            wanted.entry(region.clone()).or_default().insert(id);
+            wanted.entry(place.clone()).or_default().insert(id);
         }
     }
     let mut lookups = JoinSet::new();
-    for (region, ids) in wanted {
+    for ((account, region), ids) in wanted {
         let budget = Arc::new(RetryBudget::new(settings.max_retry_time));
-        let config = aws_sdk_cloudtrail::config::Builder::from(shared)
+        let (own, scope) = match accounts.get(&account) {
+            Some(own) => (own, format!("{account} {region} CloudTrail")),
+            None => (shared, format!("{region} CloudTrail")),
+        };
+        let config = aws_sdk_cloudtrail::config::Builder::from(own)
             .region(Region::new(region.clone()))
             .retry_classifier(BudgetClassifier(Arc::clone(&budget)))
             .build();
         let client = Client::from_conf(config);
-        lookups.spawn(async move { lookup_region(client, budget, region, ids).await });
+        lookups.spawn(async move {
+            let (results, failures) = lookup_region(client, budget, scope, ids).await;
+            ((account, region), results, failures)
+        });
     }
-    let mut found: BTreeMap<(String, String), Found> = BTreeMap::new();
+    let mut found: BTreeMap<(String, String, String), Found> = BTreeMap::new();
     while let Some(joined) = lookups.join_next().await {
         match joined {
-            Ok((region, results, failures)) => {
+            Ok(((account, region), results, failures)) => {
                 for (id, result) in results {
-                    found.insert((region.clone(), id), result);
+                    found.insert((account.clone(), region.clone(), id), result);
                 }
                 pull.failures.extend(failures);
             }
@@ -99,13 +115,13 @@ pub async fn attribute(shared: &SdkConfig, pull: &mut Pull, settings: &Settings)
         if !in_window(item, since) {
             continue;
         }
-        let region = text(item, "awsRegion");
+        let (account, region) = (text(item, "awsAccountId"), text(item, "awsRegion"));
         let ids = related(item);
         let mut events = Vec::new();
         let mut missing = Vec::new();
         let mut failed = Vec::new();
         for id in &ids {
-            match found.get(&(region.clone(), id.clone())) {
+            match found.get(&(account.clone(), region.clone(), id.clone())) {
                 Some(Found::Event(event)) => events.push(event.clone()),
                 Some(Found::Missing) => missing.push(id.as_str()),
                 Some(Found::Failed) | None => failed.push(id.as_str()),
@@ -166,17 +182,16 @@ fn in_window(item: &Value, since: aws_smithy_types::DateTime) -> bool {
         .is_none_or(|t| t >= since)
 }
 
-/// The lookups of one region, one after the other.
+/// The lookups of one (account's) region, one after the other; `scope` names it in failures.
 async fn lookup_region(
     client: Client,
     budget: Arc<RetryBudget>,
-    region: String,
+    scope: String,
     ids: BTreeSet<String>,
-) -> (String, Vec<(String, Found)>, Vec<Failure>) {
+) -> (Vec<(String, Found)>, Vec<Failure>) {
     let mut results = Vec::new();
     let mut failures = Vec::new();
     let timeouts = client.config().timeout_config().cloned();
-    let scope = format!("{region} CloudTrail");
     for id in ids {
         let result = match lookup(&client, &budget, &scope, &id, timeouts.as_ref()).await {
             Ok(Some(event)) => Found::Event(event),
@@ -193,7 +208,7 @@ async fn lookup_region(
         };
         results.push((id, result));
     }
-    (region, results, failures)
+    (results, failures)
 }
 
 async fn lookup(

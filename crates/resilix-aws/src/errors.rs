@@ -16,6 +16,9 @@ pub enum FailureKind {
     Credentials,
     /// The region is not enabled for the account (an opt-in region), so it was skipped.
     RegionNotEnabled,
+    /// The member account's role could not be assumed (`--accounts`, `--assume-role`): STS
+    /// refused it.
+    RoleNotAssumed,
     /// The named configuration aggregator does not exist in this account and region.
     UnknownAggregator,
     /// Still throttled after the SDK's adaptive retries.
@@ -43,6 +46,7 @@ impl FailureKind {
             FailureKind::AccessDenied => "access denied",
             FailureKind::Credentials => "credentials rejected",
             FailureKind::RegionNotEnabled => "region not enabled",
+            FailureKind::RoleNotAssumed => "role not assumed",
             FailureKind::UnknownAggregator => "unknown aggregator",
             FailureKind::Throttled => "throttled",
             FailureKind::Unreachable => "endpoint unreachable",
@@ -68,6 +72,9 @@ impl FailureKind {
             }
             FailureKind::RegionNotEnabled => {
                 "enable the region for the account, or leave it out with --region"
+            }
+            FailureKind::RoleNotAssumed => {
+                "allow the credentials in use sts:AssumeRole on the role, and have the role's trust policy trust them (README: permissions); check the account ID and --assume-role"
             }
             FailureKind::UnknownAggregator => {
                 "list the aggregators with `aws configservice describe-configuration-aggregators` in the aggregator's home region (--region)"
@@ -197,7 +204,7 @@ pub fn classify_code(code: Option<&str>, message: Option<&str>) -> Classified {
 
 /// An error and its sources on one line (the SDK's top-level text alone says little:
 /// "dispatch failure").
-fn chain(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn chain(error: &(dyn StdError + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(inner) = source {

@@ -449,7 +449,8 @@ enum Probe {
     Failed(Failure),
 }
 
-/// Whether AWS Config records anything in this region, and with which caveats.
+/// Whether AWS Config records anything in this region (`region`: the scope, the region or
+/// `ACCOUNT REGION`), and with which caveats.
 async fn probe_region(api: &Api, region: &str, all_regions: bool) -> Probe {
     let operation = "DescribeConfigurationRecorderStatus";
     let sent = api
@@ -458,10 +459,12 @@ async fn probe_region(api: &Api, region: &str, all_regions: bool) -> Probe {
     let out = match sent {
         Ok(out) => out,
         Err(classified) => {
-            if all_regions
-                && classified.kind == FailureKind::Credentials
-                && OPT_IN_REGIONS.contains(&region)
-            {
+            let opt_in = api
+                .client
+                .config()
+                .region()
+                .is_some_and(|r| OPT_IN_REGIONS.contains(&r.as_ref()));
+            if all_regions && classified.kind == FailureKind::Credentials && opt_in {
                 return Probe::Skipped(format!(
                     "{region}: skipped, the region is not enabled for this account ({})",
                     classified.message

@@ -12,6 +12,9 @@
 //!   relationships, which batch items lack.
 //! - Aggregators: the same with ListAggregateDiscoveredResources +
 //!   BatchGetAggregateResourceConfig, or SelectAggregateResourceConfig.
+//! - Member accounts ([`Options::accounts`]): a role assumed in each (STS AssumeRole, through
+//!   aws-config's `AssumeRoleProvider`), then each account's regions pulled as one account's
+//!   are; the way to an organization's history, which aggregators do not serve.
 //! - Units of work (region × type) run concurrently up to a bound; throttling is the SDK's
 //!   adaptive retry mode's job.
 //! - Every call is bounded in time ([`Options::timeout`] per attempt, connecting and reading
@@ -20,6 +23,7 @@
 //!   [`Settings::max_empty_pages`], no page token twice).
 //! - A failure never aborts the other units, and never goes unrecorded: [`Pull::failures`].
 
+mod accounts;
 pub mod attribution;
 mod budget;
 mod errors;
@@ -36,6 +40,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_sdk_config::Client;
 
+pub use accounts::{SESSION_NAME, role_arn};
 pub use errors::{Classified, FailureKind, classify, classify_code};
 pub use fetch::{pull_aggregator, pull_regions};
 pub use history::pull_history_regions;
@@ -119,6 +124,12 @@ pub struct Options {
     pub endpoint_url: Option<String>,
     /// Pull through this configuration aggregator (organization-wide) instead.
     pub aggregator: Option<String>,
+    /// Pull these member accounts directly instead of the credentials' own (`--accounts`), each
+    /// through the role [`Options::assume_role`] names in it, in every region asked for.
+    pub accounts: Vec<String>,
+    /// The role assumed in each of [`Options::accounts`] (`--assume-role NAME`, a path allowed):
+    /// `arn:aws:iam::ACCOUNT:role/NAME`.
+    pub assume_role: Option<String>,
     /// AWS Config resource types to pull (`AWS::S3::Bucket`, …).
     pub resource_types: Vec<String>,
     pub method: Method,
@@ -142,6 +153,8 @@ impl Default for Options {
             all_regions: false,
             endpoint_url: None,
             aggregator: None,
+            accounts: Vec::new(),
+            assume_role: None,
             resource_types: Vec::new(),
             method: Method::default(),
             changes_since: None,
@@ -257,7 +270,9 @@ pub const OPT_IN_REGIONS: &[&str] = &[
 /// One thing that could not be pulled.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Failure {
-    /// Where: `us-east-1`, `us-east-1 AWS::S3::Bucket`, `aggregator org AWS::IAM::Role`.
+    /// Where: `us-east-1`, `us-east-1 AWS::S3::Bucket`, `aggregator org AWS::IAM::Role`; in an
+    /// audit of member accounts, `111111111111 us-east-1 AWS::S3::Bucket` or `account
+    /// 111111111111` (its role could not be assumed).
     pub scope: String,
     pub kind: FailureKind,
     /// The API call that failed.
@@ -268,7 +283,7 @@ pub struct Failure {
 /// A unit of work that completed: what it pulled.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UnitSummary {
-    /// Region, or `aggregator NAME`.
+    /// Region, `ACCOUNT REGION`, or `aggregator NAME`.
     pub scope: String,
     pub resource_type: String,
     pub items: usize,
@@ -279,7 +294,7 @@ pub struct UnitSummary {
 pub struct Pull {
     /// Configuration items in the delivery form, sorted by account, region, type and id.
     pub items: Vec<serde_json::Value>,
-    /// What was asked for: regions, or the aggregator.
+    /// What was asked for: regions, `ACCOUNT REGION`s, or the aggregator.
     pub scope: Vec<String>,
     pub resource_types: Vec<String>,
     pub method: Method,
@@ -326,9 +341,15 @@ pub enum Fatal {
         message: String,
     },
     #[error(
-        "--changes-since pulls each account's configuration history, which aggregators do not serve: audit the accounts directly"
+        "--changes-since pulls each account's configuration history, which aggregators do not serve: audit the accounts directly (--accounts with --assume-role)"
     )]
     HistoryThroughAggregator,
+    #[error(
+        "--accounts pulls each account directly and --aggregator through the aggregator: give one of them"
+    )]
+    AccountsAndAggregator,
+    #[error("--accounts needs --assume-role NAME: the role to assume in each account")]
+    NoRole,
     #[error("no resource types to pull")]
     NoResourceTypes,
     #[error("could not start the async runtime: {0}")]
@@ -396,13 +417,16 @@ pub async fn pull_with_config(
     if options.resource_types.is_empty() {
         return Err(Fatal::NoResourceTypes);
     }
-    let client_for = |region: &str| {
-        let config = aws_sdk_config::config::Builder::from(shared)
+    let client_for = |config: &SdkConfig, region: &str| {
+        let config = aws_sdk_config::config::Builder::from(config)
             .region(Region::new(region.to_owned()))
             .build();
         Client::from_conf(config)
     };
     let default_region = shared.region().map(|r| r.as_ref().to_owned());
+    if !options.accounts.is_empty() && options.aggregator.is_some() {
+        return Err(Fatal::AccountsAndAggregator);
+    }
 
     if let Some(name) = &options.aggregator {
         if options.changes_since.is_some() {
@@ -413,7 +437,7 @@ pub async fn pull_with_config(
             [one] => one.clone(),
             more => return Err(Fatal::AggregatorRegions(more.len())),
         };
-        let client = client_for(&region);
+        let client = client_for(shared, &region);
         return pull_aggregator(
             &client,
             name,
@@ -428,16 +452,61 @@ pub async fn pull_with_config(
     let mut regions: Vec<String> = if options.all_regions {
         STANDARD_REGIONS.iter().map(|r| (*r).to_owned()).collect()
     } else if options.regions.is_empty() {
-        vec![default_region.ok_or(Fatal::NoRegion)?]
+        vec![default_region.clone().ok_or(Fatal::NoRegion)?]
     } else {
         options.regions.clone()
     };
     regions.sort();
     regions.dedup();
-    let clients: Vec<(String, Client)> = regions
-        .iter()
-        .map(|region| (region.clone(), client_for(region)))
-        .collect();
+
+    // Member accounts: each (account, region) is a scope, pulled as one account's region is.
+    let mut assumed = None;
+    let clients: Vec<(String, Client)> = if options.accounts.is_empty() {
+        regions
+            .iter()
+            .map(|region| (region.clone(), client_for(shared, region)))
+            .collect()
+    } else {
+        let role = options.assume_role.as_deref().ok_or(Fatal::NoRole)?;
+        let sts_region = default_region
+            .as_deref()
+            .or(regions.first().map(String::as_str));
+        let accounts = accounts::assume_all(shared, options, role, sts_region).await;
+        let clients = accounts
+            .configs
+            .iter()
+            .flat_map(|(account, config)| {
+                regions
+                    .iter()
+                    .map(move |region| (format!("{account} {region}"), client_for(config, region)))
+            })
+            .collect();
+        assumed = Some(accounts);
+        clients
+    };
+    let mut pull = pull_scopes(shared, clients, assumed.as_ref(), options, progress).await;
+    if let Some(assumed) = assumed {
+        // What was asked of the accounts whose role was refused, and why nothing came back.
+        for (account, failure) in assumed.refused {
+            pull.scope
+                .extend(regions.iter().map(|region| format!("{account} {region}")));
+            pull.failures.push(failure);
+        }
+        pull.scope.sort();
+        pull.failures.sort();
+    }
+    Ok(pull)
+}
+
+/// The pull of every scope (a region, or an account's region) of `clients`: their history with
+/// `--changes-since`, attributed through CloudTrail, else their current items.
+async fn pull_scopes(
+    shared: &SdkConfig,
+    clients: Vec<(String, Client)>,
+    assumed: Option<&accounts::Assumed>,
+    options: &Options,
+    progress: Arc<dyn Progress>,
+) -> Pull {
     if let Some(since) = options.changes_since {
         let mut pull = pull_history_regions(
             clients,
@@ -448,10 +517,12 @@ pub async fn pull_with_config(
             progress,
         )
         .await;
-        attribution::attribute(shared, &mut pull, &options.settings).await;
-        return Ok(pull);
+        let none = std::collections::BTreeMap::new();
+        let configs = assumed.map_or(&none, |a| &a.configs);
+        attribution::attribute(shared, configs, &mut pull, &options.settings).await;
+        return pull;
     }
-    Ok(pull_regions(
+    pull_regions(
         clients,
         &options.resource_types,
         options.method,
@@ -459,7 +530,7 @@ pub async fn pull_with_config(
         &options.settings,
         progress,
     )
-    .await)
+    .await
 }
 
 #[cfg(test)]
