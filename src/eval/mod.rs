@@ -741,6 +741,18 @@ impl Context<'_, '_> {
                     let path = check.from.as_ref().map_or("$", |from| from.text());
                     return self.over_budget(prefix, path);
                 }
+                if let (true, Some(inline)) = (related.is_empty(), &check.inline) {
+                    // No separate resource: the setting written on this resource decides.
+                    self.push(|| Evidence {
+                        path: format!("{prefix}related {}", check.types.join(" / ")),
+                        actual: None,
+                        expected: None,
+                        note: Some(
+                            "none refers to this resource: its own setting decides".to_owned(),
+                        ),
+                    });
+                    return self.condition(inline, subject, prefix, polarity);
+                }
                 let inner = polarity.parts(check.quantifier);
                 let resources = self.evaluator.resources;
                 let verdict = self.combine(
@@ -1037,6 +1049,14 @@ impl Context<'_, '_> {
                     return Verdict::Error;
                 }
             },
+            // A policy document written as an object (not through jsonencode) reads the same
+            // as its JSON text: normalized (`Statement` a list, `Principal` `{AWS: [...]}`).
+            Some(Value::Object(map)) if map.contains_key("Statement") => {
+                let mut document = Value::Object(map.clone());
+                crate::input::policy_document::normalize(&mut document);
+                decoded = document;
+                &decoded
+            }
             Some(v @ (Value::Object(_) | Value::Array(_))) => v,
             Some(other) => {
                 self.push(|| Evidence {

@@ -240,6 +240,9 @@ impl Walk {
                     }
                 });
                 self.condition(&check.condition, &related, true);
+                if let Some(inline) = &check.inline {
+                    self.condition(inline, who, top);
+                }
             }
             // `before:` and `after:` read the resource's whole documents, wherever they are.
             Condition::Before(inner) => {
