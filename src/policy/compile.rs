@@ -1627,7 +1627,7 @@ impl<'f> Compiler<'f> {
             node,
             "`related`",
             &[
-                "type", "types", "via", "from", "all", "any", "none", "inline",
+                "type", "types", "via", "from", "where", "all", "any", "none", "inline",
             ],
             &[],
         )?;
@@ -1662,6 +1662,17 @@ impl<'f> Compiler<'f> {
                 "give `via` (their attribute points at this resource) or `from` (this resource's attribute points at them), not both",
             );
         }
+        // `where:` picks the related resources that count; `$` is each of them.
+        let filter = match fields.get("where") {
+            Some(n) => {
+                let condition = match n.as_seq() {
+                    Some(items) => Condition::All(self.condition_list(n, items)?),
+                    None => self.condition(n)?,
+                };
+                Some(Box::new(condition))
+            }
+            None => None,
+        };
         // `inline:` is the same setting on this resource itself; `$` is this resource.
         let inline = match fields.get("inline") {
             Some(n) => {
@@ -1695,6 +1706,7 @@ impl<'f> Compiler<'f> {
                     via,
                     from,
                     anywhere: false,
+                    filter,
                     quantifier: Quantifier::Any,
                     condition: Box::new(Condition::All(Vec::new())),
                     inline,
@@ -1719,6 +1731,7 @@ impl<'f> Compiler<'f> {
             via,
             from,
             anywhere: false,
+            filter,
             quantifier: quantifier(&key.name),
             condition: Box::new(condition),
             inline,

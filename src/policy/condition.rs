@@ -169,6 +169,9 @@ pub struct RelatedCheck {
     /// Neither direction: any resource of these types in the same input file (an account or
     /// Region setting such as `aws_ebs_encryption_by_default`). Only defaults use it.
     pub anywhere: bool,
+    /// `where:` — only the related resources that satisfy it count (the feature resource
+    /// of one feature among several of the same type).
+    pub filter: Option<Box<Condition>>,
     pub quantifier: Quantifier,
     pub condition: Box<Condition>,
     /// `inline:` — the same setting written on this resource itself (a block or argument of
@@ -304,6 +307,9 @@ impl Condition {
             Condition::Not(c) => c.visit(f),
             Condition::Each(e) => e.condition.visit(f),
             Condition::Related(r) => {
+                if let Some(filter) = &r.filter {
+                    filter.visit(f);
+                }
                 r.condition.visit(f);
                 if let Some(inline) = &r.inline {
                     inline.visit(f);

@@ -447,6 +447,7 @@ impl Compiler<'_> {
                 via: None,
                 from,
                 anywhere,
+                filter: None,
                 quantifier: Quantifier::Any,
                 condition: Box::new(Condition::All(Vec::new())),
                 inline: None,
