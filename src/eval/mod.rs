@@ -741,6 +741,29 @@ impl Context<'_, '_> {
                     let path = check.from.as_ref().map_or("$", |from| from.text());
                     return self.over_budget(prefix, path);
                 }
+                let related = match &check.filter {
+                    Some(filter) => match self.filter_related(filter, related, prefix) {
+                        Ok(kept) => kept,
+                        Err(verdict) => return verdict,
+                    },
+                    None => related,
+                };
+                // "none that count" when a `where:` filter picked them.
+                let none = if check.filter.is_some() {
+                    "none of those that `where` picks refers to this resource"
+                } else {
+                    "none refers to this resource"
+                };
+                if let (true, Some(inline)) = (related.is_empty(), &check.inline) {
+                    // No separate resource: the setting written on this resource decides.
+                    self.push(|| Evidence {
+                        path: format!("{prefix}related {}", check.types.join(" / ")),
+                        actual: None,
+                        expected: None,
+                        note: Some(format!("{none}: its own setting decides")),
+                    });
+                    return self.condition(inline, subject, prefix, polarity);
+                }
                 let inner = polarity.parts(check.quantifier);
                 let resources = self.evaluator.resources;
                 let verdict = self.combine(
@@ -784,7 +807,7 @@ impl Context<'_, '_> {
                         expected: None,
                         note: Some(match &check.from {
                             Some(from) => format!("{} refers to none", from.text()),
-                            None => "none refers to this resource".to_owned(),
+                            None => none.to_owned(),
                         }),
                     });
                 }
@@ -858,6 +881,71 @@ impl Context<'_, '_> {
                 self.condition(inner, &nested, &prefix, polarity)
             }
             Condition::Transition(check) => self.transition(check, subject, prefix, polarity),
+        }
+    }
+
+    /// The related resources that satisfy a `where:` filter. The filter's own evidence is not
+    /// kept (it says which resources count, not why the check failed). A filter undecided or
+    /// in error for one of them leaves the whole check so: which resources count is not known.
+    fn filter_related(
+        &mut self,
+        filter: &Condition,
+        related: Vec<usize>,
+        prefix: &str,
+    ) -> Result<Vec<usize>, Verdict> {
+        let resources = self.evaluator.resources;
+        let saved = self.evidence.take();
+        let mut kept = Vec::new();
+        let mut undecided = None;
+        for index in related {
+            let other = resources.get(index);
+            let verdict = match other.map(|o| {
+                (
+                    o,
+                    o.documents_for(
+                        self.evaluator
+                            .projections
+                            .get(o.source, &o.type_name, false),
+                    ),
+                )
+            }) {
+                Some((other, Ok(docs))) => {
+                    let nested = Subject {
+                        resource: other,
+                        doc: &docs.after,
+                        docs: &docs,
+                    };
+                    self.condition(filter, &nested, "", Polarity::Positive)
+                }
+                _ => Verdict::Error,
+            };
+            match verdict {
+                Verdict::Pass => kept.push(index),
+                Verdict::Fail => {}
+                Verdict::Undecided | Verdict::Error => {
+                    let address = other.map(|o| o.address.clone()).unwrap_or_default();
+                    undecided = Some((verdict, address));
+                    break;
+                }
+            }
+        }
+        self.evidence = saved;
+        match undecided {
+            None => Ok(kept),
+            Some((verdict, address)) => {
+                let note = if verdict == Verdict::Undecided {
+                    "whether it counts (`where`) is known only after apply"
+                } else {
+                    "whether it counts (`where`) could not be decided"
+                };
+                self.push(|| Evidence {
+                    path: format!("{prefix}{address}"),
+                    actual: None,
+                    expected: None,
+                    note: Some(note.to_owned()),
+                });
+                Err(verdict)
+            }
         }
     }
 
@@ -1037,6 +1125,14 @@ impl Context<'_, '_> {
                     return Verdict::Error;
                 }
             },
+            // A policy document written as an object (not through jsonencode) reads the same
+            // as its JSON text: normalized (`Statement` a list, `Principal` `{AWS: [...]}`).
+            Some(Value::Object(map)) if map.contains_key("Statement") => {
+                let mut document = Value::Object(map.clone());
+                crate::input::policy_document::normalize(&mut document);
+                decoded = document;
+                &decoded
+            }
             Some(v @ (Value::Object(_) | Value::Array(_))) => v,
             Some(other) => {
                 self.push(|| Evidence {

@@ -239,7 +239,13 @@ impl Walk {
                         n.reach(via);
                     }
                 });
+                if let Some(filter) = &check.filter {
+                    self.condition(filter, &related, true);
+                }
                 self.condition(&check.condition, &related, true);
+                if let Some(inline) = &check.inline {
+                    self.condition(inline, who, top);
+                }
             }
             // `before:` and `after:` read the resource's whole documents, wherever they are.
             Condition::Before(inner) => {

@@ -12,6 +12,7 @@
 //!   aws_db_instance.main:
 //!     password: {$sensitive: hunter2}           # marked sensitive in the plan
 //!     kms_key_id: {$unknown: true}              # set, but known only after apply
+//!     policy: {$computed: true}                 # not set: the provider computes it
 //!     $actions: [delete, create]                # planned actions (default: create)
 //!     $before: {storage_encrypted: true}        # values before the change
 //! ```
@@ -196,6 +197,13 @@ fn split_markers(
             // Set in the configuration, known only after apply: Terraform writes an expression
             // without constant or references (a function such as uuid()) as `{}`.
             set(expressions, &key, json!({}));
+            set(unknown, &key, json!(true));
+            map.remove(&key);
+            continue;
+        }
+        if value.get("$computed").is_some() {
+            // Not in the configuration, known only after apply: the provider computes it (an
+            // Optional+Computed argument the author left out, such as a v4 bucket's `policy`).
             set(unknown, &key, json!(true));
             map.remove(&key);
             continue;

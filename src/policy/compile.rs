@@ -1626,7 +1626,9 @@ impl<'f> Compiler<'f> {
         let fields = self.fields(
             node,
             "`related`",
-            &["type", "types", "via", "from", "all", "any", "none"],
+            &[
+                "type", "types", "via", "from", "where", "all", "any", "none", "inline",
+            ],
             &[],
         )?;
         let types = match (fields.get("type"), fields.get("types")) {
@@ -1660,6 +1662,35 @@ impl<'f> Compiler<'f> {
                 "give `via` (their attribute points at this resource) or `from` (this resource's attribute points at them), not both",
             );
         }
+        // `where:` picks the related resources that count; `$` is each of them.
+        let filter = match fields.get("where") {
+            Some(n) => {
+                let condition = match n.as_seq() {
+                    Some(items) => Condition::All(self.condition_list(n, items)?),
+                    None => self.condition(n)?,
+                };
+                Some(Box::new(condition))
+            }
+            None => None,
+        };
+        // `inline:` is the same setting on this resource itself; `$` is this resource.
+        let inline = match fields.get("inline") {
+            Some(n) => {
+                if from.is_some() || via.is_none() {
+                    self.error(
+                        "related",
+                        n.span,
+                        "`inline` needs `via`: it is the setting on this resource that a related resource pointing at it (through `via`) overrides",
+                    );
+                }
+                let condition = match n.as_seq() {
+                    Some(items) => Condition::All(self.condition_list(n, items)?),
+                    None => self.condition(n)?,
+                };
+                Some(Box::new(condition))
+            }
+            None => None,
+        };
         let quantified: Vec<(&Key, &Node)> = fields
             .entries
             .iter()
@@ -1675,8 +1706,10 @@ impl<'f> Compiler<'f> {
                     via,
                     from,
                     anywhere: false,
+                    filter,
                     quantifier: Quantifier::Any,
                     condition: Box::new(Condition::All(Vec::new())),
+                    inline,
                     span: node.span,
                 });
             }
@@ -1698,8 +1731,10 @@ impl<'f> Compiler<'f> {
             via,
             from,
             anywhere: false,
+            filter,
             quantifier: quantifier(&key.name),
             condition: Box::new(condition),
+            inline,
             span: key.span,
         })
     }

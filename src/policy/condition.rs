@@ -169,8 +169,16 @@ pub struct RelatedCheck {
     /// Neither direction: any resource of these types in the same input file (an account or
     /// Region setting such as `aws_ebs_encryption_by_default`). Only defaults use it.
     pub anywhere: bool,
+    /// `where:` — only the related resources that satisfy it count (the feature resource
+    /// of one feature among several of the same type).
+    pub filter: Option<Box<Condition>>,
     pub quantifier: Quantifier,
     pub condition: Box<Condition>,
+    /// `inline:` — the same setting written on this resource itself (a block or argument of
+    /// the resource, the older form of a split resource): when no related resource exists,
+    /// this condition on the subject decides instead. A related resource, when there is one,
+    /// wins, as the provider lets the split resource override the inline argument.
+    pub inline: Option<Box<Condition>>,
     pub span: Span,
 }
 
@@ -298,7 +306,15 @@ impl Condition {
             }
             Condition::Not(c) => c.visit(f),
             Condition::Each(e) => e.condition.visit(f),
-            Condition::Related(r) => r.condition.visit(f),
+            Condition::Related(r) => {
+                if let Some(filter) = &r.filter {
+                    filter.visit(f);
+                }
+                r.condition.visit(f);
+                if let Some(inline) = &r.inline {
+                    inline.visit(f);
+                }
+            }
             Condition::Before(c) | Condition::After(c) => c.visit(f),
             Condition::Transition(t) => match &t.transition {
                 Transition::Gained(c) | Transition::Lost(c) => c.visit(f),

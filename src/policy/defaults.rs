@@ -216,6 +216,7 @@ pub(crate) fn reads(path: &Selector, related: Option<(&RelatedCheck, &Selector)>
     if let Some((check, value)) = related {
         let mut check = check.clone();
         check.condition = Box::new(exists(value, check.span));
+        check.inline = None;
         items.push(Condition::Related(check));
     }
     Condition::All(items)
@@ -446,8 +447,10 @@ impl Compiler<'_> {
                 via: None,
                 from,
                 anywhere,
+                filter: None,
                 quantifier: Quantifier::Any,
                 condition: Box::new(Condition::All(Vec::new())),
+                inline: None,
                 span: types_node.span,
             },
             value: value?,
@@ -474,7 +477,10 @@ fn reads_key(condition: &Condition, key: Option<&str>) -> bool {
         Condition::Value(check) => reaches(&check.path),
         Condition::Each(check) => reaches(&check.path),
         Condition::Transition(check) => reaches(&check.path),
-        Condition::Related(check) => check.from.as_ref().is_some_and(reaches),
+        Condition::Related(check) => {
+            check.from.as_ref().is_some_and(reaches)
+                || check.inline.as_ref().is_some_and(|c| reads_key(c, key))
+        }
         Condition::Action(_)
         | Condition::Drift(_)
         | Condition::History(_)
