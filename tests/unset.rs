@@ -284,3 +284,55 @@ fn every_declared_default_agrees_with_behaviour() {
     );
     assert!(checked >= 5, "only {checked} target types declare defaults");
 }
+
+/// Item 3: a setting configured by an expression known only after apply. An existence test
+/// (a KMS key is set) holds; a test of the value (is `encrypted` true?) is undecided, never a
+/// pass, and the setting is not taken as unset.
+#[test]
+fn unset_configured_unknown_exists_but_its_value_is_open() {
+    let catalog = Catalog::from_policies(
+        ["aws.cloudwatch.log-group-kms", "aws.ebs.encrypted"]
+            .iter()
+            .map(|id| builtin_catalog().by_id(id).unwrap().1.clone())
+            .collect(),
+    );
+    let report = scan(&catalog, &[fixture("unset/configured-unknown.plan.json")]);
+    let got = dispositions(&report, &catalog);
+    let expected: BTreeMap<String, String> = [
+        (
+            "aws.cloudwatch.log-group-kms aws_cloudwatch_log_group.app",
+            "pass",
+        ),
+        ("aws.ebs.encrypted aws_ebs_volume.copy", "review"),
+        ("aws.ebs.encrypted aws_ebs_volume.data", "review"),
+    ]
+    .into_iter()
+    .map(|(a, s)| (a.to_owned(), s.to_owned()))
+    .collect();
+    assert_eq!(got, expected);
+    let message = |address: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| {
+                report
+                    .resources
+                    .get(f.resource)
+                    .is_some_and(|r| r.address == address)
+            })
+            .map(|f| f.message.clone())
+            .unwrap()
+    };
+    // The copy's `encrypted` is configured: undecided before apply, not left to a default.
+    assert!(
+        message("aws_ebs_volume.copy").ends_with("cannot be decided before apply"),
+        "{}",
+        message("aws_ebs_volume.copy")
+    );
+    // The volume that leaves it out takes the account's default, which the plan does not show.
+    assert!(
+        message("aws_ebs_volume.data").contains("`encrypted` not set; AWS's default is"),
+        "{}",
+        message("aws_ebs_volume.data")
+    );
+}
