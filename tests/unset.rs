@@ -336,3 +336,48 @@ fn unset_configured_unknown_exists_but_its_value_is_open() {
         message("aws_ebs_volume.data")
     );
 }
+
+/// Item 5, catalog-wide: no built-in policy passes a Terraform resource on silence. For every
+/// Terraform type a built-in policy of settings targets, a resource with nothing configured
+/// passes only where the target declares what AWS does with the settings it leaves out (each
+/// declaration is then checked against behaviour by `every_declared_default_agrees_with_behaviour`);
+/// otherwise the silence must fail or be reviewed. Change-control policies judge the change
+/// (its action, who made it), not settings, and are not concerned.
+#[test]
+fn unset_no_builtin_policy_passes_on_silence_without_a_declaration() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for policy in builtin_catalog()
+        .policies
+        .iter()
+        .filter(|p| p.category != resilix::policy::Category::ChangeControl)
+    {
+        for target in policy
+            .targets
+            .iter()
+            .filter(|t| t.kind == SourceKind::Terraform)
+        {
+            for type_name in target.types.iter().filter(|t| !t.contains('*')) {
+                let address = format!("{type_name}.subject");
+                let Some(empty) = evaluate(policy, &json!({ address.clone(): {} }), &address)
+                else {
+                    continue;
+                };
+                checked += 1;
+                if empty.verdict == Verdict::Pass && target.defaults.is_empty() {
+                    problems.push(format!(
+                        "{} on {type_name}: passes with nothing configured, and declares no defaults",
+                        policy.id
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n{} problems",
+        problems.join("\n"),
+        problems.len()
+    );
+    assert!(checked >= 100, "only {checked} target types checked");
+}
