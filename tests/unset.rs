@@ -284,3 +284,220 @@ fn every_declared_default_agrees_with_behaviour() {
     );
     assert!(checked >= 5, "only {checked} target types declare defaults");
 }
+
+/// Item 3: a setting configured by an expression known only after apply. An existence test
+/// (a KMS key is set) holds; a test of the value (is `encrypted` true?) is undecided, never a
+/// pass, and the setting is not taken as unset.
+#[test]
+fn unset_configured_unknown_exists_but_its_value_is_open() {
+    let catalog = Catalog::from_policies(
+        ["aws.cloudwatch.log-group-kms", "aws.ebs.encrypted"]
+            .iter()
+            .map(|id| builtin_catalog().by_id(id).unwrap().1.clone())
+            .collect(),
+    );
+    let report = scan(&catalog, &[fixture("unset/configured-unknown.plan.json")]);
+    let got = dispositions(&report, &catalog);
+    let expected: BTreeMap<String, String> = [
+        (
+            "aws.cloudwatch.log-group-kms aws_cloudwatch_log_group.app",
+            "pass",
+        ),
+        ("aws.ebs.encrypted aws_ebs_volume.copy", "review"),
+        ("aws.ebs.encrypted aws_ebs_volume.data", "review"),
+    ]
+    .into_iter()
+    .map(|(a, s)| (a.to_owned(), s.to_owned()))
+    .collect();
+    assert_eq!(got, expected);
+    let message = |address: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| {
+                report
+                    .resources
+                    .get(f.resource)
+                    .is_some_and(|r| r.address == address)
+            })
+            .map(|f| f.message.clone())
+            .unwrap()
+    };
+    // The copy's `encrypted` is configured: undecided before apply, not left to a default.
+    assert!(
+        message("aws_ebs_volume.copy").ends_with("cannot be decided before apply"),
+        "{}",
+        message("aws_ebs_volume.copy")
+    );
+    // The volume that leaves it out takes the account's default, which the plan does not show.
+    assert!(
+        message("aws_ebs_volume.data").contains("`encrypted` not set; AWS's default is"),
+        "{}",
+        message("aws_ebs_volume.data")
+    );
+}
+
+/// Item 5, catalog-wide: no built-in policy passes a Terraform resource on silence. For every
+/// Terraform type a built-in policy of settings targets, a resource with nothing configured
+/// passes only where the target declares what AWS does with the settings it leaves out (each
+/// declaration is then checked against behaviour by `every_declared_default_agrees_with_behaviour`);
+/// otherwise the silence must fail or be reviewed. Change-control policies judge the change
+/// (its action, who made it), not settings, and are not concerned.
+#[test]
+fn unset_no_builtin_policy_passes_on_silence_without_a_declaration() {
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for policy in builtin_catalog()
+        .policies
+        .iter()
+        .filter(|p| p.category != resilix::policy::Category::ChangeControl)
+    {
+        for target in policy
+            .targets
+            .iter()
+            .filter(|t| t.kind == SourceKind::Terraform)
+        {
+            for type_name in target.types.iter().filter(|t| !t.contains('*')) {
+                let address = format!("{type_name}.subject");
+                let Some(empty) = evaluate(policy, &json!({ address.clone(): {} }), &address)
+                else {
+                    continue;
+                };
+                checked += 1;
+                if empty.verdict == Verdict::Pass && target.defaults.is_empty() {
+                    problems.push(format!(
+                        "{} on {type_name}: passes with nothing configured, and declares no defaults",
+                        policy.id
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n{} problems",
+        problems.join("\n"),
+        problems.len()
+    );
+    assert!(checked >= 100, "only {checked} target types checked");
+}
+
+/// Item 4, false positives of the declared defaults: an instance launched on an existing
+/// network interface gets no auto-assigned public IPv4 address whatever subnet it is in (no
+/// `subnet_id` is not the default subnet then), and an instance store mapping of a launch
+/// template (`ebs = []`) has no EBS volume to encrypt. A launch template that maps nothing
+/// takes the AMI's volumes: undecided.
+#[test]
+fn unset_network_interfaces_and_instance_store_volumes() {
+    let catalog = Catalog::from_policies(
+        [
+            "aws.ec2.instance-no-public-ip",
+            "aws.ec2.block-devices-encrypted",
+        ]
+        .iter()
+        .map(|id| builtin_catalog().by_id(id).unwrap().1.clone())
+        .collect(),
+    );
+    let report = scan(
+        &catalog,
+        &[fixture("unset/interfaces-and-instance-store.plan.json")],
+    );
+    let got = dispositions(&report, &catalog);
+    let expected: BTreeMap<String, String> = [
+        (
+            "aws.ec2.instance-no-public-ip aws_instance.appliance",
+            "pass",
+        ),
+        (
+            "aws.ec2.block-devices-encrypted aws_instance.appliance",
+            "review",
+        ),
+        (
+            "aws.ec2.block-devices-encrypted aws_launch_template.batch",
+            "pass",
+        ),
+        (
+            "aws.ec2.block-devices-encrypted aws_launch_template.plain",
+            "review",
+        ),
+    ]
+    .into_iter()
+    .map(|(a, s)| (a.to_owned(), s.to_owned()))
+    .collect();
+    assert_eq!(got, expected);
+}
+
+/// Item 4: no quantifier passes vacuously over a collection that is unknown or left to an
+/// unsafe default, and an empty list the plan knows is a value (nothing in it to judge).
+#[test]
+fn unset_no_vacuous_pass_over_unknown_or_defaulted_collections() {
+    let cases: &[(&str, &str, Value, Verdict)] = &[
+        // `path: $.ingress[*]` + `none:` over rules known only after apply.
+        (
+            "aws.ec2.security-group-admin-ports-public",
+            "aws_security_group",
+            json!({"ingress": {"$unknown": true}}),
+            Verdict::Undecided,
+        ),
+        // … over rules configured by a reference (a module output, say).
+        (
+            "aws.ec2.security-group-admin-ports-public",
+            "aws_security_group",
+            json!({"ingress": {"$ref": "module.rules.ingress"}}),
+            Verdict::Undecided,
+        ),
+        // … over a known empty list: no rule opens anything.
+        (
+            "aws.ec2.security-group-admin-ports-public",
+            "aws_security_group",
+            json!({"ingress": []}),
+            Verdict::Pass,
+        ),
+        // `match: all` over a list known only after apply, and over a known empty one.
+        (
+            "aws.rds.snapshot-not-public",
+            "aws_db_snapshot",
+            json!({"shared_accounts": {"$unknown": true}}),
+            Verdict::Undecided,
+        ),
+        (
+            "aws.rds.snapshot-not-public",
+            "aws_db_snapshot",
+            json!({"shared_accounts": []}),
+            Verdict::Pass,
+        ),
+        // `path: $.root_block_device[*]` + `all:` over blocks known only after apply.
+        (
+            "aws.ec2.block-devices-encrypted",
+            "aws_instance",
+            json!({"root_block_device": {"$unknown": true}}),
+            Verdict::Undecided,
+        ),
+        // A block left out takes its unsafe default: IMDSv1 stays on.
+        (
+            "aws.ec2.imdsv2-required",
+            "aws_instance",
+            json!({"ami": "ami-0c7217cdde317cfec"}),
+            Verdict::Fail,
+        ),
+        // The subnet's setting, when the instance leaves associate_public_ip_address out:
+        // none named, the default subnet maps public IPs.
+        (
+            "aws.ec2.instance-no-public-ip",
+            "aws_instance",
+            json!({"ami": "ami-0c7217cdde317cfec"}),
+            Verdict::Fail,
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (id, type_name, values, expected) in cases {
+        let (_, policy) = builtin_catalog().by_id(id).unwrap();
+        let address = format!("{type_name}.subject");
+        let got =
+            evaluate(policy, &json!({ address.clone(): values }), &address).map(|r| r.verdict);
+        if got != Some(*expected) {
+            problems.push(format!("{id} on {values}: {got:?}, expected {expected:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

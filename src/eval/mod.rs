@@ -26,7 +26,7 @@ pub use relations::RelationIndex;
 use crate::config::Config;
 use crate::findings::{ErrorRecord, Evidence, Finding, Pass, Status};
 use crate::input::tags::{ResourceTags, covers_tags, resource_tags};
-use crate::model::value::{display, marker};
+use crate::model::value::{Marker, display, marker};
 use crate::model::{Documents, Resource, ResourceSet};
 use crate::policy::selector::{Budget, Mismatch};
 use crate::policy::{
@@ -1070,10 +1070,17 @@ impl Context<'_, '_> {
         if let Operator::Json(inner) = operator {
             return self.json(inner, value, subject, path, polarity);
         }
-        let (verdict, note) = match apply(operator, value) {
+        let (verdict, mut note) = match apply(operator, value) {
             OpResult::Verdict(v) => (v, None),
             OpResult::TypeError(message) => (Verdict::Error, Some(message)),
         };
+        if self.collecting()
+            && value.and_then(marker) == Some(Marker::UnknownSet)
+            && let Some(targets) = referenced(subject.resource, path)
+        {
+            // What the expression refers to is what the evidence of "it is set" can show.
+            note = Some(format!("set by a reference to {}", targets.join(", ")));
+        }
         if self.collecting() {
             self.push(|| Evidence {
                 // `$.ingress[0] → $` is the entry itself: `$.ingress[0]`.
@@ -1157,6 +1164,40 @@ impl Context<'_, '_> {
     }
 }
 
+/// The resources the configuration's expression for the setting at `path` (an evidence path:
+/// `$.logging[0] → $.target_bucket`, possibly behind a related resource's address) refers to.
+fn referenced<'r>(resource: &'r Resource, path: &str) -> Option<&'r [String]> {
+    let tail = path.rsplit_once(": $").map_or(path, |(_, t)| t);
+    let joined = tail.replace(" → $", "");
+    let mut attribute = String::new();
+    let mut rest = joined.trim_start_matches('$');
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('[') {
+            let (inside, next) = after.split_once(']')?;
+            let inside = inside.trim_matches(|c| c == '\'' || c == '"');
+            if !inside.chars().all(|c| c.is_ascii_digit() || c == '*') {
+                attribute.push('.');
+                attribute.push_str(inside);
+            }
+            rest = next;
+        } else if let Some(after) = rest.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            attribute.push('.');
+            attribute.push_str(after.get(..end)?);
+            rest = after.get(end..)?;
+        } else {
+            return None;
+        }
+    }
+    let attribute = attribute.trim_start_matches('.');
+    resource
+        .references
+        .iter()
+        .find(|r| r.attribute == attribute)
+        .map(|r| r.targets.as_slice())
+        .filter(|t| !t.is_empty())
+}
+
 /// Evaluates one policy on one resource (for policy tests and tools that check one pair).
 /// `None` when the policy does not target the resource or its `when` does not hold.
 pub fn check_one(
@@ -1191,4 +1232,90 @@ pub fn check_one(
     Some(Ok(
         evaluator.policy(&policy.id, target, resource, &docs, true)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{LoadOptions, load_text};
+    use crate::policy::CatalogOptions;
+
+    /// An existence test on a setting configured by a reference holds, and its evidence names
+    /// what the expression refers to (issue 21, item 3).
+    #[test]
+    fn existence_of_a_referenced_setting_names_the_reference() {
+        let catalog = Catalog::load(&CatalogOptions {
+            builtins: true,
+            ..CatalogOptions::default()
+        })
+        .unwrap();
+        let (_, policy) = catalog.by_id("aws.cloudwatch.log-group-kms").unwrap();
+        let catalog = Catalog::from_policies(vec![policy.clone()]);
+        let options = LoadOptions {
+            reference_types: Some(std::sync::Arc::new(catalog.reference_types())),
+            ..LoadOptions::default()
+        };
+        let text = include_str!("../../fixtures/unset/configured-unknown.plan.json");
+        let loaded = load_text("configured-unknown.plan.json", text, &options).unwrap();
+        let index = loaded
+            .resources
+            .iter()
+            .position(|r| r.address == "aws_cloudwatch_log_group.app")
+            .unwrap();
+        let resource = &loaded.resources[index];
+        let target = policy.target(resource.source, &resource.type_name).unwrap();
+        let relations = RelationIndex::build(&catalog, &loaded.resources);
+        let config = Config::default();
+        let evaluator = Evaluator {
+            resources: &loaded.resources,
+            relations: &relations,
+            projections: &Projections::default(),
+            config: &config,
+        };
+        let docs = resource.documents().unwrap();
+        let result = evaluator.policy(&policy.id, target, resource, &docs, true);
+        assert_eq!(result.verdict, Verdict::Pass);
+        assert!(result.defaults.is_empty());
+        let evidence = result
+            .evidence
+            .iter()
+            .find(|e| e.path == "$.kms_key_id")
+            .unwrap();
+        assert_eq!(evidence.actual.as_deref(), Some("(set, known after apply)"));
+        assert_eq!(
+            evidence.note.as_deref(),
+            Some("set by a reference to aws_kms_key.logs")
+        );
+    }
+
+    #[test]
+    fn evidence_paths_name_the_configured_attribute() {
+        let text = include_str!("../../fixtures/unset/configured-unknown.plan.json");
+        let loaded = load_text(
+            "configured-unknown.plan.json",
+            text,
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let mut resource = loaded.resources[0].clone();
+        resource.references = vec![crate::model::Reference {
+            attribute: "logging.target_bucket".to_owned(),
+            targets: vec!["aws_s3_bucket.logs".to_owned()],
+        }]
+        .into();
+        for path in [
+            "$.logging[0].target_bucket",
+            "$.logging[0] → $.target_bucket",
+            "$['logging'][0]['target_bucket']",
+            "aws_s3_bucket.b: $.logging[*].target_bucket",
+        ] {
+            assert_eq!(
+                referenced(&resource, path),
+                Some(&["aws_s3_bucket.logs".to_owned()][..]),
+                "{path}"
+            );
+        }
+        assert_eq!(referenced(&resource, "$.logging[0]"), None);
+        assert_eq!(referenced(&resource, "$.policy → $.Statement[0]"), None);
+    }
 }

@@ -29,15 +29,21 @@ impl From<bool> for OpResult {
 /// Applies a (non-`json`) operator to a value; `None` is a missing value.
 pub(crate) fn apply(operator: &Operator, value: Option<&Value>) -> OpResult {
     let value = value.filter(|v| !v.is_null());
+    // `exists` asks whether a setting is set: the empty string providers write for an unset
+    // string is not (the meaning of "not set" that `defaults:` uses too).
+    let value = match operator {
+        Operator::Exists(_) => value.filter(|v| v.as_str() != Some("")),
+        _ => value,
+    };
     if let Some(m) = value.and_then(marker) {
         return match (m, operator) {
-            // A redacted value, or a value the configuration sets by reference, exists.
+            // A redacted value, or a value the configuration sets by reference, exists: an
+            // existence test ("a KMS key is set") holds.
             (Marker::Sensitive | Marker::UnknownSet, Operator::Exists(expected)) => {
                 (*expected).into()
             }
-            // A value taken from another object's attribute (an id, an ARN, a name) is set and
-            // not empty: truthy. Its content is unknown, so every other operator is undecided.
-            (Marker::UnknownSet, Operator::Truthy(expected)) => (*expected).into(),
+            // Every test of what the value is — `truthy` included: a reference may yield
+            // `false`, `0` or an empty list — is undecided until apply.
             _ => OpResult::Verdict(Verdict::Undecided),
         };
     }
@@ -419,6 +425,31 @@ mod tests {
         let secret = crate::model::value::sensitive();
         assert!(matches!(
             apply(&Operator::Exists(true), Some(&secret)),
+            OpResult::Verdict(Verdict::Pass)
+        ));
+        // Configured by a reference, known after apply: it exists, but what it is is open.
+        let set = crate::model::value::unknown_set();
+        assert!(matches!(
+            apply(&Operator::Exists(true), Some(&set)),
+            OpResult::Verdict(Verdict::Pass)
+        ));
+        assert!(matches!(
+            apply(&Operator::Exists(false), Some(&set)),
+            OpResult::Verdict(Verdict::Fail)
+        ));
+        for op in [Operator::Truthy(true), Operator::Truthy(false)] {
+            assert!(matches!(
+                apply(&op, Some(&set)),
+                OpResult::Verdict(Verdict::Undecided)
+            ));
+        }
+        // The empty string providers write for an unset string does not exist.
+        assert!(matches!(
+            apply(&Operator::Exists(true), Some(&json!(""))),
+            OpResult::Verdict(Verdict::Fail)
+        ));
+        assert!(matches!(
+            apply(&Operator::Exists(false), Some(&json!(""))),
             OpResult::Verdict(Verdict::Pass)
         ));
         assert!(matches!(

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::builtin::BUILTIN_POLICIES;
 use super::compile::compile_policy;
-use super::{Policy, PolicyError, PolicyErrors, RelatedCheck};
+use super::{Condition, Policy, PolicyError, PolicyErrors, RelatedCheck};
 use crate::model::SourceKind;
 use crate::pattern::Pattern;
 use crate::source::SourceFile;
@@ -226,7 +226,9 @@ impl Catalog {
 
     /// Terraform resource types whose `configuration` references some policy follows: the
     /// related types of incoming relations (their references point at the subject), and the
-    /// subject types of outgoing ones (the subject's references point at them).
+    /// subject types of outgoing ones (the subject's references point at them), and the types
+    /// an existence test judges (a setting configured by a reference exists, and the evidence
+    /// names what it references).
     pub fn reference_types(&self) -> BTreeSet<String> {
         let mut types = BTreeSet::new();
         for policy in &self.policies {
@@ -235,6 +237,13 @@ impl Catalog {
                 .iter()
                 .filter(|t| t.kind == SourceKind::Terraform)
             {
+                if [Some(&target.assert), target.when.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(Condition::tests_existence)
+                {
+                    types.extend(target.types.iter().cloned());
+                }
                 let conditions = target.conditions();
                 for related in conditions.flat_map(|c| c.related_checks()) {
                     types.extend(related.types.iter().cloned());

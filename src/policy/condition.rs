@@ -291,6 +291,17 @@ impl Condition {
         out
     }
 
+    /// Whether the tree holds an existence test (`exists: true`): one that a value configured
+    /// by a reference satisfies, with the referenced resources as evidence.
+    pub fn tests_existence(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |c| {
+            found |=
+                matches!(c, Condition::Value(v) if matches!(v.operator, Operator::Exists(true)));
+        });
+        found
+    }
+
     /// Whether the tree judges whether a change was authorized (`authorized:`).
     pub fn judges_authorization(&self) -> bool {
         let mut found = false;
