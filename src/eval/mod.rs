@@ -755,14 +755,16 @@ impl Context<'_, '_> {
                     "none refers to this resource"
                 };
                 if let (true, Some(inline)) = (related.is_empty(), &check.inline) {
-                    // No separate resource: the setting written on this resource decides.
+                    // No separate resource: the setting written on this resource decides. Its
+                    // evidence comes first (the first line is the finding's headline), then why.
+                    let verdict = self.condition(inline, subject, prefix, polarity);
                     self.push(|| Evidence {
                         path: format!("{prefix}related {}", check.types.join(" / ")),
                         actual: None,
                         expected: None,
                         note: Some(format!("{none}: its own setting decides")),
                     });
-                    return self.condition(inline, subject, prefix, polarity);
+                    return verdict;
                 }
                 let inner = polarity.parts(check.quantifier);
                 let resources = self.evaluator.resources;
