@@ -13,10 +13,16 @@ issue 7 measured in this run, and the scaling curve (CPU time per resource and p
 (resource, policy) pair, counted from one extra JSON report per input), and writes all of it
 as JSON (--json).
 
+Start-up (issue 19): `scan` of the tiny plan fixtures/examples/plan.json (SARIF written),
+`policies list` and `--version`, each run --startup-repeat times (interleaved with the baseline
+binary when one is given), best and median of wall and CPU time. The goal table of issue 19
+follows, with a "met" column, and before (--baseline-bin) and after columns from this one run.
+
     python3 benches/run.py                       # plans 1k, 10k, 50k, 100k; snapshots 10k, 100k
     python3 benches/run.py --plans 10k --snapshots '' --repeat 5
     python3 benches/run.py --checkov .venv-checkov/bin/checkov   # also time Checkov on <= 10k
     python3 benches/run.py --baseline-bin /tmp/resilix-before    # another resilix build, same inputs
+    python3 benches/run.py --plans '' --snapshots '' --baseline-bin /tmp/resilix-before  # start-up only
 
 The machine may be shared: wall times move with its load, CPU times much less. Compare ratios
 measured in the same run (the floor is measured right before resilix on every input).
@@ -37,6 +43,15 @@ TARGET_10K_WALL = 0.25          # s, 10,000-resource plan
 TARGET_FLOOR_RATIO = 3.0        # × the parse floor, 100,000-resource plan
 TARGET_RSS_RATIO = 1.5          # × the file size, 100,000-resource plan
 TARGET_SNAPSHOT_WALL = 1.5      # s, 100,000-item AWS Config snapshot
+
+# Issue 19's goals.
+GOAL_STARTUP_WALL = 0.010       # s: tiny plan scan, `policies list`, `--version`
+GOAL_1K_FLOOR = 2.0             # × the parse floor, 1,000-resource plan
+GOAL_10K_FLOOR = 1.5            # × the parse floor, 10,000-resource plan
+GOAL_100K_FLOOR = 2.0           # × the parse floor, 100,000-resource plan
+GOAL_100K_RSS = 1.2             # × the file, 100,000-resource plan
+GOAL_PAIR_CPU = 3e-6            # s of CPU per (resource, policy) pair
+TINY_PLAN = ROOT / "fixtures" / "examples" / "plan.json"
 
 
 def size(text):
@@ -64,6 +79,57 @@ def best_of(repeat, argv):
     best = min(runs, key=lambda r: r["wall"])
     best["rss"] = min(r["rss"] for r in runs)
     return best
+
+
+def median(values):
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def startup_cases(cache):
+    """The start-up commands of issue 19: (name, arguments after the binary)."""
+    return [
+        ("scan of the tiny plan", ["scan", str(TINY_PLAN), "--format", "sarif", "-o", str(cache / "tiny.sarif"),
+                                   "--fail-on", "never", "-q"]),
+        ("policies list", ["policies", "list"]),
+        ("--version", ["--version"]),
+    ]
+
+
+def startup(binaries, repeat, cache):
+    """Times each start-up case on each binary, interleaved run by run (so that load on a shared
+    machine falls alike on all); best and median wall and CPU time per (case, binary)."""
+    out = []
+    for name, argv in startup_cases(cache):
+        runs = {label: [] for label, _ in binaries}
+        for label, binary in binaries:  # one warm-up each: page cache, dynamic loader
+            run_measured([str(binary), *argv])
+        for _ in range(repeat):
+            for label, binary in binaries:
+                runs[label].append(run_measured([str(binary), *argv]))
+        row = {"case": name, "argv": argv}
+        for label, measured in runs.items():
+            if any(r["exit"] not in (0, 1) for r in measured):
+                print(f"{label}: `{' '.join(argv)}` exited {measured[0]['exit']}", file=sys.stderr)
+            walls, cpus = [r["wall"] for r in measured], [r["cpu"] for r in measured]
+            row[label] = {"wall_best": min(walls), "wall_median": median(walls),
+                          "cpu_best": min(cpus), "cpu_median": median(cpus), "runs": len(measured)}
+        out.append(row)
+    return out
+
+
+def print_startup(rows):
+    if not rows:
+        return
+    labels = [k for k in ("baseline", "resilix") if k in rows[0]]
+    head = " | ".join(f"{label} wall best / median | {label} CPU best / median" for label in labels)
+    print(f"\n| start-up | {head} |")
+    print("|---|" + "---|---|" * len(labels))
+    for r in rows:
+        cells = " | ".join(f"{r[l]['wall_best'] * 1e3:.1f} / {r[l]['wall_median'] * 1e3:.1f} ms | "
+                           f"{r[l]['cpu_best'] * 1e3:.1f} / {r[l]['cpu_median'] * 1e3:.1f} ms" for l in labels)
+        print(f"| {r['case']} | {cells} |")
 
 
 def generate(kind, n, cache):
@@ -126,8 +192,11 @@ def main():
     ap.add_argument("--baseline-bin", default=None,
                     help="another resilix binary (an earlier commit) to time on every input, beside this one")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--startup-repeat", type=int, default=21,
+                    help="runs of each start-up case per binary (0: no start-up case)")
     args = ap.parse_args()
     cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
 
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "resilix", "--example", "parse-floor"],
@@ -136,6 +205,9 @@ def main():
     floor = ROOT / "target" / "release" / "examples" / "parse-floor"
     out = cache / "out.sarif"
     jobs = ["--jobs", args.jobs] if args.jobs else []
+
+    binaries = [("resilix", resilix)] + ([("baseline", args.baseline_bin)] if args.baseline_bin else [])
+    startup_rows = startup(binaries, args.startup_repeat, cache) if args.startup_repeat > 0 else []
 
     rows = []
     inputs = [("plan", size(s)) for s in args.plans.split(",") if s] + \
@@ -164,13 +236,18 @@ def main():
         rows.append(row)
         print(f"{kind} {n}: resilix {run['wall']:.3f} s wall, {run['cpu']:.3f} s CPU", file=sys.stderr)
 
-    print_table(rows)
+    if rows:
+        print_table(rows)
     targets = check_targets(rows)
     print_targets(targets)
     print_curve(rows)
+    print_startup(startup_rows)
+    goals = check_goals(rows, startup_rows)
+    print_goals(goals)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     with open(args.json, "w") as f:
-        json.dump({"machine": machine(), "rows": rows, "targets": targets}, f, indent=2)
+        json.dump({"machine": machine(), "rows": rows, "targets": targets, "startup": startup_rows,
+                   "goals": goals}, f, indent=2)
     print(f"\nwritten {args.json}")
 
 
@@ -241,6 +318,57 @@ def print_targets(targets):
     for t in targets:
         met = "—" if t["met"] is None else ("yes" if t["met"] else "**no**")
         print(f"| {t['target']} | {t['measured']} | {met} |")
+
+
+def check_goals(rows, startup_rows):
+    """Issue 19's goal table: per goal, the baseline's figure ("before", when measured), this
+    build's ("after") and whether this build meets it."""
+    def row(kind, n):
+        return next((r for r in rows if r["input"] == kind and r["resources"] == n), None)
+
+    def both(fmt, value, limit):
+        out = {}
+        for label, key in (("baseline", "before"), ("resilix", "after")):
+            v = value(label)
+            if v is not None:
+                out[key] = fmt(v)
+                if label == "resilix":
+                    out["met"] = v <= limit
+        return out
+
+    goals = []
+    for r in startup_rows:
+        goals.append({"goal": f"{r['case']}: ≤ {GOAL_STARTUP_WALL * 1e3:.0f} ms wall (median)",
+                      **both(lambda v: f"{v * 1e3:.1f} ms", lambda l, r=r: r.get(l, {}).get("wall_median"),
+                             GOAL_STARTUP_WALL)})
+    for n, limit in ((1000, GOAL_1K_FLOOR), (10000, GOAL_10K_FLOOR), (100000, GOAL_100K_FLOOR)):
+        r = row("plan", n)
+        if r:
+            goals.append({"goal": f"{n // 1000}k plan: ≤ {limit}× the parse floor (wall)",
+                          **both(lambda v: f"{v:.2f}×", lambda l, r=r: r[l]["wall"] / r["floor"]["wall"]
+                                 if l in r else None, limit)})
+    r = row("plan", 100000)
+    if r:
+        goals.append({"goal": f"100k plan: peak RSS ≤ {GOAL_100K_RSS}× the file",
+                      **both(lambda v: f"{v:.2f}×", lambda l: r[l]["rss"] / r["bytes"] if l in r else None,
+                             GOAL_100K_RSS)})
+    plans = [r for r in rows if r["input"] == "plan" and r["pairs"]]
+    if plans:
+        r = max(plans, key=lambda r: r["resources"])
+        goals.append({"goal": f"CPU per (resource, policy) pair ≤ {GOAL_PAIR_CPU * 1e6:.0f} µs "
+                              f"({r['resources'] // 1000}k plan, pairs of this build)",
+                      **both(lambda v: f"{v * 1e6:.2f} µs", lambda l: r[l]["cpu"] / r["pairs"] if l in r else None,
+                             GOAL_PAIR_CPU)})
+    goals.append({"goal": "`resilix audit`, 10k resources, 100 ms API latency: ≤ 2 s by default",
+                  "after": "not measured here", "met": None})
+    return goals
+
+
+def print_goals(goals):
+    print("\n| goal (issue 19) | before | after | met |\n|---|---|---|---|")
+    for g in goals:
+        met = "—" if g.get("met") is None else ("yes" if g["met"] else "**no**")
+        print(f"| {g['goal']} | {g.get('before', '—')} | {g.get('after', '—')} | {met} |")
 
 
 def print_curve(rows):

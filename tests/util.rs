@@ -54,12 +54,13 @@ pub fn fixture(relative: &str) -> PathBuf {
     root().join("fixtures").join(relative)
 }
 
-/// The built-in catalog, compiled once per test process.
+/// The built-in catalog with its inline tests, compiled once per test process.
 pub fn builtin_catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
         Catalog::load(&CatalogOptions {
             builtins: true,
+            tests: true,
             ..CatalogOptions::default()
         })
         .unwrap_or_else(|e| panic!("built-in policies do not compile: {:?}", e.errors))

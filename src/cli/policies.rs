@@ -80,12 +80,12 @@ pub struct ControlsArgs {
 
 pub(crate) fn run(args: &PoliciesArgs, diagnostics: &mut Diagnostics) -> ExitStatus {
     let result = match &args.command {
-        PoliciesCommand::List { format, policy } => match policy.catalog(diagnostics) {
+        PoliciesCommand::List { format, policy } => match policy.catalog(diagnostics, false) {
             Some(catalog) => list(&catalog, *format),
             None => return ExitStatus::Error,
         },
         PoliciesCommand::Show { id, policy } => {
-            let Some(catalog) = policy.catalog(diagnostics) else {
+            let Some(catalog) = policy.catalog(diagnostics, true) else {
                 return ExitStatus::Error;
             };
             match catalog.by_id(id) {
@@ -115,12 +115,12 @@ pub(crate) fn run(args: &PoliciesArgs, diagnostics: &mut Diagnostics) -> ExitSta
                 skip_checks: Vec::new(),
                 limit: *limit,
             };
-            let Some(catalog) = policy.catalog(diagnostics) else {
+            let Some(catalog) = policy.catalog(diagnostics, true) else {
                 return ExitStatus::Error;
             };
             return test(&catalog);
         }
-        PoliciesCommand::Docs { policy } => match policy.catalog(diagnostics) {
+        PoliciesCommand::Docs { policy } => match policy.catalog(diagnostics, true) {
             Some(catalog) => io::stdout()
                 .lock()
                 .write_all(docs::policy_reference(&catalog).as_bytes()),
@@ -131,7 +131,7 @@ pub(crate) fn run(args: &PoliciesArgs, diagnostics: &mut Diagnostics) -> ExitSta
 }
 
 pub(crate) fn run_controls(args: &ControlsArgs, diagnostics: &mut Diagnostics) -> ExitStatus {
-    let Some(catalog) = args.policy.catalog(diagnostics) else {
+    let Some(catalog) = args.policy.catalog(diagnostics, false) else {
         return ExitStatus::Error;
     };
     let ids: Vec<&str> = match args.framework {

@@ -70,9 +70,14 @@ pub struct SizeLimit {
 
 impl PolicyArgs {
     /// Compiles the catalog, without the configuration file; every policy error is reported
-    /// before anything is evaluated.
-    pub fn catalog(&self, diagnostics: &mut Diagnostics) -> Option<Catalog> {
-        let catalog = match Catalog::load(&self.catalog_options()) {
+    /// before anything is evaluated. `tests`: with the built-in policies' inline tests (for the
+    /// commands that show or run them).
+    pub fn catalog(&self, diagnostics: &mut Diagnostics, tests: bool) -> Option<Catalog> {
+        let options = CatalogOptions {
+            tests,
+            ..self.catalog_options()
+        };
+        let catalog = match Catalog::load(&options) {
             Ok(catalog) => catalog,
             Err(errors) => {
                 diagnostics.push(Box::new(errors));
@@ -169,7 +174,13 @@ impl PolicyArgs {
                 return None;
             }
         };
-        let mut options = self.catalog_options();
+        // The configuration's parameters are applied as the catalog is compiled, once; those
+        // that name no parameter or have the wrong type are left at their defaults by the
+        // compiler and refused by `check`, at their line in the configuration.
+        let options = CatalogOptions {
+            params: config.param_values(),
+            ..self.catalog_options()
+        };
         let catalog = match Catalog::load(&options) {
             Ok(catalog) => catalog,
             Err(errors) => {
@@ -189,19 +200,6 @@ impl PolicyArgs {
             config.only = only;
         }
         config.disable.extend(skip);
-        let catalog = if config.params.is_empty() {
-            catalog
-        } else {
-            // Parameters are resolved when a policy is compiled: compile again with them.
-            options.params = config.param_values();
-            match Catalog::load(&options) {
-                Ok(catalog) => catalog,
-                Err(errors) => {
-                    diagnostics.push(Box::new(errors));
-                    return None;
-                }
-            }
-        };
         Some((config.select(catalog), config))
     }
 }

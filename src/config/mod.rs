@@ -251,7 +251,7 @@ impl Config {
             what: "the configuration",
             errors,
         };
-        let root = match yaml::parse(file) {
+        let root = match yaml::parse(file.text()) {
             Ok(root) => root,
             Err(error) => {
                 let mut error = scoped(PolicyError::new(
@@ -328,9 +328,9 @@ impl Config {
             .collect()
     }
 
-    /// Checks every policy the file names against the catalog (compiled without the file's
-    /// parameters): IDs and globs must match a policy, parameters must exist with the type of
-    /// their default.
+    /// Checks every policy the file names against the catalog (compiled with the file's
+    /// parameters, which the compiler applies only where they fit): IDs and globs must match a
+    /// policy, parameters must exist with the type of their default.
     pub fn check(&self, catalog: &Catalog) -> Result<(), PolicyErrors> {
         let Some(file) = &self.file else {
             return Ok(());

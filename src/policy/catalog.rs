@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use super::builtin::BUILTIN_POLICIES;
-use super::compile::compile_policy;
+use super::compile::{Tests, compile_policy, compile_tree};
+use super::yaml::{self, Node};
 use super::{Condition, Policy, PolicyError, PolicyErrors, RelatedCheck};
 use crate::model::SourceKind;
 use crate::pattern::Pattern;
@@ -29,6 +30,10 @@ pub struct CatalogOptions {
     pub params: BTreeMap<String, BTreeMap<String, Value>>,
     /// Policy files larger than this are refused (`--max-input-size`).
     pub max_bytes: u64,
+    /// Compile the built-in policies' inline `tests:` (`policies test`, `show`, `docs`).
+    /// Otherwise they are compiled from the trees `build.rs` parsed, without their tests, and
+    /// no YAML is parsed for them. (User policies are always parsed whole.)
+    pub tests: bool,
 }
 
 impl Default for CatalogOptions {
@@ -38,6 +43,7 @@ impl Default for CatalogOptions {
             user_paths: Vec::new(),
             params: BTreeMap::new(),
             max_bytes: crate::input::DEFAULT_MAX_INPUT_BYTES,
+            tests: false,
         }
     }
 }
@@ -55,10 +61,12 @@ pub struct Catalog {
 impl Catalog {
     /// Compiles every policy; all errors of all files are returned together.
     pub fn load(options: &CatalogOptions) -> Result<Catalog, PolicyErrors> {
-        let mut sources: Vec<(Arc<SourceFile>, bool)> = Vec::new();
+        // A built-in policy comes with its YAML tree (`build.rs`), read back as it is compiled.
+        let mut sources: Vec<(Arc<SourceFile>, bool, &'static [u8])> = Vec::new();
         if options.builtins {
-            for (path, text) in BUILTIN_POLICIES {
-                sources.push((SourceFile::new(format!("policies/{path}"), *text), true));
+            for (path, text, tree) in BUILTIN_POLICIES {
+                let file = SourceFile::from_static(format!("policies/{path}"), text);
+                sources.push((file, true, if options.tests { &[] } else { *tree }));
             }
         }
         let mut errors = Vec::new();
@@ -67,7 +75,7 @@ impl Catalog {
                 Ok(files) => {
                     for file in files {
                         match crate::input::read_source(&file, options.max_bytes) {
-                            Ok(source) => sources.push((source, false)),
+                            Ok(source) => sources.push((source, false, &[])),
                             Err(error) => errors.push(PolicyError::unreadable(&error)),
                         }
                     }
@@ -77,7 +85,10 @@ impl Catalog {
         }
         let compiled: Vec<Result<Policy, Vec<PolicyError>>> = sources
             .par_iter()
-            .map(|(file, builtin)| compile_policy(file, *builtin, &options.params))
+            .map(|(file, builtin, tree)| match embedded_tree(tree) {
+                Some(root) => compile_tree(file, &root, *builtin, &options.params, Tests::Skip),
+                None => compile_policy(file, *builtin, &options.params),
+            })
             .collect();
         let mut policies = Vec::new();
         for result in compiled {
@@ -257,6 +268,16 @@ impl Catalog {
     }
 }
 
+/// A built-in policy's tree as `build.rs` parsed it; `None` when there is none (its text did
+/// not parse, or its tests are wanted) or, were it ever, when it does not read back: the text
+/// is then parsed.
+fn embedded_tree(bytes: &[u8]) -> Option<Node> {
+    if bytes.is_empty() {
+        return None;
+    }
+    yaml::decode(bytes).ok()
+}
+
 fn file_error(path: &Path, message: &str) -> PolicyError {
     PolicyError::new(
         &SourceFile::new(path.display().to_string(), ""),
@@ -288,4 +309,49 @@ fn user_policy_files(path: &Path) -> Result<Vec<PathBuf>, String> {
         return Err("no .yaml policy files in this directory".to_owned());
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtins(tests: bool) -> Catalog {
+        Catalog::load(&CatalogOptions {
+            builtins: true,
+            tests,
+            ..CatalogOptions::default()
+        })
+        .unwrap_or_else(|e| panic!("built-in policies do not compile: {:?}", e.errors))
+    }
+
+    #[test]
+    fn every_builtin_policy_has_an_embedded_tree() {
+        for (path, _, tree) in BUILTIN_POLICIES {
+            assert!(embedded_tree(tree).is_some(), "{path}");
+        }
+    }
+
+    /// The trees `build.rs` embeds compile to exactly the policies their YAML compiles to, but
+    /// for the inline tests, which only `policies test`, `show` and `docs` read.
+    #[test]
+    fn embedded_trees_compile_as_their_yaml_does() {
+        let embedded = builtins(false);
+        let parsed = builtins(true);
+        assert_eq!(embedded.len(), BUILTIN_POLICIES.len());
+        assert_eq!(embedded.len(), parsed.len());
+        assert!(embedded.policies.iter().all(|p| p.tests.is_empty()));
+        assert!(
+            parsed
+                .policies
+                .iter()
+                .filter(|p| !p.tests.is_empty())
+                .count()
+                > 100
+        );
+        for (from_tree, from_yaml) in embedded.policies.iter().zip(&parsed.policies) {
+            let mut from_yaml = from_yaml.clone();
+            from_yaml.tests.clear();
+            assert_eq!(format!("{from_tree:?}"), format!("{from_yaml:?}"));
+        }
+    }
 }

@@ -96,7 +96,7 @@ pub fn compile_policy(
     builtin: bool,
     overrides: &BTreeMap<String, BTreeMap<String, Value>>,
 ) -> Result<Policy, Vec<PolicyError>> {
-    let root = match yaml::parse(file) {
+    let root = match yaml::parse(file.text()) {
         Ok(root) => root,
         Err(error) => {
             let mut error = PolicyError::new(file, "yaml", Some(error.span), error.message);
@@ -104,8 +104,28 @@ pub fn compile_policy(
             return Err(vec![error]);
         }
     };
+    compile_tree(file, &root, builtin, overrides, Tests::Compile)
+}
+
+/// Whether a policy's inline `tests:` are compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tests {
+    Compile,
+    /// Not read at all (the policy's `tests` stay empty): the built-in policies, outside the
+    /// commands that show or run their tests.
+    Skip,
+}
+
+/// Compiles the YAML tree of one policy file (parsed from `file`, or embedded at build time).
+pub fn compile_tree(
+    file: &Arc<SourceFile>,
+    root: &Node,
+    builtin: bool,
+    overrides: &BTreeMap<String, BTreeMap<String, Value>>,
+    tests: Tests,
+) -> Result<Policy, Vec<PolicyError>> {
     let mut cx = Compiler::new(file);
-    let policy = cx.policy(&root, builtin, overrides);
+    let policy = cx.policy(root, builtin, overrides, tests);
     match policy {
         Some(policy) if cx.errors.is_empty() => Ok(policy),
         _ => Err(cx.errors),
@@ -274,6 +294,7 @@ impl<'f> Compiler<'f> {
         root: &Node,
         builtin: bool,
         overrides: &BTreeMap<String, BTreeMap<String, Value>>,
+        tests: Tests,
     ) -> Option<Policy> {
         let fields = self.fields(root, "a policy", POLICY_KEYS, POLICY_REQUIRED)?;
         let id = fields.get("id").and_then(|n| self.policy_id(n));
@@ -353,31 +374,20 @@ impl<'f> Compiler<'f> {
             .as_ref()
             .and_then(|id| overrides.get(id))
             .unwrap_or(&no_overrides);
+        // Overrides naming no parameter of the policy, or of another type than its default, are
+        // not applied here: `Config::check` refuses them, pointing at the configuration file.
         let params = match fields.get("params") {
             Some(n) => self.params(n, policy_overrides),
             None => BTreeMap::new(),
         };
-        for name in policy_overrides.keys() {
-            if !params.contains_key(name)
-                && let Some(node) = fields.get("params").or_else(|| fields.get("id"))
-            {
-                self.error(
-                    "param",
-                    node.span,
-                    format!(
-                        "the configuration sets parameter `{name}`, which this policy does not have"
-                    ),
-                );
-            }
-        }
         self.params = params
             .iter()
             .map(|(k, p)| (k.clone(), p.value.clone()))
             .collect();
         let targets = fields.get("targets").and_then(|n| self.targets(n));
-        let tests = match fields.get("tests") {
-            Some(n) => self.tests(n),
-            None => Vec::new(),
+        let tests = match (tests, fields.get("tests")) {
+            (Tests::Compile, Some(n)) => self.tests(n),
+            _ => Vec::new(),
         };
         // The description's account of defaults is generated from `defaults:`, so what the
         // text says is what evaluation does.
@@ -858,19 +868,7 @@ impl<'f> Compiler<'f> {
             if let (Some(description), Some(default)) = (description, default) {
                 let value = match overrides.get(&key.name) {
                     Some(v) if same_json_type(v, &default) => v.clone(),
-                    Some(v) => {
-                        self.error(
-                            "param",
-                            key.span,
-                            format!(
-                                "the configuration sets parameter `{}` to {v}, but its default is {} of another type",
-                                key.name,
-                                json_type(&default)
-                            ),
-                        );
-                        default.clone()
-                    }
-                    None => default.clone(),
+                    _ => default.clone(),
                 };
                 out.insert(
                     key.name.clone(),

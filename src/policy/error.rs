@@ -8,6 +8,12 @@ use miette::{Diagnostic, LabeledSpan, SourceCode};
 use super::yaml::Span;
 use crate::source::{SourceFile, read_excerpt};
 
+impl From<Span> for miette::SourceSpan {
+    fn from(span: Span) -> Self {
+        miette::SourceSpan::new(span.start.into(), span.len)
+    }
+}
+
 /// One problem in a policy or config file.
 #[derive(Debug, Clone)]
 pub struct PolicyError {

@@ -4,37 +4,33 @@
 //! *every* problem (unknown key, wrong type, bad operator, invalid JSONPath) is reported at once,
 //! each pointing at its place in the file. Scalars follow YAML 1.2 (`NO` and `yes` are strings;
 //! `0755` stays a string) and alias bombs are refused by serde-saphyr's budget.
+//!
+//! The module stands alone (serde, serde-saphyr and serde_json only): `build.rs` includes it to
+//! parse the built-in policies once, at build time, and embeds their trees ([`encode`]); a run
+//! reads them back ([`decode`]) instead of parsing YAML. Since the whole tree is serialized,
+//! a new key in the policy format needs no change here.
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use crate::source::SourceFile;
-
 /// A byte range in a source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Span {
     pub start: usize,
     pub len: usize,
 }
 
-impl From<Span> for miette::SourceSpan {
-    fn from(span: Span) -> Self {
-        miette::SourceSpan::new(span.start.into(), span.len)
-    }
-}
-
 /// A node of the tree.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Node {
     pub value: NodeValue,
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum NodeValue {
     Null,
     Bool(bool),
@@ -46,7 +42,7 @@ pub enum NodeValue {
 }
 
 /// A mapping key with its span.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Key {
     pub name: String,
     pub span: Span,
@@ -123,17 +119,16 @@ pub struct YamlError {
 }
 
 /// Parses YAML text into a spanned tree.
-pub fn parse(file: &Arc<SourceFile>) -> Result<Node, YamlError> {
+pub fn parse(text: &str) -> Result<Node, YamlError> {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.leading_zero_numbers_as_strings = true;
-    let text = file.text();
     match serde_saphyr::from_str_with_options::<Spanned<RawNode>>(text, options) {
-        Ok(root) => Ok(convert(file, root, 0)),
+        Ok(root) => Ok(convert(text, root, 0)),
         Err(error) => {
             let span = error
                 .location()
-                .map(|loc| to_span(file, &loc))
+                .map(|loc| to_span(text, &loc))
                 .unwrap_or_default();
             let message = error.to_string();
             // serde-saphyr prefixes "error: line L column C: " and appends a snippet; keep the
@@ -150,7 +145,17 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Node, YamlError> {
     }
 }
 
-fn to_span(file: &SourceFile, location: &serde_saphyr::Location) -> Span {
+/// Serializes a tree (postcard: compact, and read back much faster than YAML is parsed).
+pub fn encode(tree: &Node) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(tree).map_err(|e| e.to_string())
+}
+
+/// Reads back what [`encode`] wrote.
+pub fn decode(bytes: &[u8]) -> Result<Node, String> {
+    postcard::from_bytes(bytes).map_err(|e| e.to_string())
+}
+
+fn to_span(text: &str, location: &serde_saphyr::Location) -> Span {
     let span = location.span();
     match (span.byte_offset(), span.byte_len()) {
         (Some(start), Some(len)) if start != u64::from(u32::MAX) => Span {
@@ -158,15 +163,31 @@ fn to_span(file: &SourceFile, location: &serde_saphyr::Location) -> Span {
             len: usize::try_from(len).unwrap_or(0),
         },
         _ if location.line() > 0 => Span {
-            start: file.offset_of(location.line() as usize, location.column() as usize),
+            start: offset_of(text, location.line() as usize, location.column() as usize),
             len: 1,
         },
         _ => Span::default(),
     }
 }
 
-fn convert(file: &SourceFile, node: Spanned<RawNode>, depth: usize) -> Node {
-    let span = to_span(file, &node.referenced);
+/// Byte offset of a 1-based line and column (column in characters), clamped to the text.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let rest = text.get(line_start..).unwrap_or("");
+    let within = rest
+        .char_indices()
+        .take_while(|(_, c)| *c != '\n')
+        .nth(column.saturating_sub(1))
+        .map_or_else(|| rest.find('\n').unwrap_or(rest.len()), |(index, _)| index);
+    line_start + within
+}
+
+fn convert(text: &str, node: Spanned<RawNode>, depth: usize) -> Node {
+    let span = to_span(text, &node.referenced);
     let value = match node.value {
         _ if depth > 256 => NodeValue::Null,
         RawNode::Null => NodeValue::Null,
@@ -177,7 +198,7 @@ fn convert(file: &SourceFile, node: Spanned<RawNode>, depth: usize) -> Node {
         RawNode::Seq(items) => NodeValue::Seq(
             items
                 .into_iter()
-                .map(|n| convert(file, n, depth + 1))
+                .map(|n| convert(text, n, depth + 1))
                 .collect(),
         ),
         RawNode::Map(entries) => NodeValue::Map(
@@ -185,10 +206,10 @@ fn convert(file: &SourceFile, node: Spanned<RawNode>, depth: usize) -> Node {
                 .into_iter()
                 .map(|(k, v)| {
                     let key = Key {
-                        span: to_span(file, &k.referenced),
+                        span: to_span(text, &k.referenced),
                         name: k.value.into_string(),
                     };
-                    (key, convert(file, v, depth + 1))
+                    (key, convert(text, v, depth + 1))
                 })
                 .collect(),
         ),
@@ -310,8 +331,8 @@ mod tests {
 
     #[test]
     fn scalars_follow_yaml_1_2_and_keep_spans() {
-        let file = SourceFile::new("p.yaml", "country: NO\nmode: 0755\nok: true\nn: 3\n");
-        let root = parse(&file).unwrap();
+        let text = "country: NO\nmode: 0755\nok: true\nn: 3\n";
+        let root = parse(text).unwrap();
         assert_eq!(root.get("country").and_then(Node::as_str), Some("NO"));
         assert_eq!(root.get("mode").and_then(Node::as_str), Some("0755"));
         assert!(matches!(
@@ -319,13 +340,35 @@ mod tests {
             Some(NodeValue::Bool(true))
         ));
         let n = root.get("n").unwrap();
-        assert_eq!(&file.text()[n.span.start..n.span.start + n.span.len], "3");
+        assert_eq!(&text[n.span.start..n.span.start + n.span.len], "3");
+    }
+
+    #[test]
+    fn offsets_of_lines_and_columns_agree_with_the_source_file() {
+        let text = "a: 1\nb: \u{e9}t\u{e9}\n\nc: [x]";
+        let file = crate::source::SourceFile::new("p.yaml", text);
+        for line in 0..6 {
+            for column in 0..8 {
+                assert_eq!(
+                    offset_of(text, line, column),
+                    file.offset_of(line, column),
+                    "line {line} column {column}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn trees_read_back_as_they_were_written() {
+        let text = "id: a.b\nn: -3\nf: 1.5\nlist: [x, {k: null}]\nok: false\n";
+        let tree = parse(text).unwrap();
+        assert_eq!(decode(&encode(&tree).unwrap()).unwrap(), tree);
+        assert!(decode(&[]).is_err());
     }
 
     #[test]
     fn syntax_errors_have_a_place() {
-        let file = SourceFile::new("p.yaml", "a: 1\nb: [x\n");
-        let error = parse(&file).unwrap_err();
+        let error = parse("a: 1\nb: [x\n").unwrap_err();
         assert!(error.span.start > 0, "{error:?}");
     }
 
@@ -338,8 +381,7 @@ mod tests {
             text.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
             prev = format!("l{i}");
         }
-        let file = SourceFile::new("bomb.yaml", text);
-        let error = parse(&file).unwrap_err();
+        let error = parse(&text).unwrap_err();
         assert!(error.message.contains("budget"), "{}", error.message);
     }
 }
