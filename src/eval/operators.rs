@@ -27,6 +27,16 @@ impl From<bool> for OpResult {
 }
 
 /// Applies a (non-`json`) operator to a value; `None` is a missing value.
+/// `matches` on a present, known value.
+fn matches(regex: &regex::Regex, value: &Value) -> OpResult {
+    match value {
+        Value::String(s) => regex.is_match(s).into(),
+        Value::Number(n) => regex.is_match(&n.to_string()).into(),
+        Value::Bool(b) => regex.is_match(&b.to_string()).into(),
+        other => OpResult::TypeError(format!("`matches` needs a string, found {}", kind(other))),
+    }
+}
+
 pub(crate) fn apply(operator: &Operator, value: Option<&Value>) -> OpResult {
     let value = value.filter(|v| !v.is_null());
     // `exists` asks whether a setting is set: the empty string providers write for an unset
@@ -57,13 +67,9 @@ pub(crate) fn apply(operator: &Operator, value: Option<&Value>) -> OpResult {
         Operator::NotIn(options) => (!options.iter().any(|o| loose_eq(value, o))).into(),
         Operator::Exists(expected) => (*expected).into(),
         Operator::Truthy(expected) => (truthy(value) == *expected).into(),
-        Operator::Matches(regex) => match value {
-            Value::String(s) => regex.is_match(s).into(),
-            Value::Number(n) => regex.is_match(&n.to_string()).into(),
-            Value::Bool(b) => regex.is_match(&b.to_string()).into(),
-            other => {
-                OpResult::TypeError(format!("`matches` needs a string, found {}", kind(other)))
-            }
+        Operator::Matches(regex) => match regex.regex() {
+            Err(error) => OpResult::TypeError(format!("invalid regular expression: {error}")),
+            Ok(regex) => matches(regex, value),
         },
         Operator::Contains(needle) => match value {
             Value::String(s) => match needle {

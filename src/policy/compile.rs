@@ -3,11 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use regex::RegexBuilder;
 use serde_json::Value;
 
 use super::condition::{
-    Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, Transition,
+    Comparison, Condition, EachCheck, MatchRegex, Operator, Quantifier, RelatedCheck, Transition,
     TransitionCheck, ValueCheck, ValueTest, Widening,
 };
 use super::selector::Selector;
@@ -141,6 +140,9 @@ pub struct Compiler<'f> {
     /// Where `$` is not the resource's own document (inside each/json/related/before/after/
     /// gained/lost): transitions compare the resource's documents and are refused there.
     nested: Vec<&'static str>,
+    /// Build `matches` regexes when first used ([`MatchRegex`]): a built-in policy compiled
+    /// from its embedded tree, without parameters from the configuration.
+    lazy_regexes: bool,
 }
 
 impl<'f> Compiler<'f> {
@@ -151,6 +153,7 @@ impl<'f> Compiler<'f> {
             scope: "policy",
             params: BTreeMap::new(),
             nested: Vec::new(),
+            lazy_regexes: false,
         }
     }
 
@@ -380,6 +383,7 @@ impl<'f> Compiler<'f> {
             Some(n) => self.params(n, policy_overrides),
             None => BTreeMap::new(),
         };
+        self.lazy_regexes = builtin && tests == Tests::Skip && policy_overrides.is_empty();
         self.params = params
             .iter()
             .map(|(k, p)| (k.clone(), p.value.clone()))
@@ -1359,7 +1363,10 @@ impl<'f> Compiler<'f> {
                     );
                     return None;
                 };
-                match RegexBuilder::new(&pattern).size_limit(1 << 20).build() {
+                if self.lazy_regexes {
+                    return Some(Operator::Matches(MatchRegex::lazy(pattern)));
+                }
+                match MatchRegex::build(pattern) {
                     Ok(regex) => Operator::Matches(regex),
                     Err(error) => {
                         let message = error.to_string();

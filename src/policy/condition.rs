@@ -1,6 +1,9 @@
 //! The compiled condition tree: a closed set of combinators and operators.
 
-use regex::Regex;
+use std::fmt;
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexBuilder};
 use serde_json::Value;
 
 use super::selector::Selector;
@@ -191,6 +194,61 @@ pub enum Comparison {
     Lte,
 }
 
+/// The regular expression of `matches`.
+///
+/// A pattern of a user policy or from the configuration is built as the policy is compiled, so
+/// that an invalid one is a compile error at its line. The built-in policies' own patterns are
+/// built the first time they are used: building the catalog's ~90 regexes at every start was a
+/// quarter of the start-up, and `policies test` (and the test suite) builds every one of them
+/// as it compiles the catalog from the YAML.
+#[derive(Clone)]
+pub struct MatchRegex {
+    pattern: String,
+    built: OnceLock<Result<Regex, String>>,
+}
+
+impl fmt::Debug for MatchRegex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Regex").field(&self.pattern).finish()
+    }
+}
+
+impl MatchRegex {
+    /// Builds the pattern now.
+    pub fn build(pattern: String) -> Result<MatchRegex, regex::Error> {
+        let regex = build_regex(&pattern)?;
+        Ok(MatchRegex {
+            pattern,
+            built: OnceLock::from(Ok(regex)),
+        })
+    }
+
+    /// A pattern built when first used (a built-in policy's own).
+    pub fn lazy(pattern: String) -> MatchRegex {
+        MatchRegex {
+            pattern,
+            built: OnceLock::new(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The built regex, or why it could not be built.
+    pub fn regex(&self) -> Result<&Regex, &str> {
+        self.built
+            .get_or_init(|| build_regex(&self.pattern).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(String::as_str)
+    }
+}
+
+/// Every `matches` regex is built with these limits.
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).size_limit(1 << 20).build()
+}
+
 /// The closed set of operators.
 #[derive(Debug, Clone)]
 pub enum Operator {
@@ -202,7 +260,7 @@ pub enum Operator {
     Exists(bool),
     /// `truthy: true` / `falsy: false` (true) and `truthy: false` / `falsy: true` (false).
     Truthy(bool),
-    Matches(Regex),
+    Matches(MatchRegex),
     Contains(Value),
     Compare(Comparison, f64),
     /// The value is (`true`) or is not (`false`) a CIDR open to the whole internet.
@@ -341,5 +399,26 @@ impl Condition {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lazy_regex_is_built_on_first_use_and_an_unbuildable_one_is_an_error() {
+        let lazy = MatchRegex::lazy("^ml\\.[a-z]+$".to_owned());
+        assert_eq!(lazy.regex().map(|r| r.is_match("ml.large")), Ok(true));
+        assert_eq!(lazy.as_str(), "^ml\\.[a-z]+$");
+        let broken = MatchRegex::lazy("(".to_owned());
+        assert!(broken.regex().is_err());
+        assert!(MatchRegex::build("(".to_owned()).is_err());
+        // Too large for the size limit: refused, never built past it.
+        assert!(
+            MatchRegex::lazy("\\w{1000}{1000}".to_owned())
+                .regex()
+                .is_err()
+        );
     }
 }

@@ -23,7 +23,7 @@ use serde_json::Value;
 
 pub use catalog::{Catalog, CatalogOptions, PolicyIndex};
 pub use condition::{
-    Comparison, Condition, EachCheck, Operator, Quantifier, RelatedCheck, Transition,
+    Comparison, Condition, EachCheck, MatchRegex, Operator, Quantifier, RelatedCheck, Transition,
     TransitionCheck, ValueCheck, ValueTest, Widening,
 };
 pub use defaults::{Outcome, RelatedDefault, SettingDefault, Unset};
