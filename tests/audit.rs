@@ -682,17 +682,7 @@ fn audit_saved_to_a_fifo_reaches_its_reader_and_is_still_judged() {
     let aws = stand_in();
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("snapshot");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::read(fifo).unwrap())
-    };
+    let reader = crate::util::fifo_with_reader(&fifo);
     let out = audit_stand_in(&aws, &["--save", fifo.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -186,3 +186,18 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Makes a FIFO at `path` and starts its reader, which returns everything written to it: the
+/// output side of a test of writes into a pipe (`-o >(…)`, `--save >(gzip > …)`).
+#[cfg(unix)]
+pub fn fifo_with_reader(path: &Path) -> std::thread::JoinHandle<Vec<u8>> {
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let path = path.to_owned();
+    std::thread::spawn(move || std::fs::read(path).unwrap())
+}

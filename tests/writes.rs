@@ -65,17 +65,7 @@ fn a_fifo_is_written_in_place_and_its_reader_gets_the_whole_report() {
     let dir = tempfile::tempdir().unwrap();
     let expected = reference_sarif(dir.path());
     let fifo = dir.path().join("pipe");
-    assert!(
-        Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::read(fifo).unwrap())
-    };
+    let reader = crate::util::fifo_with_reader(&fifo);
     let output = scan_in(dir.path(), &["-f", "sarif", "-o"])
         .arg(&fifo)
         .output()
